@@ -1,0 +1,89 @@
+# localmodel: make, make test, make check (ASan+UBSan), make bench, make fuzz,
+# make install PREFIX=... DESTDIR=...
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+# Headers of every library; only sqlite3 and cJSON are linked. libcurl,
+# libarchive and libcrypto are loaded with dlopen by the commands that need
+# them (src/dl/), so that start-up stays as cheap as a plain C program.
+PKGS      = libcurl sqlite3 libcjson libarchive libcrypto
+LINK_PKGS = sqlite3 libcjson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS))
+
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DLM_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS) $(WARN) $(CFLAGS)
+LDLIBS  += $(PKG_LIBS) -ldl -lm
+
+BUILD   ?= build
+SRC      = $(wildcard src/*.c src/cmd/*.c src/dl/*.c)
+OBJ      = $(SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  = $(filter-out $(BUILD)/src/main.o,$(OBJ))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MAN_SRC  = $(sort $(wildcard man/src/*.roff))
+
+all: localmodel man/localmodel.1
+
+localmodel: $(BUILD)/localmodel
+	cp $< $@
+
+$(BUILD)/localmodel: $(OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(wildcard include/localmodel/*.h src/dl/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+# The man page is assembled from one part per section/command.
+man/localmodel.1: $(MAN_SRC)
+	cat $(MAN_SRC) | sed 's/@VERSION@/$(VERSION)/g' > $@
+
+unit: $(UNIT_BIN)
+
+test: all unit
+	LOCALMODEL_BIN=$(CURDIR)/$(BUILD)/localmodel BUILD=$(BUILD) sh tests/run.sh
+
+# Sanitizers: a separate build tree, the same tests.
+check:
+	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' build-asan/localmodel man/localmodel.1 unit-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LOCALMODEL_BIN=$(CURDIR)/build-asan/localmodel BUILD=build-asan LOCALMODEL_SANITIZED=1 sh tests/run.sh
+
+unit-asan:
+	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' unit
+
+bench: all
+	sh scripts/bench/run-all.sh
+
+fuzz:
+	sh tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 0755 localmodel $(DESTDIR)$(BINDIR)/localmodel
+	install -m 0644 man/localmodel.1 $(DESTDIR)$(MANDIR)/man1/localmodel.1
+	install -m 0644 scripts/completions/localmodel.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/localmodel
+	install -m 0644 scripts/completions/_localmodel $(DESTDIR)$(DATADIR)/zsh/site-functions/_localmodel
+	install -m 0644 scripts/completions/localmodel.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/localmodel.fish
+
+clean:
+	rm -rf build build-asan localmodel man/localmodel.1
+
+.PHONY: all unit test check unit-asan bench fuzz install clean

@@ -1,0 +1,105 @@
+/*
+ * cmd: the command descriptor (one per src/cmd/<name>.c), the declarative
+ * option tables, and the context the dispatcher prepares before `run`.
+ * Commands parse, call layers, print through ui, and return an exit code;
+ * only main() exits.
+ */
+#ifndef LOCALMODEL_CMD_H
+#define LOCALMODEL_CMD_H
+
+#include "base.h"
+#include "paths.h"
+#include "config.h"
+
+struct lm_store;
+
+enum lm_opt_kind {
+	LM_OPT_FLAG,  /* --name */
+	LM_OPT_VALUE, /* --name VALUE, --name=VALUE */
+};
+
+struct lm_opt {
+	const char *name;  /* long name without dashes; NULL ends a table */
+	char short_name;   /* 0 for none */
+	enum lm_opt_kind kind;
+	const char *metavar;
+	const char *help;
+};
+
+#define LM_MAX_OPTS 48
+#define LM_OPT_END { NULL, 0, LM_OPT_FLAG, NULL, NULL }
+
+/* What args_parse found. Values point into argv. */
+struct lm_args {
+	const struct lm_opt *opts;
+	int nopts;
+	int count[LM_MAX_OPTS];
+	const char *value[LM_MAX_OPTS];
+	char **pos;     /* positional arguments */
+	int npos;
+	char **extra;   /* arguments after "--" */
+	int nextra;
+	int has_dashdash;
+};
+
+enum lm_need {
+	NEED_STORE = 1 << 0,    /* open the database read-write (created) */
+	NEED_STORE_RO = 1 << 1, /* open it if it exists (ctx->store may be NULL) */
+};
+
+struct lm_cmd;
+
+struct lm_ctx {
+	const struct lm_cmd *cmd;
+	int json;
+	int quiet;
+	int color;     /* stdout is a TTY and NO_COLOR unset */
+	int stderr_tty;
+	struct lm_paths paths;
+	struct lm_config cfg;
+	struct lm_store *store;
+};
+
+struct lm_cmd {
+	const char *name;
+	const char *alias;    /* or NULL */
+	const char *summary;  /* one line for --help */
+	const char *usage;    /* "localmodel pull ORG/REPO[:QUANT] [options]" lines */
+	const char *description; /* paragraph after usage, or NULL */
+	const struct lm_opt *opts; /* command options, LM_OPT_END-terminated */
+	unsigned needs;
+	int (*run)(struct lm_ctx *ctx, struct lm_args *args);
+};
+
+/* Options every command accepts (--json, --quiet, --help). */
+extern const struct lm_opt lm_common_opts[];
+
+/* Parse argv (argv[0] is the command name) against cmd opts + common opts.
+ * Unknown option: LM_EUSAGE with a "did you mean" hint. Caller frees with
+ * args_release. */
+int args_parse(struct lm_args *a, const struct lm_opt *opts, int argc, char **argv,
+	       struct lm_err *err);
+void args_release(struct lm_args *a);
+int args_has(const struct lm_args *a, const char *name);
+const char *args_get(const struct lm_args *a, const char *name);
+/* Integer option in [min,max]; *out untouched when absent. Usage error names it. */
+int args_get_long(const struct lm_args *a, const char *name, long min, long max, long *out,
+		  struct lm_err *err);
+/* Size option ("8G"); *out untouched when absent. */
+int args_get_size(const struct lm_args *a, const char *name, uint64_t *out, struct lm_err *err);
+/* Fail with a usage error unless npos is within [min,max]. */
+int args_want_pos(const struct lm_args *a, int min, int max, struct lm_err *err);
+
+/* The command table (main.c). */
+extern const struct lm_cmd *const lm_commands[];
+const struct lm_cmd *cmd_lookup(const char *name);
+/* Closest command name to a mistyped one, or NULL. */
+const char *cmd_suggest(const char *name);
+
+/* Print the help of one command to stdout. */
+void cmd_print_help(const struct lm_cmd *c);
+
+extern const struct lm_cmd cmd_install, cmd_serve, cmd_stop, cmd_status, cmd_models,
+	cmd_search, cmd_pull, cmd_recommend, cmd_usage, cmd_cleanup, cmd_update;
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * store: the SQLite database (WAL, busy timeout, migrations keyed on
+ * PRAGMA user_version). Owns the model inventory, per-request usage,
+ * serving sessions and installed runtimes. Every statement is prepared;
+ * values are bound, never formatted into SQL.
+ *
+ * Rows returned by the _get and _list calls are owned by the caller: release a single
+ * row with the matching *_release, a list with *_list_free.
+ */
+#ifndef LOCALMODEL_STORE_H
+#define LOCALMODEL_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "base.h"
+
+struct lm_store;
+struct sqlite3;
+
+#define STORE_SCHEMA_VERSION 2
+
+enum store_mode {
+	STORE_RW,        /* create the file (and its directory) if missing */
+	STORE_EXISTING,  /* open only if the file exists, else LM_ENOTFOUND */
+};
+
+/* Open (and migrate) the database at path. busy_ms: how long to wait on a
+ * lock held by another process (0 = fail at once with SQLITE_BUSY). */
+int store_open(struct lm_store **out, const char *path, enum store_mode mode,
+	       int busy_ms, struct lm_err *err);
+void store_close(struct lm_store *s);
+/* The raw handle, for a layer's own prepared statements. */
+struct sqlite3 *store_db(struct lm_store *s);
+int store_begin(struct lm_store *s, struct lm_err *err);
+int store_commit(struct lm_store *s, struct lm_err *err);
+void store_rollback(struct lm_store *s);
+
+/* ---- model_inventory ------------------------------------------------ */
+
+struct lm_model {
+	char *model;        /* "org/repo:QUANT" (or a store-specific name) */
+	char *file_path;    /* first (or only) file */
+	char *repo_source;  /* "org/repo" */
+	int64_t size_bytes; /* all parts */
+	char *quantization; /* "Q4_K_M" */
+	char *sha256;       /* of the first file */
+	char *first_seen;   /* ISO-8601 UTC */
+	char *last_used;    /* ISO-8601 UTC or NULL */
+	int64_t total_requests;
+	char *commit_sha;   /* Hub commit it came from */
+	char *source;       /* "localmodel", "hf-cache", "llama-cache", "lmstudio", "ollama", "path" */
+	int pinned;
+	int parts;          /* number of split files */
+	char *arch;         /* general.architecture */
+	int64_t params;     /* parameter count */
+	int64_t ctx_train;  /* trained context */
+};
+
+void store_model_release(struct lm_model *m);
+void store_model_list_free(struct lm_model *list, size_t n);
+/* Insert or update by name. first_seen/total_requests/last_used/pinned of an
+ * existing row are kept unless the new values are set (non-NULL / > 0). */
+int store_model_upsert(struct lm_store *s, const struct lm_model *m, struct lm_err *err);
+/* LM_ENOTFOUND when missing. */
+int store_model_get(struct lm_store *s, const char *name, struct lm_model *out,
+		    struct lm_err *err);
+/* All rows, ordered by name. */
+int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struct lm_err *err);
+int store_model_delete(struct lm_store *s, const char *name, struct lm_err *err);
+int store_model_set_pinned(struct lm_store *s, const char *name, int pinned, struct lm_err *err);
+/* Count and total size of the inventory. */
+int store_model_totals(struct lm_store *s, int64_t *count, int64_t *bytes, struct lm_err *err);
+
+/* ---- model_usage ---------------------------------------------------- */
+
+struct lm_usage {
+	const char *model;
+	const char *session_id;
+	const char *timestamp; /* ISO-8601 UTC */
+	int64_t tokens_in;     /* prompt tokens evaluated */
+	int64_t tokens_out;    /* generated tokens */
+	int64_t tokens_cached; /* prompt tokens served from cache, when known */
+	double duration_ms;
+	double tok_per_sec;
+};
+
+/* Add rows in one transaction, updating model_inventory.last_used and
+ * total_requests for each model. */
+int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
+		    struct lm_err *err);
+
+/* ---- sessions (one per supervised server run) ----------------------- */
+
+struct lm_session {
+	char *id;
+	char *model;
+	char *host;
+	int port;
+	char *started_at;
+	char *ended_at;      /* NULL while running */
+	int supervisor_pid;
+	int child_pid;
+	int restarts;
+	char *end_reason;    /* "stopped", "gave up after 5 crashes in 10 min: ..." */
+	char *runtime;       /* llama-server path or build tag */
+};
+
+void store_session_release(struct lm_session *x);
+void store_session_list_free(struct lm_session *list, size_t n);
+int store_session_add(struct lm_store *s, const struct lm_session *x, struct lm_err *err);
+/* Update pids, restarts, ended_at, end_reason of an existing session. */
+int store_session_update(struct lm_store *s, const struct lm_session *x, struct lm_err *err);
+int store_session_get(struct lm_store *s, const char *id, struct lm_session *out,
+		      struct lm_err *err);
+/* Sessions with ended_at NULL. */
+int store_session_list_open(struct lm_store *s, struct lm_session **out, size_t *n,
+			    struct lm_err *err);
+
+/* ---- meta (small key/value facts: nudge time, stale summary, ...) --- */
+
+/* *out = NULL when missing. */
+int store_meta_get(struct lm_store *s, const char *key, char **out, struct lm_err *err);
+int store_meta_set(struct lm_store *s, const char *key, const char *value, struct lm_err *err);
+
+#endif

@@ -1,0 +1,663 @@
+/* store: SQLite inventory, usage, sessions and meta, with migrations. */
+#include "localmodel/store.h"
+#include "localmodel/paths.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct lm_store {
+	sqlite3 *db;
+};
+
+static int db_fail(struct lm_store *s, struct lm_err *err, const char *what)
+{
+	int ec = sqlite3_extended_errcode(s->db);
+	int code = LM_EFAIL;
+	if ((ec & 0xff) == SQLITE_BUSY || (ec & 0xff) == SQLITE_LOCKED)
+		code = LM_EFAIL;
+	else if ((ec & 0xff) == SQLITE_FULL)
+		code = LM_ERESOURCE;
+	return lm_err_set(err, code, "database: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct lm_store *s, const char *sql, struct lm_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = lm_err_set(err, LM_EFAIL, "database: %s", msg ? msg : "error");
+		if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_FULL)
+			err->code = rc = LM_ERESOURCE;
+		sqlite3_free(msg);
+		return rc;
+	}
+	return LM_OK;
+}
+
+/* Migration 1: the seed-compatible core tables (kept as they were). */
+static const char m1[] =
+	"CREATE TABLE IF NOT EXISTS model_inventory("
+	" model TEXT PRIMARY KEY, file_path TEXT, repo_source TEXT,"
+	" size_bytes INTEGER DEFAULT 0, quantization TEXT, sha256 TEXT,"
+	" first_seen TEXT, last_used TEXT, total_requests INTEGER DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS model_usage("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, session_id TEXT,"
+	" timestamp TEXT NOT NULL, tokens_in INTEGER DEFAULT 0, tokens_out INTEGER DEFAULT 0,"
+	" duration_ms REAL DEFAULT 0, tok_per_sec REAL DEFAULT 0);";
+
+/* Migration 2: columns and tables localmodel adds (all with defaults). */
+static const char *const m2_columns[][2] = {
+	{ "model_inventory", "commit_sha TEXT DEFAULT NULL" },
+	{ "model_inventory", "source TEXT DEFAULT 'localmodel'" },
+	{ "model_inventory", "pinned INTEGER DEFAULT 0" },
+	{ "model_inventory", "parts INTEGER DEFAULT 1" },
+	{ "model_inventory", "arch TEXT DEFAULT NULL" },
+	{ "model_inventory", "params INTEGER DEFAULT 0" },
+	{ "model_inventory", "ctx_train INTEGER DEFAULT 0" },
+	{ "model_usage", "tokens_cached INTEGER DEFAULT 0" },
+};
+static const char m2_tables[] =
+	"CREATE INDEX IF NOT EXISTS model_usage_model_ts ON model_usage(model, timestamp);"
+	"CREATE INDEX IF NOT EXISTS model_usage_ts ON model_usage(timestamp);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	" id TEXT PRIMARY KEY, model TEXT, host TEXT, port INTEGER, started_at TEXT,"
+	" ended_at TEXT, supervisor_pid INTEGER DEFAULT 0, child_pid INTEGER DEFAULT 0,"
+	" restarts INTEGER DEFAULT 0, end_reason TEXT, runtime TEXT);"
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);";
+
+static int has_column(struct lm_store *s, const char *table, const char *col)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+	size_t cl = strcspn(col, " ");
+
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info(?)", -1, &st, NULL))
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+		if (n && strlen(n) == cl && !strncmp(n, col, cl))
+			found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int migrate2(struct lm_store *s, struct lm_err *err)
+{
+	for (size_t i = 0; i < sizeof(m2_columns) / sizeof(m2_columns[0]); i++) {
+		if (has_column(s, m2_columns[i][0], m2_columns[i][1]))
+			continue;
+		char *sql = lm_asprintf("ALTER TABLE %s ADD COLUMN %s", m2_columns[i][0],
+					m2_columns[i][1]);
+		int rc = exec(s, sql, err);
+		free(sql);
+		if (rc)
+			return rc;
+	}
+	return exec(s, m2_tables, err);
+}
+
+static int user_version(struct lm_store *s, int *v, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
+		return db_fail(s, err, "user_version");
+	int rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? LM_OK : db_fail(s, err, "user_version");
+}
+
+static int migrate(struct lm_store *s, struct lm_err *err)
+{
+	int v, rc;
+
+	if ((rc = user_version(s, &v, err)))
+		return rc;
+	if (v >= STORE_SCHEMA_VERSION)
+		return LM_OK;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	/* re-read under the write lock: another process may have migrated */
+	if ((rc = user_version(s, &v, err)))
+		goto fail;
+	if (v < 1 && (rc = exec(s, m1, err)))
+		goto fail;
+	if (v < 2 && (rc = migrate2(s, err)))
+		goto fail;
+	if (v < STORE_SCHEMA_VERSION) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+		if ((rc = exec(s, sql, err)))
+			goto fail;
+	}
+	return exec(s, "COMMIT", err);
+fail:
+	exec(s, "ROLLBACK", NULL);
+	return rc;
+}
+
+int store_open(struct lm_store **out, const char *path, enum store_mode mode, int busy_ms,
+	       struct lm_err *err)
+{
+	struct lm_store *s;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	*out = NULL;
+	if (mode == STORE_EXISTING) {
+		if (!paths_exists(path))
+			return lm_err_set(err, LM_ENOTFOUND, "no database at '%s'", path);
+	} else {
+		char dir[PATH_MAX];
+		lm_strlcpy(dir, path, sizeof(dir));
+		if ((rc = paths_ensure_dir(dirname(dir), err)))
+			return rc;
+		flags |= SQLITE_OPEN_CREATE;
+	}
+	s = lm_xcalloc(1, sizeof(*s));
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		rc = lm_err_set(err, LM_EFAIL, "cannot open database '%s': %s", path,
+				s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (mode == STORE_RW)
+		chmod(path, 0600);
+	/* WAL lets readers (status, the nudge) run while a supervisor writes */
+	if ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			  " PRAGMA foreign_keys=ON", err)))
+		goto fail;
+	if ((rc = migrate(s, err)))
+		goto fail;
+	*out = s;
+	return LM_OK;
+fail:
+	sqlite3_close(s->db);
+	free(s);
+	return rc;
+}
+
+void store_close(struct lm_store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+struct sqlite3 *store_db(struct lm_store *s)
+{
+	return s->db;
+}
+
+int store_begin(struct lm_store *s, struct lm_err *err)
+{
+	return exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(struct lm_store *s, struct lm_err *err)
+{
+	return exec(s, "COMMIT", err);
+}
+
+void store_rollback(struct lm_store *s)
+{
+	exec(s, "ROLLBACK", NULL);
+}
+
+/* ---- helpers --------------------------------------------------------- */
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? lm_xstrdup((const char *)t) : NULL;
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int prepare(struct lm_store *s, const char *sql, sqlite3_stmt **st, struct lm_err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	return LM_OK;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int step_done(struct lm_store *s, sqlite3_stmt *st, struct lm_err *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret = rc == SQLITE_DONE ? LM_OK : db_fail(s, err, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* ---- model_inventory ------------------------------------------------- */
+
+#define MODEL_COLS                                                                   \
+	"model, file_path, repo_source, size_bytes, quantization, sha256, first_seen," \
+	" last_used, total_requests, commit_sha, source, pinned, parts, arch, params, ctx_train"
+
+void store_model_release(struct lm_model *m)
+{
+	if (!m)
+		return;
+	free(m->model);
+	free(m->file_path);
+	free(m->repo_source);
+	free(m->quantization);
+	free(m->sha256);
+	free(m->first_seen);
+	free(m->last_used);
+	free(m->commit_sha);
+	free(m->source);
+	free(m->arch);
+	memset(m, 0, sizeof(*m));
+}
+
+void store_model_list_free(struct lm_model *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_model_release(&list[i]);
+	free(list);
+}
+
+static void model_from_row(sqlite3_stmt *st, struct lm_model *m)
+{
+	m->model = col_str(st, 0);
+	m->file_path = col_str(st, 1);
+	m->repo_source = col_str(st, 2);
+	m->size_bytes = sqlite3_column_int64(st, 3);
+	m->quantization = col_str(st, 4);
+	m->sha256 = col_str(st, 5);
+	m->first_seen = col_str(st, 6);
+	m->last_used = col_str(st, 7);
+	m->total_requests = sqlite3_column_int64(st, 8);
+	m->commit_sha = col_str(st, 9);
+	m->source = col_str(st, 10);
+	m->pinned = sqlite3_column_int(st, 11);
+	m->parts = sqlite3_column_int(st, 12);
+	m->arch = col_str(st, 13);
+	m->params = sqlite3_column_int64(st, 14);
+	m->ctx_train = sqlite3_column_int64(st, 15);
+}
+
+int store_model_upsert(struct lm_store *s, const struct lm_model *m, struct lm_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO model_inventory(" MODEL_COLS ") VALUES"
+		" (?1,?2,?3,?4,?5,?6,COALESCE(?7,strftime('%Y-%m-%dT%H:%M:%SZ','now')),?8,?9,?10,"
+		"  COALESCE(?11,'localmodel'),?12,?13,?14,?15,?16)"
+		" ON CONFLICT(model) DO UPDATE SET file_path=excluded.file_path,"
+		" repo_source=excluded.repo_source, size_bytes=excluded.size_bytes,"
+		" quantization=excluded.quantization, sha256=excluded.sha256,"
+		" first_seen=COALESCE(?7, model_inventory.first_seen),"
+		" last_used=COALESCE(?8, model_inventory.last_used),"
+		" total_requests=MAX(?9, model_inventory.total_requests),"
+		" commit_sha=COALESCE(?10, model_inventory.commit_sha),"
+		" source=COALESCE(?11, model_inventory.source),"
+		" pinned=MAX(?12, model_inventory.pinned), parts=excluded.parts,"
+		" arch=COALESCE(?14, model_inventory.arch),"
+		" params=MAX(?15, model_inventory.params),"
+		" ctx_train=MAX(?16, model_inventory.ctx_train)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, sql, &st, err)))
+		return rc;
+	bind_str(st, 1, m->model);
+	bind_str(st, 2, m->file_path);
+	bind_str(st, 3, m->repo_source);
+	sqlite3_bind_int64(st, 4, m->size_bytes);
+	bind_str(st, 5, m->quantization);
+	bind_str(st, 6, m->sha256);
+	bind_str(st, 7, m->first_seen);
+	bind_str(st, 8, m->last_used);
+	sqlite3_bind_int64(st, 9, m->total_requests);
+	bind_str(st, 10, m->commit_sha);
+	bind_str(st, 11, m->source);
+	sqlite3_bind_int(st, 12, m->pinned);
+	sqlite3_bind_int(st, 13, m->parts > 0 ? m->parts : 1);
+	bind_str(st, 14, m->arch);
+	sqlite3_bind_int64(st, 15, m->params);
+	sqlite3_bind_int64(st, 16, m->ctx_train);
+	return step_done(s, st, err, "save model");
+}
+
+int store_model_get(struct lm_store *s, const char *name, struct lm_model *out,
+		    struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prepare(s, "SELECT " MODEL_COLS " FROM model_inventory WHERE model = ?", &st,
+			  err)))
+		return rc;
+	bind_str(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		model_from_row(st, out);
+		rc = LM_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = lm_err_set(err, LM_ENOTFOUND, "no model '%s' in the inventory", name);
+	} else {
+		rc = db_fail(s, err, "read model");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	struct lm_model *list = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prepare(s, "SELECT " MODEL_COLS " FROM model_inventory ORDER BY model", &st,
+			  err)))
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			list = lm_xrealloc(list, cap * sizeof(*list));
+		}
+		memset(&list[cnt], 0, sizeof(list[cnt]));
+		model_from_row(st, &list[cnt++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_model_list_free(list, cnt);
+		return db_fail(s, err, "list models");
+	}
+	*out = list;
+	*n = cnt;
+	return LM_OK;
+}
+
+int store_model_delete(struct lm_store *s, const char *name, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "DELETE FROM model_inventory WHERE model = ?", &st, err)))
+		return rc;
+	bind_str(st, 1, name);
+	if ((rc = step_done(s, st, err, "delete model")))
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return lm_err_set(err, LM_ENOTFOUND, "no model '%s' in the inventory", name);
+	return LM_OK;
+}
+
+int store_model_set_pinned(struct lm_store *s, const char *name, int pinned, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "UPDATE model_inventory SET pinned = ? WHERE model = ?", &st, err)))
+		return rc;
+	sqlite3_bind_int(st, 1, pinned ? 1 : 0);
+	bind_str(st, 2, name);
+	if ((rc = step_done(s, st, err, "pin model")))
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return lm_err_set(err, LM_ENOTFOUND, "no model '%s' in the inventory", name);
+	return LM_OK;
+}
+
+int store_model_totals(struct lm_store *s, int64_t *count, int64_t *bytes, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "SELECT COUNT(*), COALESCE(SUM(size_bytes),0) FROM model_inventory",
+			  &st, err)))
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*bytes = sqlite3_column_int64(st, 1);
+		rc = LM_OK;
+	} else {
+		rc = db_fail(s, err, "count models");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- model_usage ----------------------------------------------------- */
+
+int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
+		    struct lm_err *err)
+{
+	static const char ins[] =
+		"INSERT INTO model_usage(model, session_id, timestamp, tokens_in, tokens_out,"
+		" duration_ms, tok_per_sec, tokens_cached) VALUES (?,?,?,?,?,?,?,?)";
+	static const char upd[] =
+		"UPDATE model_inventory SET total_requests = total_requests + 1,"
+		" last_used = CASE WHEN last_used IS NULL OR last_used < ?2 THEN ?2 ELSE last_used END"
+		" WHERE model = ?1";
+	sqlite3_stmt *a = NULL, *b = NULL;
+	int rc;
+
+	if (n == 0)
+		return LM_OK;
+	if ((rc = store_begin(s, err)))
+		return rc;
+	if ((rc = prepare(s, ins, &a, err)) || (rc = prepare(s, upd, &b, err)))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const struct lm_usage *u = &rows[i];
+		sqlite3_reset(a);
+		bind_str(a, 1, u->model);
+		bind_str(a, 2, u->session_id);
+		bind_str(a, 3, u->timestamp);
+		sqlite3_bind_int64(a, 4, u->tokens_in);
+		sqlite3_bind_int64(a, 5, u->tokens_out);
+		sqlite3_bind_double(a, 6, u->duration_ms);
+		sqlite3_bind_double(a, 7, u->tok_per_sec);
+		sqlite3_bind_int64(a, 8, u->tokens_cached);
+		if (sqlite3_step(a) != SQLITE_DONE) {
+			rc = db_fail(s, err, "add usage");
+			goto fail;
+		}
+		sqlite3_reset(b);
+		bind_str(b, 1, u->model);
+		bind_str(b, 2, u->timestamp);
+		if (sqlite3_step(b) != SQLITE_DONE) {
+			rc = db_fail(s, err, "update inventory");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	return store_commit(s, err);
+fail:
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	store_rollback(s);
+	return rc;
+}
+
+/* ---- sessions -------------------------------------------------------- */
+
+#define SESSION_COLS \
+	"id, model, host, port, started_at, ended_at, supervisor_pid, child_pid, restarts," \
+	" end_reason, runtime"
+
+void store_session_release(struct lm_session *x)
+{
+	if (!x)
+		return;
+	free(x->id);
+	free(x->model);
+	free(x->host);
+	free(x->started_at);
+	free(x->ended_at);
+	free(x->end_reason);
+	free(x->runtime);
+	memset(x, 0, sizeof(*x));
+}
+
+void store_session_list_free(struct lm_session *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_session_release(&list[i]);
+	free(list);
+}
+
+static void session_from_row(sqlite3_stmt *st, struct lm_session *x)
+{
+	x->id = col_str(st, 0);
+	x->model = col_str(st, 1);
+	x->host = col_str(st, 2);
+	x->port = sqlite3_column_int(st, 3);
+	x->started_at = col_str(st, 4);
+	x->ended_at = col_str(st, 5);
+	x->supervisor_pid = sqlite3_column_int(st, 6);
+	x->child_pid = sqlite3_column_int(st, 7);
+	x->restarts = sqlite3_column_int(st, 8);
+	x->end_reason = col_str(st, 9);
+	x->runtime = col_str(st, 10);
+}
+
+int store_session_add(struct lm_store *s, const struct lm_session *x, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "INSERT INTO sessions(" SESSION_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			  &st, err)))
+		return rc;
+	bind_str(st, 1, x->id);
+	bind_str(st, 2, x->model);
+	bind_str(st, 3, x->host);
+	sqlite3_bind_int(st, 4, x->port);
+	bind_str(st, 5, x->started_at);
+	bind_str(st, 6, x->ended_at);
+	sqlite3_bind_int(st, 7, x->supervisor_pid);
+	sqlite3_bind_int(st, 8, x->child_pid);
+	sqlite3_bind_int(st, 9, x->restarts);
+	bind_str(st, 10, x->end_reason);
+	bind_str(st, 11, x->runtime);
+	return step_done(s, st, err, "add session");
+}
+
+int store_session_update(struct lm_store *s, const struct lm_session *x, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "UPDATE sessions SET supervisor_pid=?2, child_pid=?3, restarts=?4,"
+			     " ended_at=?5, end_reason=?6 WHERE id=?1", &st, err)))
+		return rc;
+	bind_str(st, 1, x->id);
+	sqlite3_bind_int(st, 2, x->supervisor_pid);
+	sqlite3_bind_int(st, 3, x->child_pid);
+	sqlite3_bind_int(st, 4, x->restarts);
+	bind_str(st, 5, x->ended_at);
+	bind_str(st, 6, x->end_reason);
+	return step_done(s, st, err, "update session");
+}
+
+int store_session_get(struct lm_store *s, const char *id, struct lm_session *out,
+		      struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prepare(s, "SELECT " SESSION_COLS " FROM sessions WHERE id = ?", &st, err)))
+		return rc;
+	bind_str(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		session_from_row(st, out);
+		rc = LM_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = lm_err_set(err, LM_ENOTFOUND, "no session '%s'", id);
+	} else {
+		rc = db_fail(s, err, "read session");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_session_list_open(struct lm_store *s, struct lm_session **out, size_t *n,
+			    struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	struct lm_session *list = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prepare(s, "SELECT " SESSION_COLS " FROM sessions WHERE ended_at IS NULL"
+			     " ORDER BY port", &st, err)))
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			list = lm_xrealloc(list, cap * sizeof(*list));
+		}
+		memset(&list[cnt], 0, sizeof(list[cnt]));
+		session_from_row(st, &list[cnt++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_session_list_free(list, cnt);
+		return db_fail(s, err, "list sessions");
+	}
+	*out = list;
+	*n = cnt;
+	return LM_OK;
+}
+
+/* ---- meta ------------------------------------------------------------ */
+
+int store_meta_get(struct lm_store *s, const char *key, char **out, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = prepare(s, "SELECT value FROM meta WHERE key = ?", &st, err)))
+		return rc;
+	bind_str(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = col_str(st, 0);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? LM_OK : db_fail(s, err, "read meta");
+}
+
+int store_meta_set(struct lm_store *s, const char *key, const char *value, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+			     " ON CONFLICT(key) DO UPDATE SET value = ?2", &st, err)))
+		return rc;
+	bind_str(st, 1, key);
+	bind_str(st, 2, value);
+	return step_done(s, st, err, "write meta");
+}
