@@ -45,7 +45,8 @@ $(BUILD)/%.o: %.c $(wildcard include/localmodel/*.h src/dl/*.h) Makefile
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
 # The man page is assembled from one part per section/command.
 man/localmodel.1: $(MAN_SRC)

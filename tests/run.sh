@@ -1,0 +1,53 @@
+#!/bin/sh
+# run.sh: run the unit tests, then every tests/e2e/t*.sh and tests/faults/t*.sh,
+# and end with one line "N passed, N failed".
+: "${BUILD:=build}"
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+export LOCALMODEL_BIN="${LOCALMODEL_BIN:-$SRC_DIR/$BUILD/localmodel}"
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/lm-tests.XXXXXX")
+export T_TMPDIR="$LOGDIR"
+passed=0
+failed=0
+failed_names=""
+
+count() { # log -> adds to passed/failed from "N passed, N failed" lines
+	p=$(sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p' "$1" | tail -n 1)
+	f=$(sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p' "$1" | tail -n 1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+for t in "$SRC_DIR/$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	if "$t" >"$LOGDIR/$name.log" 2>&1; then
+		count "$LOGDIR/$name.log"
+		echo "PASS unit/$name"
+	else
+		count "$LOGDIR/$name.log"
+		grep -q ' passed, ' "$LOGDIR/$name.log" || failed=$((failed + 1))
+		failed_names="$failed_names unit/$name"
+		echo "FAIL unit/$name"
+		sed 's/^/  | /' "$LOGDIR/$name.log" | tail -n 40
+	fi
+done
+
+for t in "$SRC_DIR"/tests/e2e/t[0-9]*.sh "$SRC_DIR"/tests/faults/t[0-9]*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	if ${TEST_TIMEOUT:+timeout "$TEST_TIMEOUT"} sh "$t" >"$LOGDIR/$name.log" 2>&1; then
+		count "$LOGDIR/$name.log"
+		echo "PASS $name"
+	else
+		count "$LOGDIR/$name.log"
+		grep -q ' passed, ' "$LOGDIR/$name.log" || failed=$((failed + 1))
+		failed_names="$failed_names $name"
+		echo "FAIL $name"
+		grep -v '^ok ' "$LOGDIR/$name.log" | sed 's/^/  | /' | tail -n 60
+	fi
+done
+
+rm -rf "$LOGDIR"
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ -z "$failed_names" ]

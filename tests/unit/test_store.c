@@ -1,0 +1,145 @@
+/* Unit tests of store.c: migrations, inventory, usage, sessions, meta. */
+#include "t.h"
+#include "localmodel/store.h"
+
+#include <sqlite3.h>
+
+static void test_inventory(struct lm_store *s)
+{
+	struct lm_err err = { 0 };
+	struct lm_model m = { 0 }, got;
+	struct lm_model *list;
+	size_t n;
+	int64_t cnt, bytes;
+
+	m.model = "org/repo:Q4_K_M";
+	m.file_path = "/m/org/repo/x.gguf";
+	m.repo_source = "org/repo";
+	m.size_bytes = 1000;
+	m.quantization = "Q4_K_M";
+	m.first_seen = "2026-01-01T00:00:00Z";
+	CHECK(store_model_upsert(s, &m, &err) == 0);
+	CHECK(store_model_get(s, "org/repo:Q4_K_M", &got, &err) == 0);
+	CHECK_STR(got.file_path, "/m/org/repo/x.gguf");
+	CHECK_STR(got.source, "localmodel");
+	CHECK_INT(got.parts, 1);
+	store_model_release(&got);
+
+	/* an update keeps first_seen */
+	m.first_seen = NULL;
+	m.size_bytes = 2000;
+	CHECK(store_model_upsert(s, &m, &err) == 0);
+	CHECK(store_model_get(s, "org/repo:Q4_K_M", &got, &err) == 0);
+	CHECK_STR(got.first_seen, "2026-01-01T00:00:00Z");
+	CHECK_INT(got.size_bytes, 2000);
+	store_model_release(&got);
+
+	CHECK_INT(store_model_get(s, "nope", &got, &err), LM_ENOTFOUND);
+	CHECK(store_model_set_pinned(s, "org/repo:Q4_K_M", 1, &err) == 0);
+	CHECK_INT(store_model_set_pinned(s, "nope", 1, &err), LM_ENOTFOUND);
+	CHECK(store_model_list(s, &list, &n, &err) == 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(list[0].pinned, 1);
+	store_model_list_free(list, n);
+	CHECK(store_model_totals(s, &cnt, &bytes, &err) == 0);
+	CHECK_INT(cnt, 1);
+	CHECK_INT(bytes, 2000);
+}
+
+static void test_usage(struct lm_store *s)
+{
+	struct lm_err err = { 0 };
+	struct lm_usage u[2] = {
+		{ "org/repo:Q4_K_M", "s1", "2026-02-01T00:00:00Z", 10, 5, 0, 100, 50 },
+		{ "org/repo:Q4_K_M", "s1", "2026-02-02T00:00:00Z", 20, 6, 3, 100, 60 },
+	};
+	struct lm_model got;
+
+	CHECK(store_usage_add(s, u, 2, &err) == 0);
+	CHECK(store_model_get(s, "org/repo:Q4_K_M", &got, &err) == 0);
+	CHECK_INT(got.total_requests, 2);
+	CHECK_STR(got.last_used, "2026-02-02T00:00:00Z");
+	store_model_release(&got);
+}
+
+static void test_sessions_meta(struct lm_store *s)
+{
+	struct lm_err err = { 0 };
+	struct lm_session x = { 0 }, *list;
+	size_t n;
+	char *v;
+
+	x.id = "s1";
+	x.model = "org/repo:Q4_K_M";
+	x.host = "127.0.0.1";
+	x.port = 8080;
+	x.supervisor_pid = 10;
+	CHECK(store_session_add(s, &x, &err) == 0);
+	CHECK(store_session_list_open(s, &list, &n, &err) == 0);
+	CHECK_INT(n, 1);
+	store_session_list_free(list, n);
+	x.ended_at = "2026-02-03T00:00:00Z";
+	x.end_reason = "stopped";
+	CHECK(store_session_update(s, &x, &err) == 0);
+	CHECK(store_session_list_open(s, &list, &n, &err) == 0);
+	CHECK_INT(n, 0);
+	store_session_list_free(list, n);
+
+	CHECK(store_meta_get(s, "k", &v, &err) == 0 && v == NULL);
+	CHECK(store_meta_set(s, "k", "1", &err) == 0);
+	CHECK(store_meta_set(s, "k", "2", &err) == 0);
+	CHECK(store_meta_get(s, "k", &v, &err) == 0);
+	CHECK_STR(v, "2");
+	free(v);
+}
+
+/* A database made by the seed (core tables, user_version 0) is migrated in
+ * place and keeps its rows. */
+static void test_seed_migration(void)
+{
+	char path[512];
+	sqlite3 *db;
+	struct lm_store *s;
+	struct lm_err err = { 0 };
+	struct lm_model got;
+
+	snprintf(path, sizeof(path), "%s/seed.db", t_tmpdir());
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+		"CREATE TABLE model_inventory(model TEXT PRIMARY KEY, file_path TEXT,"
+		" repo_source TEXT, size_bytes INTEGER, quantization TEXT, sha256 TEXT,"
+		" first_seen TEXT, last_used TEXT, total_requests INTEGER DEFAULT 0);"
+		"CREATE TABLE model_usage(id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT,"
+		" session_id TEXT, timestamp TEXT, tokens_in INTEGER, tokens_out INTEGER,"
+		" duration_ms REAL, tok_per_sec REAL);"
+		"INSERT INTO model_inventory(model, size_bytes, first_seen) VALUES"
+		" ('a/b:Q8_0', 42, '2025-01-01T00:00:00Z');",
+		NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(store_open(&s, path, STORE_EXISTING, 1000, &err) == 0);
+	CHECK(store_model_get(s, "a/b:Q8_0", &got, &err) == 0);
+	CHECK_INT(got.size_bytes, 42);
+	CHECK_INT(got.pinned, 0);
+	store_model_release(&got);
+	store_close(s);
+	/* opening twice is idempotent */
+	CHECK(store_open(&s, path, STORE_EXISTING, 1000, &err) == 0);
+	store_close(s);
+}
+
+int main(void)
+{
+	char path[512];
+	struct lm_store *s;
+	struct lm_err err = { 0 };
+
+	snprintf(path, sizeof(path), "%s/sub/dir/t.db", t_tmpdir());
+	CHECK_INT(store_open(&s, path, STORE_EXISTING, 1000, &err), LM_ENOTFOUND);
+	CHECK(store_open(&s, path, STORE_RW, 1000, &err) == 0);
+	test_inventory(s);
+	test_usage(s);
+	test_sessions_meta(s);
+	store_close(s);
+	test_seed_migration();
+	return T_DONE();
+}
