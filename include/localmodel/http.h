@@ -1,0 +1,95 @@
+/*
+ * http: HTTP on libcurl (loaded with dlopen on first use): timeouts, retries
+ * with backoff on network errors, 408, 429 and 5xx (honouring Retry-After and
+ * the RateLimit header), proxies from the environment, TLS always verified,
+ * User-Agent localmodel/<version>. The Authorization header goes only to the
+ * host it was given for, never to a redirect target on another host.
+ *
+ * Downloads: several parallel range requests per file, SHA-256 computed as
+ * the bytes land, resumable across runs through a small state file beside
+ * the partial file. Nothing here prints; progress goes to a callback.
+ * Responses are owned by the caller: http_response_release().
+ */
+#ifndef LOCALMODEL_HTTP_H
+#define LOCALMODEL_HTTP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base.h"
+
+struct lm_http;
+
+struct lm_http_opts {
+	const char *token;      /* bearer token, or NULL */
+	const char *token_host; /* "host[:port]" that may receive it (the API host) */
+	long connect_timeout_s; /* 0 = 15 */
+	long low_speed_time_s;  /* abort a transfer under 1 KB/s for this long; 0 = 30 */
+	int max_retries;        /* 0 = 5; -1 = none */
+	const char *const *extra_headers; /* NULL-terminated "Name: value", or NULL */
+};
+
+int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *err);
+void http_free(struct lm_http *h);
+
+struct lm_http_header {
+	char *name;
+	char *value;
+};
+
+struct lm_http_response {
+	long status;
+	char *body;           /* NUL-terminated, may hold NULs */
+	size_t body_len;
+	struct lm_http_header *headers; /* of the last response (after redirects) */
+	size_t nheaders;
+	char *url;            /* effective URL */
+};
+
+enum {
+	HTTP_HEAD = 1 << 0,        /* HEAD instead of GET */
+	HTTP_NO_REDIRECT = 1 << 1, /* return 3xx responses as they are */
+	HTTP_NO_RETRY = 1 << 2,    /* one attempt only */
+};
+
+/* GET (or HEAD) url. LM_OK when any HTTP response arrived (check
+ * resp->status); LM_ENET when none did after the retries. 429/5xx answers
+ * are retried and, if they persist, returned as they are (status set). */
+int http_get(struct lm_http *h, const char *url, unsigned flags, struct lm_http_response *resp,
+	     struct lm_err *err);
+/* First header with that name (case-insensitive), or NULL. */
+const char *http_header(const struct lm_http_response *r, const char *name);
+void http_response_release(struct lm_http_response *r);
+/* The URL of the Link header's rel="next", or NULL (caller frees). */
+char *http_link_next(const struct lm_http_response *r);
+/* Resolve a possibly relative reference against base (caller frees). */
+char *http_resolve_url(const char *base, const char *ref);
+
+struct lm_dl_progress {
+	uint64_t done;  /* bytes on disk, verified or not */
+	uint64_t total;
+	double rate;    /* bytes/s over the last seconds */
+	int connections;
+};
+typedef void (*lm_dl_progress_fn)(void *ctx, const struct lm_dl_progress *p);
+
+struct lm_download {
+	const char *url;        /* followed through redirects; token only to token_host */
+	const char *partial;    /* where bytes go, e.g. "<final>.part"; a state file
+				   "<partial>.state" sits beside it */
+	uint64_t size;          /* expected size, 0 = unknown (then one connection) */
+	const char *sha256;     /* expected lowercase hex, or NULL */
+	int connections;        /* 0 = automatic */
+	lm_dl_progress_fn progress;
+	void *progress_ctx;
+	volatile sig_atomic_t *cancel; /* set to non-zero to stop (state kept) */
+};
+
+/* Download into d->partial, resuming what an earlier run kept (re-verifying
+ * it), and verify size and sha256. On success the partial file is complete
+ * and verified (the caller renames it into place) and sha256_out holds the
+ * hash. A mismatch deletes the partial data and returns LM_EINTEGRITY. */
+int http_download(struct lm_http *h, const struct lm_download *d, char sha256_out[65],
+		  struct lm_err *err);
+
+#endif
