@@ -1,0 +1,26 @@
+# bash completion for localmodel; commands and options come from the binary
+# itself (localmodel __complete [COMMAND]) so they never drift.
+_localmodel() {
+	local cur cmd i
+	cur=${COMP_WORDS[COMP_CWORD]}
+	cmd=""
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--home) ((i++)) ;;
+		-*) ;;
+		*) cmd=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--json --quiet --home --version --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(localmodel __complete 2>/dev/null) help" -- "$cur"))
+		fi
+	elif [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(localmodel __complete "$cmd" 2>/dev/null)" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+complete -F _localmodel localmodel
