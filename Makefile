@@ -73,6 +73,12 @@ unit-asan:
 	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' unit
 
+# memcheck on the unit tests and the short end-to-end scripts
+VALGRIND_TESTS ?= t0001 t0002
+valgrind: all unit
+	LOCALMODEL_BIN=$(CURDIR)/$(BUILD)/localmodel BUILD=$(BUILD) LOCALMODEL_VALGRIND=1 \
+		TESTS="$(VALGRIND_TESTS)" sh tests/run.sh
+
 bench: all
 	sh scripts/bench/run-all.sh
 
@@ -92,4 +98,4 @@ install: all
 clean:
 	rm -rf build build-asan localmodel man/localmodel.1
 
-.PHONY: all unit test check unit-asan bench fuzz install clean
+.PHONY: all unit test check unit-asan valgrind bench fuzz install clean

@@ -10,6 +10,7 @@ have_all() {
 	command -v pkg-config >/dev/null 2>&1 || return 1
 	command -v python3 >/dev/null 2>&1 || return 1
 	command -v curl >/dev/null 2>&1 || return 1
+	command -v valgrind >/dev/null 2>&1 || [ "$(uname)" = Darwin ] || return 1
 	command -v sqlite3 >/dev/null 2>&1 || return 1
 	pkg-config --exists libcurl sqlite3 libcjson libarchive libcrypto 2>/dev/null || return 1
 }
@@ -29,10 +30,10 @@ if command -v apt-get >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
 		build-essential pkg-config clang libcurl4-openssl-dev libsqlite3-dev \
 		libcjson-dev libarchive-dev libssl-dev python3 sqlite3 curl ca-certificates \
-		man-db procps iproute2
+		man-db procps iproute2 valgrind util-linux
 elif command -v dnf >/dev/null 2>&1; then
 	$SUDO dnf install -y gcc clang make pkgconf-pkg-config libcurl-devel sqlite-devel \
-		cjson-devel libarchive-devel openssl-devel python3 sqlite curl procps-ng iproute
+		cjson-devel libarchive-devel openssl-devel python3 sqlite curl procps-ng iproute valgrind util-linux
 elif command -v brew >/dev/null 2>&1; then
 	brew install pkg-config curl sqlite cjson libarchive openssl@3 python3
 	echo "install-deps: with Homebrew, export PKG_CONFIG_PATH for curl, sqlite, libarchive and openssl@3 (see 'brew info')"

@@ -1,6 +1,8 @@
 #!/bin/sh
 # run.sh: run the unit tests, then every tests/e2e/t*.sh and tests/faults/t*.sh,
 # and end with one line "N passed, N failed".
+# TESTS="t0001 t03*" limits the e2e scripts to those name patterns;
+# UNIT=0 skips the unit tests; LOCALMODEL_VALGRIND=1 runs them under memcheck.
 : "${BUILD:=build}"
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
 export LOCALMODEL_BIN="${LOCALMODEL_BIN:-$SRC_DIR/$BUILD/localmodel}"
@@ -17,10 +19,21 @@ count() { # log -> adds to passed/failed from "N passed, N failed" lines
 	failed=$((failed + ${f:-0}))
 }
 
+selected() { # name -> 0 when TESTS is unset or matches it
+	[ -z "${TESTS:-}" ] && return 0
+	for pat in $TESTS; do
+		case $1 in $pat*) return 0 ;; esac
+	done
+	return 1
+}
+
+VG=""
+[ -n "${LOCALMODEL_VALGRIND:-}" ] && VG="valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+
 for t in "$SRC_DIR/$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
+	[ -x "$t" ] && [ "${UNIT:-1}" = 1 ] || continue
 	name=$(basename "$t")
-	if "$t" >"$LOGDIR/$name.log" 2>&1; then
+	if $VG "$t" >"$LOGDIR/$name.log" 2>&1; then
 		count "$LOGDIR/$name.log"
 		echo "PASS unit/$name"
 	else
@@ -35,6 +48,7 @@ done
 for t in "$SRC_DIR"/tests/e2e/t[0-9]*.sh "$SRC_DIR"/tests/faults/t[0-9]*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
+	selected "$name" || continue
 	if ${TEST_TIMEOUT:+timeout "$TEST_TIMEOUT"} sh "$t" >"$LOGDIR/$name.log" 2>&1; then
 		count "$LOGDIR/$name.log"
 		echo "PASS $name"

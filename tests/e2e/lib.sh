@@ -23,7 +23,18 @@ export no_proxy='*' NO_PROXY='*'
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$TRASH/.san/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$TRASH/.san/ubsan"
 mkdir -p "$TRASH/bin" "$TRASH/.san"
-ln -s "$LOCALMODEL_BIN" "$TRASH/bin/localmodel"
+if [ -n "${LOCALMODEL_VALGRIND:-}" ]; then
+	# memcheck: any error or definite/indirect leak makes the command exit 97
+	# and leaves a report that test_done turns into a failure
+	cat >"$TRASH/bin/localmodel" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect \\
+	--show-leak-kinds=definite,indirect --log-file="$TRASH/.san/valgrind.%p" "$LOCALMODEL_BIN" "\$@"
+VG
+	chmod +x "$TRASH/bin/localmodel"
+else
+	ln -s "$LOCALMODEL_BIN" "$TRASH/bin/localmodel"
+fi
 PATH="$TRASH/bin:$PATH"
 cd "$TRASH" || exit 1
 
@@ -139,6 +150,7 @@ start_fixture() {
 }
 
 test_done() {
+	find "$TRASH/.san" -type f -empty -delete 2>/dev/null
 	san=$(find "$TRASH/.san" -type f 2>/dev/null | head -n 1)
 	if [ -n "$san" ]; then
 		test_count=$((test_count + 1))
