@@ -3,6 +3,7 @@
 #include "localmodel/store.h"
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 static void test_inventory(struct lm_store *s)
 {
@@ -127,6 +128,45 @@ static void test_seed_migration(void)
 	store_close(s);
 }
 
+/* Two processes writing at once: every row lands, nothing is corrupted. */
+static void test_two_writers(void)
+{
+	char path[512];
+	struct lm_store *s;
+	struct lm_err err = { 0 };
+	pid_t pid;
+	int st = 0;
+
+	snprintf(path, sizeof(path), "%s/two.db", t_tmpdir());
+	CHECK(store_open(&s, path, STORE_RW, 5000, &err) == 0);
+	store_close(s);
+	pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+		if (store_open(&s, path, STORE_RW, 10000, &err))
+			_exit(1);
+		for (int i = 0; i < 200; i++) {
+			struct lm_usage u = { "m", "child", "2026-01-01T00:00:00Z", 1, 1, 0, 1, 1 };
+			bad |= store_usage_add(s, &u, 1, &err) != 0;
+		}
+		store_close(s);
+		_exit(bad);
+	}
+	CHECK(store_open(&s, path, STORE_RW, 10000, &err) == 0);
+	for (int i = 0; i < 200; i++) {
+		struct lm_usage u = { "m", "parent", "2026-01-01T00:00:00Z", 1, 1, 0, 1, 1 };
+		CHECK(store_usage_add(s, &u, 1, &err) == 0);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	sqlite3_stmt *q;
+	CHECK(sqlite3_prepare_v2(store_db(s), "SELECT COUNT(*) FROM model_usage", -1, &q, NULL) == 0);
+	CHECK(sqlite3_step(q) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(q, 0), 400);
+	sqlite3_finalize(q);
+	store_close(s);
+}
+
 int main(void)
 {
 	char path[512];
@@ -141,5 +181,6 @@ int main(void)
 	test_sessions_meta(s);
 	store_close(s);
 	test_seed_migration();
+	test_two_writers();
 	return T_DONE();
 }
