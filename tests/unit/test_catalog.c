@@ -118,7 +118,7 @@ static void test_invariants(void)
 	uint64_t lo = UINT64_MAX, hi = 0;
 	unsigned tasks = 0;
 
-	CHECK(lm_catalog_len >= 10);
+	CHECK(lm_catalog_len >= 25);
 	for (size_t i = 0; i < lm_catalog_len; i++) {
 		const struct lm_catalog_model *m = &lm_catalog[i];
 
@@ -129,14 +129,17 @@ static void test_invariants(void)
 		test_entry_files(m);
 		for (size_t j = 0; j < i; j++)
 			CHECK(strcasecmp(lm_catalog[j].repo, m->repo) != 0);
+		/* smallest first */
+		if (i > 0)
+			CHECK(lm_catalog[i - 1].params <= m->params);
 		if (m->params < lo)
 			lo = m->params;
 		if (m->params > hi)
 			hi = m->params;
 		tasks |= m->tasks;
 	}
-	CHECK(lo < 1000000000ULL || lm_catalog_len < 20);
-	CHECK(hi > 100000000000ULL || lm_catalog_len < 20);
+	CHECK(lo < 1000000000ULL);
+	CHECK(hi > 100000000000ULL);
 	CHECK(tasks == (LM_TASK_CHAT | LM_TASK_CODE | LM_TASK_REASONING));
 }
 
