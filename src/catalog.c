@@ -119,14 +119,17 @@ static const struct lm_catalog_file f_llama32_3b[] = {
 };
 
 /* ---- Phi-4-mini-instruct (3.8B) ----------------------------------------- */
-/* sizes: estimated (rule above, plus 0.13 bit for the fused QKV tensor that
- * llama.cpp's phi3 layout keeps at Q5_K in Q4_K_M);
+/* sizes: Q4_K_M 2.49 GB as two public catalogs of this repo give it (one
+ * as 2.49 GB, one as 2.32 GiB); Q6_K and Q8_0 estimated (rule above; a
+ * public table gives 4.1 GB for the Q8_0). The rule needs 0.13 bit more
+ * for Q4_K_M here, for the fused QKV tensor llama.cpp's phi3 layout keeps
+ * at Q5_K;
  * shape: microsoft/Phi-4-mini-instruct config.json (32 layers, hidden 3072,
  * 24 heads, 8 kv heads, head dim 128, max_position_embeddings 131072; its
  * sliding_window 262144 exceeds the context, so none); GGUF arch "phi3";
  * params: model card, 3.8B (3.836B computed, tied). */
 static const struct lm_catalog_file f_phi4_mini[] = {
-	{ "Q4_K_M", "microsoft_Phi-4-mini-instruct-Q4_K_M.gguf", GB(2.50), 1 },
+	{ "Q4_K_M", "microsoft_Phi-4-mini-instruct-Q4_K_M.gguf", GB(2.49), 1 },
 	{ "Q6_K", "microsoft_Phi-4-mini-instruct-Q6_K.gguf", GB(3.15), 1 },
 	{ "Q8_0", "microsoft_Phi-4-mini-instruct-Q8_0.gguf", GB(4.08), 1 },
 };
@@ -162,13 +165,14 @@ static const struct lm_catalog_file f_qwen3_4b[] = {
 };
 
 /* ---- Qwen2.5-Coder 7B Instruct ------------------------------------------ */
-/* sizes: estimated (rule above; Qwen's own q4_k_m of this model is listed at
- * 4.68 GB in a public app catalog);
+/* sizes: Q4_K_M 4.68 GB, as a public catalog lists this repo's file (4.36
+ * GiB; Qwen's own q4_k_m is also listed at 4.68 GB; the rule above gives
+ * 4.69); Q6_K and Q8_0 estimated (rule above);
  * shape: Qwen/Qwen2.5-Coder-7B-Instruct config.json (28 layers, hidden 3584,
  * 28 heads, 4 kv heads, head dim 128, max_position_embeddings 32768);
  * params: model card, 7.61B (7.616B computed). */
 static const struct lm_catalog_file f_qwen25_coder_7b[] = {
-	{ "Q4_K_M", "Qwen2.5-Coder-7B-Instruct-Q4_K_M.gguf", GB(4.69), 1 },
+	{ "Q4_K_M", "Qwen2.5-Coder-7B-Instruct-Q4_K_M.gguf", GB(4.68), 1 },
 	{ "Q6_K", "Qwen2.5-Coder-7B-Instruct-Q6_K.gguf", GB(6.25), 1 },
 	{ "Q8_0", "Qwen2.5-Coder-7B-Instruct-Q8_0.gguf", GB(8.10), 1 },
 };
@@ -290,25 +294,29 @@ static const struct lm_catalog_file f_gpt_oss_20b[] = {
 };
 
 /* ---- Mistral Small 3.2 24B Instruct 2506 -------------------------------- */
-/* sizes: estimated (rule above);
+/* sizes: Q4_K_M exact 14333922848 (unsloth/Mistral-Small-3.2-24B-Instruct-
+ * 2506-GGUF); Q6_K and Q8_0 estimated (rule above);
  * shape: mistralai/Mistral-Small-3.2-24B-Instruct-2506 config.json
  * text_config (40 layers, hidden 5120, 32 heads, 8 kv heads, head_dim 128,
  * max_position_embeddings 131072, no sliding window); GGUF arch "llama";
  * params: 23.57B text weights (card: 24B with the vision encoder). */
 static const struct lm_catalog_file f_mistral_small_32[] = {
-	{ "Q4_K_M", "mistralai_Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf", GB(14.27), 1 },
-	{ "Q6_K", "mistralai_Mistral-Small-3.2-24B-Instruct-2506-Q6_K.gguf", GB(19.34), 1 },
-	{ "Q8_0", "mistralai_Mistral-Small-3.2-24B-Instruct-2506-Q8_0.gguf", GB(25.05), 1 },
+	{ "Q4_K_M", "Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf", 14333922848ULL, 1 },
+	{ "Q6_K", "Mistral-Small-3.2-24B-Instruct-2506-Q6_K.gguf", GB(19.34), 1 },
+	{ "Q8_0", "Mistral-Small-3.2-24B-Instruct-2506-Q8_0.gguf", GB(25.05), 1 },
 };
 
 /* ---- Devstral Small 2505 (24B) ------------------------------------------ */
-/* sizes: estimated (rule above; the text model of Mistral Small 3.1);
+/* sizes: Q4_K_M 14.33 GB as a public model table lists this repo's file
+ * (the unsloth Mistral Small 3.2 file of the same shapes is 14333922848
+ * bytes; the rule above gives 14.27, 0.4% low for this model); Q6_K and Q8_0
+ * estimated (rule above);
  * shape: mistralai/Devstral-Small-2505 config.json (40 layers, hidden 5120,
  * 32 heads, 8 kv heads, head_dim 128, max_position_embeddings 131072);
  * GGUF arch "llama";
  * params: model card, 24B (23.57B computed). */
 static const struct lm_catalog_file f_devstral_small[] = {
-	{ "Q4_K_M", "mistralai_Devstral-Small-2505-Q4_K_M.gguf", GB(14.27), 1 },
+	{ "Q4_K_M", "mistralai_Devstral-Small-2505-Q4_K_M.gguf", GB(14.33), 1 },
 	{ "Q6_K", "mistralai_Devstral-Small-2505-Q6_K.gguf", GB(19.34), 1 },
 	{ "Q8_0", "mistralai_Devstral-Small-2505-Q8_0.gguf", GB(25.05), 1 },
 };
@@ -378,13 +386,16 @@ static const struct lm_catalog_file f_r1_qwen_32b[] = {
 };
 
 /* ---- Llama 3.3 70B Instruct --------------------------------------------- */
-/* sizes: estimated (rule above); files over 50 GB come as a folder of
+/* sizes: Q4_K_M 42521954560, as a public app catalog records this repo's
+ * file (that catalog also carries invented entries, so take it as card
+ * grade; the rule above gives 42.48 GB); Q6_K and Q8_0 estimated (rule
+ * above); files over 50 GB come as a folder of
  * parts, as the quantizer's download notes say (download "<name>/" whole);
  * shape: meta-llama/Llama-3.3-70B-Instruct config.json (80 layers, hidden
  * 8192, 64 heads, 8 kv heads, head dim 128, 131072);
  * params: model card, 70B (70.55B computed). */
 static const struct lm_catalog_file f_llama33_70b[] = {
-	{ "Q4_K_M", "Llama-3.3-70B-Instruct-Q4_K_M.gguf", GB(42.48), 1 },
+	{ "Q4_K_M", "Llama-3.3-70B-Instruct-Q4_K_M.gguf", 42521954560ULL, 1 },
 	{ "Q6_K", "Llama-3.3-70B-Instruct-Q6_K/Llama-3.3-70B-Instruct-Q6_K-00001-of-00002.gguf",
 	  GB(57.88), 2 },
 	{ "Q8_0", "Llama-3.3-70B-Instruct-Q8_0/Llama-3.3-70B-Instruct-Q8_0-00001-of-00002.gguf",
@@ -652,7 +663,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_gpt_oss_20b),
 	},
 	{
-		.repo = "bartowski/mistralai_Mistral-Small-3.2-24B-Instruct-2506-GGUF",
+		.repo = "unsloth/Mistral-Small-3.2-24B-Instruct-2506-GGUF",
 		.name = "Mistral Small 3.2 24B Instruct",
 		.arch = "llama",
 		.params = 23572000000ULL,
