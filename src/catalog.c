@@ -47,18 +47,18 @@ static const struct lm_catalog_file f_qwen25_05b[] = {
 };
 
 /* ---- Qwen3 0.6B --------------------------------------------------------- */
-/* sizes: estimated (rule above, with the output head stored: 0.752B weights,
- * as the checkpoint holds lm_head and bartowski's Qwen3-1.7B files show the
- * same); LM Studio lists its Qwen3 0.6B download at 804.75 MB, in line with
- * the Q8_0 figure (Qwen/Qwen3-0.6B-GGUF's own Q8_0, converted without the
- * head, is 639446688 bytes);
+/* sizes: Q4_K_M exact 396705472 (unsloth/Qwen3-0.6B-GGUF, as a public model
+ * registry pins it with its sha256); Q6_K and Q8_0 estimated (rule above;
+ * the Q8_0 rule gives 0.640 GB, and Qwen/Qwen3-0.6B-GGUF's own Q8_0 is
+ * 639446688 bytes);
  * shape: Qwen/Qwen3-0.6B config.json (28 layers, hidden 1024, 16 heads,
  * 8 kv heads, head_dim 128, max_position_embeddings 40960);
- * params: card 0.6B (0.44B non-embedding) + the 0.156B output head. */
+ * params: model card, 0.6B (0.596B computed, embedding tied to the output:
+ * these files hold no separate head). */
 static const struct lm_catalog_file f_qwen3_06b[] = {
-	{ "Q4_K_M", "Qwen_Qwen3-0.6B-Q4_K_M.gguf", GB(0.491), 1 },
-	{ "Q6_K", "Qwen_Qwen3-0.6B-Q6_K.gguf", GB(0.624), 1 },
-	{ "Q8_0", "Qwen_Qwen3-0.6B-Q8_0.gguf", GB(0.806), 1 },
+	{ "Q4_K_M", "Qwen3-0.6B-Q4_K_M.gguf", 396705472ULL, 1 },
+	{ "Q6_K", "Qwen3-0.6B-Q6_K.gguf", GB(0.496), 1 },
+	{ "Q8_0", "Qwen3-0.6B-Q8_0.gguf", GB(0.640), 1 },
 };
 
 /* ---- Gemma 3 1B (QAT) --------------------------------------------------- */
@@ -89,17 +89,17 @@ static const struct lm_catalog_file f_llama32_1b[] = {
 };
 
 /* ---- Qwen3 1.7B --------------------------------------------------------- */
-/* sizes: card of bartowski/Qwen_Qwen3-1.7B-GGUF (Q5_K_M 1.47, Q6_K 1.67,
- * Q8_0 2.17 GB); Q4_K_M estimated (rule above: 1.29 GB);
+/* sizes: Q4_K_M exact 1107409472 (unsloth/Qwen3-1.7B-GGUF, pinned with its
+ * sha256 in a public model registry); Q6_K and Q8_0 estimated (rule above,
+ * with the embedding tied as in these files; bartowski's conversion keeps a
+ * separate 0.31B head and is larger: Q8_0 2.17 GB on its card);
  * shape: Qwen/Qwen3-1.7B config.json (28 layers, hidden 2048, 16 heads,
  * 8 kv heads, head_dim 128, 40960);
- * params: card 1.7B (1.4B non-embedding) + the 0.311B output head the file
- * stores: 2.03B, which is what the card's Q8_0/Q6_K sizes imply. */
+ * params: model card, 1.7B (1.721B computed, tied). */
 static const struct lm_catalog_file f_qwen3_17b[] = {
-	{ "Q4_K_M", "Qwen_Qwen3-1.7B-Q4_K_M.gguf", GB(1.29), 1 },
-	{ "Q5_K_M", "Qwen_Qwen3-1.7B-Q5_K_M.gguf", GB(1.47), 1 },
-	{ "Q6_K", "Qwen_Qwen3-1.7B-Q6_K.gguf", GB(1.67), 1 },
-	{ "Q8_0", "Qwen_Qwen3-1.7B-Q8_0.gguf", GB(2.17), 1 },
+	{ "Q4_K_M", "Qwen3-1.7B-Q4_K_M.gguf", 1107409472ULL, 1 },
+	{ "Q6_K", "Qwen3-1.7B-Q6_K.gguf", GB(1.419), 1 },
+	{ "Q8_0", "Qwen3-1.7B-Q8_0.gguf", GB(1.836), 1 },
 };
 
 /* ---- Llama 3.2 3B Instruct ---------------------------------------------- */
@@ -119,19 +119,17 @@ static const struct lm_catalog_file f_llama32_3b[] = {
 };
 
 /* ---- Phi-4-mini-instruct (3.8B) ----------------------------------------- */
-/* sizes: Q4_K_M 2.49 GB as two public catalogs of this repo give it (one
- * as 2.49 GB, one as 2.32 GiB); Q6_K and Q8_0 estimated (rule above; a
- * public table gives 4.1 GB for the Q8_0). The rule needs 0.13 bit more
- * for Q4_K_M here, for the fused QKV tensor llama.cpp's phi3 layout keeps
- * at Q5_K;
+/* sizes: Q4_K_M exact 2491874400 (lmstudio-community/Phi-4-mini-instruct-
+ * GGUF, pinned with its sha256 in a public model registry; bartowski's file
+ * is listed at 2.49 GB too); Q6_K and Q8_0 estimated (rule above);
  * shape: microsoft/Phi-4-mini-instruct config.json (32 layers, hidden 3072,
  * 24 heads, 8 kv heads, head dim 128, max_position_embeddings 131072; its
  * sliding_window 262144 exceeds the context, so none); GGUF arch "phi3";
  * params: model card, 3.8B (3.836B computed, tied). */
 static const struct lm_catalog_file f_phi4_mini[] = {
-	{ "Q4_K_M", "microsoft_Phi-4-mini-instruct-Q4_K_M.gguf", GB(2.49), 1 },
-	{ "Q6_K", "microsoft_Phi-4-mini-instruct-Q6_K.gguf", GB(3.15), 1 },
-	{ "Q8_0", "microsoft_Phi-4-mini-instruct-Q8_0.gguf", GB(4.08), 1 },
+	{ "Q4_K_M", "Phi-4-mini-instruct-Q4_K_M.gguf", 2491874400ULL, 1 },
+	{ "Q6_K", "Phi-4-mini-instruct-Q6_K.gguf", GB(3.15), 1 },
+	{ "Q8_0", "Phi-4-mini-instruct-Q8_0.gguf", GB(4.08), 1 },
 };
 
 /* ---- Gemma 3 4B IT ------------------------------------------------------ */
@@ -150,15 +148,16 @@ static const struct lm_catalog_file f_gemma3_4b[] = {
 };
 
 /* ---- Qwen3 4B ----------------------------------------------------------- */
-/* sizes: card of bartowski/Qwen_Qwen3-4B-GGUF (Q4_K_S 2.38, Q5_K_M 2.89,
- * Q6_K 3.31, Q8_0 4.28 GB); Q4_K_M exact 2497281632 (2.50 GB on the card);
+/* sizes: card of bartowski/Qwen_Qwen3-4B-GGUF (Q4_K_S 2.38, Q4_K_M 2.50,
+ * Q5_K_M 2.89, Q6_K 3.31, Q8_0 4.28 GB; Qwen3-4B Q4_K_M files of other
+ * repos are published at 2497281632 and 2497281120 bytes);
  * shape: Qwen/Qwen3-4B config.json (36 layers, hidden 2560, 32 heads,
  * 8 kv heads, head_dim 128, 40960), as the GGUF metadata of Qwen3-4B
  * conversions shows (qwen3.block_count 36, head_count_kv 8, ...);
  * params: model card, 4.0B (4.022B computed, tied). */
 static const struct lm_catalog_file f_qwen3_4b[] = {
 	{ "Q4_K_S", "Qwen_Qwen3-4B-Q4_K_S.gguf", GB(2.38), 1 },
-	{ "Q4_K_M", "Qwen_Qwen3-4B-Q4_K_M.gguf", 2497281632ULL, 1 },
+	{ "Q4_K_M", "Qwen_Qwen3-4B-Q4_K_M.gguf", GB(2.50), 1 },
 	{ "Q5_K_M", "Qwen_Qwen3-4B-Q5_K_M.gguf", GB(2.89), 1 },
 	{ "Q6_K", "Qwen_Qwen3-4B-Q6_K.gguf", GB(3.31), 1 },
 	{ "Q8_0", "Qwen_Qwen3-4B-Q8_0.gguf", GB(4.28), 1 },
@@ -191,7 +190,9 @@ static const struct lm_catalog_file f_r1_qwen_7b[] = {
 };
 
 /* ---- Llama 3.1 8B Instruct ---------------------------------------------- */
-/* sizes: Q4_K_M exact 4920734656; Q5_K_M 5.73, Q6_K 6.60, Q8_0 8.54 GB are
+/* sizes: Q4_K_M exact 4920734656 (a public app catalog lists this file
+ * name, with this repo among its sources); Q5_K_M 5.73, Q6_K 6.60, Q8_0
+ * 8.54 GB are
  * the Hub sizes of Llama 3 8B quants of the same types (identical tensor
  * shapes, so identical sizes up to metadata; the rule above gives 6.59 and
  * 8.54);
@@ -218,15 +219,17 @@ static const struct lm_catalog_file f_r1_llama_8b[] = {
 };
 
 /* ---- Qwen3 8B ----------------------------------------------------------- */
-/* sizes: card of bartowski/Qwen_Qwen3-8B-GGUF (Q6_K 6.73, Q8_0 8.71 GB);
- * Q4_K_M exact 5027784096 (5.03 GB on the card and on the Hub);
+/* sizes: Q4_K_M exact 5027783488 (Qwen/Qwen3-8B-GGUF, pinned with its
+ * sha256 in a public model registry); Q6_K and Q8_0 estimated (rule above:
+ * 6.73 and 8.71 GB, the figures bartowski's card gives for its files of
+ * these types);
  * shape: Qwen/Qwen3-8B config.json (36 layers, hidden 4096, 32 heads,
  * 8 kv heads, head_dim 128, 40960);
  * params: model card, 8.2B (8.191B computed). */
 static const struct lm_catalog_file f_qwen3_8b[] = {
-	{ "Q4_K_M", "Qwen_Qwen3-8B-Q4_K_M.gguf", 5027784096ULL, 1 },
-	{ "Q6_K", "Qwen_Qwen3-8B-Q6_K.gguf", GB(6.73), 1 },
-	{ "Q8_0", "Qwen_Qwen3-8B-Q8_0.gguf", GB(8.71), 1 },
+	{ "Q4_K_M", "Qwen3-8B-Q4_K_M.gguf", 5027783488ULL, 1 },
+	{ "Q6_K", "Qwen3-8B-Q6_K.gguf", GB(6.73), 1 },
+	{ "Q8_0", "Qwen3-8B-Q8_0.gguf", GB(8.71), 1 },
 };
 
 /* ---- Gemma 3 12B IT ----------------------------------------------------- */
@@ -335,21 +338,22 @@ static const struct lm_catalog_file f_gemma3_27b[] = {
 
 /* ---- Qwen3 30B-A3B (MoE) ------------------------------------------------ */
 /* sizes: card of bartowski/Qwen_Qwen3-30B-A3B-GGUF (Q5_K_M 21.74, Q6_K 25.10,
- * Q8_0 32.48 GB); Q4_K_M estimated at 18.6 GB, the listed size of the
- * Q4_K_M of Qwen3-Coder-30B-A3B (same tensor shapes);
+ * Q8_0 32.48 GB); Q4_K_M estimated at 18.56 GB: the Q4_K_M files of
+ * Qwen3-30B-A3B-Instruct-2507 and Qwen3-Coder-30B-A3B (same tensor shapes)
+ * are 18556686752 and 18556689568 bytes;
  * shape: Qwen/Qwen3-30B-A3B config.json (48 layers, hidden 2048, 32 heads,
  * 4 kv heads, head_dim 128, 40960, 128 experts, 8 active);
  * params: model card, 30.5B total, 3.3B activated. */
 static const struct lm_catalog_file f_qwen3_30b_a3b[] = {
-	{ "Q4_K_M", "Qwen_Qwen3-30B-A3B-Q4_K_M.gguf", GB(18.60), 1 },
+	{ "Q4_K_M", "Qwen_Qwen3-30B-A3B-Q4_K_M.gguf", GB(18.56), 1 },
 	{ "Q5_K_M", "Qwen_Qwen3-30B-A3B-Q5_K_M.gguf", GB(21.74), 1 },
 	{ "Q6_K", "Qwen_Qwen3-30B-A3B-Q6_K.gguf", GB(25.10), 1 },
 	{ "Q8_0", "Qwen_Qwen3-30B-A3B-Q8_0.gguf", GB(32.48), 1 },
 };
 
 /* ---- Qwen3-Coder 30B-A3B Instruct (MoE) --------------------------------- */
-/* sizes: UD-Q4_K_XL exact 17665334432; Q4_K_M 18.6 GB as a public list of
- * this repo's files gives it (one decimal); Q8_0 estimated as the 32.48 GB
+/* sizes: UD-Q4_K_XL exact 17665334432; Q4_K_M exact 18556689568 (pinned
+ * with its sha256 in a public model registry); Q8_0 estimated as the 32.48 GB
  * of Qwen3-30B-A3B's Q8_0 (same tensor shapes);
  * shape: Qwen/Qwen3-Coder-30B-A3B-Instruct config.json (48 layers, hidden
  * 2048, 32 heads, 4 kv heads, head_dim 128, max_position_embeddings 262144,
@@ -357,30 +361,33 @@ static const struct lm_catalog_file f_qwen3_30b_a3b[] = {
  * params: model card, 30.5B total, 3.3B activated. */
 static const struct lm_catalog_file f_qwen3_coder_30b[] = {
 	{ "UD-Q4_K_XL", "Qwen3-Coder-30B-A3B-Instruct-UD-Q4_K_XL.gguf", 17665334432ULL, 1 },
-	{ "Q4_K_M", "Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf", GB(18.6), 1 },
+	{ "Q4_K_M", "Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf", 18556689568ULL, 1 },
 	{ "Q8_0", "Qwen3-Coder-30B-A3B-Instruct-Q8_0.gguf", GB(32.48), 1 },
 };
 
 /* ---- Qwen3 32B ---------------------------------------------------------- */
-/* sizes: Q4_K_M exact 19762149024; Q8_0 34.82 GB from the card of
- * bartowski/Qwen_Qwen3-32B-GGUF; Q6_K estimated (rule above);
+/* sizes: Q8_0 34.82 GB from the card of bartowski/Qwen_Qwen3-32B-GGUF;
+ * Q4_K_M estimated at 19.76 GB, the published size of a Qwen3-32B Q4_K_M of
+ * another repo (19762149024 bytes; the rule above gives 19.80); Q6_K
+ * estimated (rule above);
  * shape: Qwen/Qwen3-32B config.json (64 layers, hidden 5120, 64 heads,
  * 8 kv heads, head_dim 128, 40960);
  * params: model card, 32.8B (32.762B computed). */
 static const struct lm_catalog_file f_qwen3_32b[] = {
-	{ "Q4_K_M", "Qwen_Qwen3-32B-Q4_K_M.gguf", 19762149024ULL, 1 },
+	{ "Q4_K_M", "Qwen_Qwen3-32B-Q4_K_M.gguf", GB(19.76), 1 },
 	{ "Q6_K", "Qwen_Qwen3-32B-Q6_K.gguf", GB(26.88), 1 },
 	{ "Q8_0", "Qwen_Qwen3-32B-Q8_0.gguf", GB(34.82), 1 },
 };
 
 /* ---- DeepSeek-R1-Distill-Qwen-32B --------------------------------------- */
-/* sizes: estimated (rule above; the Qwen3-32B figures above agree with it
- * to 0.2%);
+/* sizes: Q4_K_M exact 19851335584 (unsloth/DeepSeek-R1-Distill-Qwen-32B-GGUF,
+ * pinned with its sha256 in a public model registry, which also gives
+ * context_length 131072); Q6_K and Q8_0 estimated (rule above);
  * shape: deepseek-ai/DeepSeek-R1-Distill-Qwen-32B config.json (64 layers,
  * hidden 5120, 40 heads, 8 kv heads, head dim 128, 131072);
  * params: 32.8B (32.764B computed). */
 static const struct lm_catalog_file f_r1_qwen_32b[] = {
-	{ "Q4_K_M", "DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf", GB(19.80), 1 },
+	{ "Q4_K_M", "DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf", 19851335584ULL, 1 },
 	{ "Q6_K", "DeepSeek-R1-Distill-Qwen-32B-Q6_K.gguf", GB(26.88), 1 },
 	{ "Q8_0", "DeepSeek-R1-Distill-Qwen-32B-Q8_0.gguf", GB(34.82), 1 },
 };
@@ -443,11 +450,11 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_qwen25_05b),
 	},
 	{
-		.repo = "bartowski/Qwen_Qwen3-0.6B-GGUF",
+		.repo = "unsloth/Qwen3-0.6B-GGUF",
 		.name = "Qwen3 0.6B",
 		.arch = "qwen3",
-		.params = 752000000ULL,
-		.active_params = 752000000ULL,
+		.params = 596000000ULL,
+		.active_params = 596000000ULL,
 		.ctx_train = 40960,
 		.n_layers = 28, .n_embd = 1024, .n_head = 16, .n_head_kv = 8,
 		.key_length = 128, .value_length = 128,
@@ -480,11 +487,11 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_llama32_1b),
 	},
 	{
-		.repo = "bartowski/Qwen_Qwen3-1.7B-GGUF",
+		.repo = "unsloth/Qwen3-1.7B-GGUF",
 		.name = "Qwen3 1.7B",
 		.arch = "qwen3",
-		.params = 2032000000ULL,
-		.active_params = 2032000000ULL,
+		.params = 1721000000ULL,
+		.active_params = 1721000000ULL,
 		.ctx_train = 40960,
 		.n_layers = 28, .n_embd = 2048, .n_head = 16, .n_head_kv = 8,
 		.key_length = 128, .value_length = 128,
@@ -504,7 +511,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_llama32_3b),
 	},
 	{
-		.repo = "bartowski/microsoft_Phi-4-mini-instruct-GGUF",
+		.repo = "lmstudio-community/Phi-4-mini-instruct-GGUF",
 		.name = "Phi-4-mini Instruct 3.8B",
 		.arch = "phi3",
 		.params = 3836000000ULL,
@@ -589,7 +596,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_r1_llama_8b),
 	},
 	{
-		.repo = "bartowski/Qwen_Qwen3-8B-GGUF",
+		.repo = "Qwen/Qwen3-8B-GGUF",
 		.name = "Qwen3 8B",
 		.arch = "qwen3",
 		.params = 8191000000ULL,
@@ -736,7 +743,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_qwen3_32b),
 	},
 	{
-		.repo = "bartowski/DeepSeek-R1-Distill-Qwen-32B-GGUF",
+		.repo = "unsloth/DeepSeek-R1-Distill-Qwen-32B-GGUF",
 		.name = "DeepSeek-R1-Distill-Qwen 32B",
 		.arch = "qwen2",
 		.params = 32764000000ULL,

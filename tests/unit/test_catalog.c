@@ -148,12 +148,12 @@ static void test_find(void)
 	const struct lm_catalog_model *m, *m2;
 	const struct lm_catalog_file *f;
 
-	m = catalog_find("bartowski/Qwen_Qwen3-8B-GGUF");
+	m = catalog_find("Qwen/Qwen3-8B-GGUF");
 	CHECK(m != NULL);
-	m2 = catalog_find("BARTOWSKI/qwen_qwen3-8b-gguf");
+	m2 = catalog_find("qwen/QWEN3-8b-gguf");
 	CHECK(m2 == m);
-	CHECK(catalog_find("bartowski/Qwen_Qwen3-8B") == NULL);
-	CHECK(catalog_find("bartowski/Qwen_Qwen3-8B-GGUFx") == NULL);
+	CHECK(catalog_find("Qwen/Qwen3-8B") == NULL);
+	CHECK(catalog_find("Qwen/Qwen3-8B-GGUFx") == NULL);
 	CHECK(catalog_find("") == NULL);
 	CHECK(catalog_find(NULL) == NULL);
 	CHECK(catalog_find("nobody/nothing-GGUF") == NULL);
@@ -179,7 +179,7 @@ static void test_spot_checks(void)
 	const struct lm_catalog_model *m;
 	const struct lm_catalog_file *f;
 
-	m = catalog_find("bartowski/Qwen_Qwen3-8B-GGUF");
+	m = catalog_find("Qwen/Qwen3-8B-GGUF");
 	if (m) {
 		CHECK_STR(m->arch, "qwen3");
 		CHECK_INT(m->n_layers, 36);
@@ -189,9 +189,9 @@ static void test_spot_checks(void)
 		CHECK_INT(m->key_length, 128);
 		CHECK_INT(m->ctx_train, 40960);
 		f = catalog_file(m, "Q4_K_M");
-		CHECK(f && f->size_bytes == 5027784096ULL);
+		CHECK(f && f->size_bytes == 5027783488ULL);
 		CHECK(f && f->parts == 1);
-		CHECK_STR(f ? f->path : NULL, "Qwen_Qwen3-8B-Q4_K_M.gguf");
+		CHECK_STR(f ? f->path : NULL, "Qwen3-8B-Q4_K_M.gguf");
 	}
 	m = catalog_find("bartowski/Meta-Llama-3.1-8B-Instruct-GGUF");
 	CHECK(m != NULL);
@@ -215,10 +215,67 @@ static void test_spot_checks(void)
 	}
 }
 
+/* More exact figures, and the shapes that make the KV cache. */
+static void test_spot_checks_more(void)
+{
+	const struct lm_catalog_model *m;
+	const struct lm_catalog_file *f;
+
+	m = catalog_find("unsloth/Qwen3-Coder-30B-A3B-Instruct-GGUF");
+	CHECK(m != NULL);
+	if (m) {
+		CHECK_STR(m->arch, "qwen3moe");
+		CHECK_INT(m->ctx_train, 262144);
+		CHECK_INT(m->n_head_kv, 4);
+		CHECK(m->active_params < m->params / 5);
+		f = catalog_file(m, "Q4_K_M");
+		CHECK(f && f->size_bytes == 18556689568ULL);
+		CHECK(catalog_file(m, "ud-q4_k_xl") != NULL);
+	}
+	m = catalog_find("bartowski/Llama-3.2-1B-Instruct-GGUF");
+	CHECK(m != NULL);
+	if (m) {
+		f = catalog_file(m, "Q4_K_M");
+		CHECK(f && f->size_bytes == 807694464ULL);
+		CHECK_INT(m->key_length, 64);
+	}
+	m = catalog_find("bartowski/google_gemma-3-27b-it-GGUF");
+	CHECK(m != NULL);
+	if (m) {
+		CHECK_STR(m->arch, "gemma3");
+		CHECK_INT(m->n_layers, 62);
+		CHECK_INT(m->sliding_window, 1024);
+		CHECK_INT(m->swa_every, 6);
+		CHECK_INT(m->n_head_kv, 16);
+	}
+	m = catalog_find("ggml-org/gpt-oss-120b-GGUF");
+	CHECK(m != NULL);
+	if (m) {
+		f = catalog_file(m, "MXFP4");
+		CHECK(f && f->parts == 3);
+		CHECK_STR(f ? f->path : NULL, "gpt-oss-120b-mxfp4-00001-of-00003.gguf");
+		CHECK(m->params > 100000000000ULL);
+	}
+	m = catalog_find("unsloth/Mistral-Small-3.2-24B-Instruct-2506-GGUF");
+	CHECK(m != NULL);
+	if (m) {
+		f = catalog_file(m, "Q4_K_M");
+		CHECK(f && f->size_bytes == 14333922848ULL);
+	}
+	/* dense models use all their weights per token */
+	for (size_t i = 0; i < lm_catalog_len; i++) {
+		const struct lm_catalog_model *e = &lm_catalog[i];
+		int moe = !strcmp(e->arch, "qwen3moe") || !strcmp(e->arch, "gpt-oss");
+
+		CHECK(moe ? e->active_params < e->params : e->active_params == e->params);
+	}
+}
+
 int main(void)
 {
 	test_invariants();
 	test_find();
 	test_spot_checks();
+	test_spot_checks_more();
 	return T_DONE();
 }
