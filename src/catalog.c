@@ -133,18 +133,20 @@ static const struct lm_catalog_file f_phi4_mini[] = {
 };
 
 /* ---- Gemma 3 4B IT ------------------------------------------------------ */
-/* sizes: card of bartowski/google_gemma-3-4b-it-GGUF (Q4_K_M 2.49,
- * Q5_K_M 2.83, Q6_K 3.19, Q8_0 4.13 GB); the vision projector is a
- * separate mmproj file, not counted;
+/* sizes: Q4_K_M exact 2489894016 (unsloth/gemma-3-4b-it-GGUF, pinned by
+ * revision and sha256 in a public app's model list); Q5_K_M, Q6_K and Q8_0
+ * estimated: 2.83, 3.19 and 4.13 GB, the card figures of bartowski's files
+ * of these types (the rule above gives 3.19 and 4.13); the vision projector
+ * is a separate mmproj file, not counted;
  * shape: google/gemma-3-4b-it config.json text_config (34 layers, hidden
  * 2560, 8 heads, 4 kv heads, head_dim 256, max_position_embeddings 131072,
  * sliding_window 1024, pattern 6);
  * params: 3.88B text weights (card: 4.3B with the vision tower). */
 static const struct lm_catalog_file f_gemma3_4b[] = {
-	{ "Q4_K_M", "google_gemma-3-4b-it-Q4_K_M.gguf", GB(2.49), 1 },
-	{ "Q5_K_M", "google_gemma-3-4b-it-Q5_K_M.gguf", GB(2.83), 1 },
-	{ "Q6_K", "google_gemma-3-4b-it-Q6_K.gguf", GB(3.19), 1 },
-	{ "Q8_0", "google_gemma-3-4b-it-Q8_0.gguf", GB(4.13), 1 },
+	{ "Q4_K_M", "gemma-3-4b-it-Q4_K_M.gguf", 2489894016ULL, 1 },
+	{ "Q5_K_M", "gemma-3-4b-it-Q5_K_M.gguf", GB(2.83), 1 },
+	{ "Q6_K", "gemma-3-4b-it-Q6_K.gguf", GB(3.19), 1 },
+	{ "Q8_0", "gemma-3-4b-it-Q8_0.gguf", GB(4.13), 1 },
 };
 
 /* ---- Qwen3 4B ----------------------------------------------------------- */
@@ -233,20 +235,17 @@ static const struct lm_catalog_file f_qwen3_8b[] = {
 };
 
 /* ---- Gemma 3 12B IT ----------------------------------------------------- */
-/* sizes: bartowski/google_gemma-3-12b-it-GGUF files as a public perplexity
- * table lists them (IQ3_XS 5.21, Q4_0 6.91, Q5_K_S 8.23 GB); Q4_K_M and
- * Q8_0 estimated (rule above; a gemma-3-12b-it-Q4_K_M.gguf of 7300775712
- * bytes is published elsewhere, in line);
+/* sizes: Q4_K_M exact 7300778336 (unsloth/gemma-3-12b-it-GGUF, pinned by
+ * revision and sha256 in a public app's model list); Q6_K and Q8_0
+ * estimated (rule above);
  * shape: google/gemma-3-12b-it config.json text_config (48 layers, hidden
  * 3840, 16 heads, 8 kv heads, head_dim 256, 131072, sliding_window 1024,
  * pattern 6);
  * params: 11.77B text weights (card: 12B with the vision tower). */
 static const struct lm_catalog_file f_gemma3_12b[] = {
-	{ "IQ3_XS", "google_gemma-3-12b-it-IQ3_XS.gguf", GB(5.21), 1 },
-	{ "Q4_0", "google_gemma-3-12b-it-Q4_0.gguf", GB(6.91), 1 },
-	{ "Q4_K_M", "google_gemma-3-12b-it-Q4_K_M.gguf", GB(7.28), 1 },
-	{ "Q5_K_S", "google_gemma-3-12b-it-Q5_K_S.gguf", GB(8.23), 1 },
-	{ "Q8_0", "google_gemma-3-12b-it-Q8_0.gguf", GB(12.51), 1 },
+	{ "Q4_K_M", "gemma-3-12b-it-Q4_K_M.gguf", 7300778336ULL, 1 },
+	{ "Q6_K", "gemma-3-12b-it-Q6_K.gguf", GB(9.66), 1 },
+	{ "Q8_0", "gemma-3-12b-it-Q8_0.gguf", GB(12.51), 1 },
 };
 
 /* ---- Phi-4 (14B) -------------------------------------------------------- */
@@ -325,15 +324,17 @@ static const struct lm_catalog_file f_devstral_small[] = {
 };
 
 /* ---- Gemma 3 27B IT ----------------------------------------------------- */
-/* sizes: estimated (rule above);
+/* sizes: Q4_K_M exact 16546688736 (unsloth/gemma-3-27b-it-GGUF, pinned by
+ * revision and sha256 in a public app's model list); Q6_K and Q8_0
+ * estimated (rule above);
  * shape: google/gemma-3-27b-it config.json text_config (62 layers, hidden
  * 5376, 32 heads, 16 kv heads, head_dim 128, 131072, sliding_window 1024,
  * pattern 6);
  * params: 27.01B text weights (card: 27B). */
 static const struct lm_catalog_file f_gemma3_27b[] = {
-	{ "Q4_K_M", "google_gemma-3-27b-it-Q4_K_M.gguf", GB(16.49), 1 },
-	{ "Q6_K", "google_gemma-3-27b-it-Q6_K.gguf", GB(22.16), 1 },
-	{ "Q8_0", "google_gemma-3-27b-it-Q8_0.gguf", GB(28.70), 1 },
+	{ "Q4_K_M", "gemma-3-27b-it-Q4_K_M.gguf", 16546688736ULL, 1 },
+	{ "Q6_K", "gemma-3-27b-it-Q6_K.gguf", GB(22.16), 1 },
+	{ "Q8_0", "gemma-3-27b-it-Q8_0.gguf", GB(28.70), 1 },
 };
 
 /* ---- Qwen3 30B-A3B (MoE) ------------------------------------------------ */
@@ -403,23 +404,24 @@ static const struct lm_catalog_file f_r1_qwen_32b[] = {
  * params: model card, 70B (70.55B computed). */
 static const struct lm_catalog_file f_llama33_70b[] = {
 	{ "Q4_K_M", "Llama-3.3-70B-Instruct-Q4_K_M.gguf", 42521954560ULL, 1 },
-	{ "Q6_K", "Llama-3.3-70B-Instruct-Q6_K/Llama-3.3-70B-Instruct-Q6_K-00001-of-00002.gguf",
-	  GB(57.88), 2 },
-	{ "Q8_0", "Llama-3.3-70B-Instruct-Q8_0/Llama-3.3-70B-Instruct-Q8_0-00001-of-00002.gguf",
-	  GB(74.97), 2 },
+	{ "Q6_K", "Llama-3.3-70B-Instruct-Q6_K/"
+		  "Llama-3.3-70B-Instruct-Q6_K-00001-of-00002.gguf", GB(57.88), 2 },
+	{ "Q8_0", "Llama-3.3-70B-Instruct-Q8_0/"
+		  "Llama-3.3-70B-Instruct-Q8_0-00001-of-00002.gguf", GB(74.97), 2 },
 };
 
 /* ---- DeepSeek-R1-Distill-Llama-70B -------------------------------------- */
-/* sizes: estimated as Llama 3.3 70B above (same tensor shapes);
+/* sizes: estimated as Llama 3.3 70B above (same tensor shapes: Q4_K_M
+ * 42.52 GB there, Q6_K and Q8_0 by the rule above);
  * shape: deepseek-ai/DeepSeek-R1-Distill-Llama-70B config.json (80 layers,
  * hidden 8192, 64 heads, 8 kv heads, head dim 128, 131072);
  * params: 70.55B. */
 static const struct lm_catalog_file f_r1_llama_70b[] = {
-	{ "Q4_K_M", "DeepSeek-R1-Distill-Llama-70B-Q4_K_M.gguf", GB(42.48), 1 },
-	{ "Q6_K", "DeepSeek-R1-Distill-Llama-70B-Q6_K/DeepSeek-R1-Distill-Llama-70B-Q6_K-00001-of-00002.gguf",
-	  GB(57.88), 2 },
-	{ "Q8_0", "DeepSeek-R1-Distill-Llama-70B-Q8_0/DeepSeek-R1-Distill-Llama-70B-Q8_0-00001-of-00002.gguf",
-	  GB(74.97), 2 },
+	{ "Q4_K_M", "DeepSeek-R1-Distill-Llama-70B-Q4_K_M.gguf", GB(42.52), 1 },
+	{ "Q6_K", "DeepSeek-R1-Distill-Llama-70B-Q6_K/"
+		  "DeepSeek-R1-Distill-Llama-70B-Q6_K-00001-of-00002.gguf", GB(57.88), 2 },
+	{ "Q8_0", "DeepSeek-R1-Distill-Llama-70B-Q8_0/"
+		  "DeepSeek-R1-Distill-Llama-70B-Q8_0-00001-of-00002.gguf", GB(74.97), 2 },
 };
 
 /* ---- gpt-oss-120b (MoE) ------------------------------------------------- */
@@ -523,7 +525,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_phi4_mini),
 	},
 	{
-		.repo = "bartowski/google_gemma-3-4b-it-GGUF",
+		.repo = "unsloth/gemma-3-4b-it-GGUF",
 		.name = "Gemma 3 4B IT",
 		.arch = "gemma3",
 		.params = 3880000000ULL,
@@ -608,7 +610,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_qwen3_8b),
 	},
 	{
-		.repo = "bartowski/google_gemma-3-12b-it-GGUF",
+		.repo = "unsloth/gemma-3-12b-it-GGUF",
 		.name = "Gemma 3 12B IT",
 		.arch = "gemma3",
 		.params = 11766000000ULL,
@@ -694,7 +696,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_devstral_small),
 	},
 	{
-		.repo = "bartowski/google_gemma-3-27b-it-GGUF",
+		.repo = "unsloth/gemma-3-27b-it-GGUF",
 		.name = "Gemma 3 27B IT",
 		.arch = "gemma3",
 		.params = 27009000000ULL,

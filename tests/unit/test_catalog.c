@@ -239,7 +239,7 @@ static void test_spot_checks_more(void)
 		CHECK(f && f->size_bytes == 807694464ULL);
 		CHECK_INT(m->key_length, 64);
 	}
-	m = catalog_find("bartowski/google_gemma-3-27b-it-GGUF");
+	m = catalog_find("unsloth/gemma-3-27b-it-GGUF");
 	CHECK(m != NULL);
 	if (m) {
 		CHECK_STR(m->arch, "gemma3");
@@ -247,6 +247,8 @@ static void test_spot_checks_more(void)
 		CHECK_INT(m->sliding_window, 1024);
 		CHECK_INT(m->swa_every, 6);
 		CHECK_INT(m->n_head_kv, 16);
+		f = catalog_file(m, "Q4_K_M");
+		CHECK(f && f->size_bytes == 16546688736ULL);
 	}
 	m = catalog_find("ggml-org/gpt-oss-120b-GGUF");
 	CHECK(m != NULL);
