@@ -23,6 +23,11 @@
  *                              embedding);
  *                   MXFP4 (gpt-oss): experts at 4.25 bits, the rest Q8_0.
  * Sizes of split files are the sum of all parts; path names the first part.
+ *
+ * The KV shapes of the Gemma 3, Qwen3 and gpt-oss entries agree exactly with
+ * the f16 KV bytes per token a public app catalog lists for them (e.g.
+ * Gemma 3 27B: 10 global layers x 16 kv heads x (128 + 128) x 2 = 81920,
+ * the sliding layers holding only their 1024-token window).
  */
 #include "localmodel/catalog.h"
 
@@ -354,8 +359,8 @@ static const struct lm_catalog_file f_qwen3_30b_a3b[] = {
 
 /* ---- Qwen3-Coder 30B-A3B Instruct (MoE) --------------------------------- */
 /* sizes: UD-Q4_K_XL exact 17665334432; Q4_K_M exact 18556689568 (pinned
- * with its sha256 in a public model registry); Q8_0 estimated as the 32.48 GB
- * of Qwen3-30B-A3B's Q8_0 (same tensor shapes);
+ * with its sha256 in a public model registry, and the same in a public app
+ * catalog); Q8_0 exact 32483935392 (that app catalog);
  * shape: Qwen/Qwen3-Coder-30B-A3B-Instruct config.json (48 layers, hidden
  * 2048, 32 heads, 4 kv heads, head_dim 128, max_position_embeddings 262144,
  * 128 experts, 8 active);
@@ -363,7 +368,7 @@ static const struct lm_catalog_file f_qwen3_30b_a3b[] = {
 static const struct lm_catalog_file f_qwen3_coder_30b[] = {
 	{ "UD-Q4_K_XL", "Qwen3-Coder-30B-A3B-Instruct-UD-Q4_K_XL.gguf", 17665334432ULL, 1 },
 	{ "Q4_K_M", "Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf", 18556689568ULL, 1 },
-	{ "Q8_0", "Qwen3-Coder-30B-A3B-Instruct-Q8_0.gguf", GB(32.48), 1 },
+	{ "Q8_0", "Qwen3-Coder-30B-A3B-Instruct-Q8_0.gguf", 32483935392ULL, 1 },
 };
 
 /* ---- Qwen3 32B ---------------------------------------------------------- */
@@ -425,16 +430,17 @@ static const struct lm_catalog_file f_r1_llama_70b[] = {
 };
 
 /* ---- gpt-oss-120b (MoE) ------------------------------------------------- */
-/* sizes: estimated: 114.7B expert weights at 4.25 bits and the other 2.2B at
- * Q8_0 give 63.2 GB, scaled by the 0.4% the same computation misses on
- * gpt-oss-20b's exact file: 63.45 GB, in three parts (public deployment
- * notes give about 63 GB for gpt-oss-120b-mxfp4-0000{1..3}-of-00003.gguf);
+/* sizes: MXFP4 63387346464 bytes for the three parts together, as a public
+ * app catalog records ggml-org/gpt-oss-120b-GGUF (a public directory
+ * listing shows the three files at 59 GiB; the MXFP4 rule above gives
+ * 63.45 GB);
  * shape: openai/gpt-oss-120b config.json (36 layers, hidden 2880, 64 heads,
  * 8 kv heads, head_dim 64, 131072, sliding_window 128 on every other layer,
- * 128 experts, 4 active);
+ * 128 experts, 4 active); the same catalog's KV cost, 37748736 bytes per
+ * 1k tokens at f16, is exactly 18 full-attention layers x 8 x (64 + 64) x 2;
  * params: model card, 117B total (116.83B), 5.1B active (5.13B). */
 static const struct lm_catalog_file f_gpt_oss_120b[] = {
-	{ "MXFP4", "gpt-oss-120b-mxfp4-00001-of-00003.gguf", GB(63.45), 3 },
+	{ "MXFP4", "gpt-oss-120b-mxfp4-00001-of-00003.gguf", 63387346464ULL, 3 },
 };
 
 /* The catalog, smallest first. */

@@ -256,6 +256,7 @@ static void test_spot_checks_more(void)
 		f = catalog_file(m, "MXFP4");
 		CHECK(f && f->parts == 3);
 		CHECK_STR(f ? f->path : NULL, "gpt-oss-120b-mxfp4-00001-of-00003.gguf");
+		CHECK(f && f->size_bytes == 63387346464ULL);
 		CHECK(m->params > 100000000000ULL);
 	}
 	m = catalog_find("unsloth/Mistral-Small-3.2-24B-Instruct-2506-GGUF");
