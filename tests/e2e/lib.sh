@@ -42,8 +42,10 @@ test_count=0
 test_failed=0
 test_pids=""
 
-# Kill what the script started, remove the trash.
+# Kill what the script started (also fixtures started inside $(...), whose
+# pids are recorded in a file), remove the trash.
 test_cleanup() {
+	[ -f "$TRASH/.pids" ] && test_pids="$test_pids $(cat "$TRASH/.pids")"
 	for p in $test_pids; do
 		kill "$p" 2>/dev/null
 	done
@@ -127,8 +129,10 @@ json_get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval("d"+sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"
 }
 
-# start_fixture NAME PORTFILE cmd...: start a loopback server in the background;
-# it must write its port to PORTFILE. Sets $fixture_pid and prints the port.
+# start_fixture PORTFILE cmd...: start a loopback server in the background;
+# it must write its port to PORTFILE. Prints the port, so port=$(start_fixture
+# ...) works; the pid is recorded (in $fixture_pid when not run in a
+# subshell, and always in $TRASH/.pids) and killed at exit.
 start_fixture() {
 	portfile=$1
 	shift
@@ -136,6 +140,7 @@ start_fixture() {
 	"$@" >"$portfile.log" 2>&1 &
 	fixture_pid=$!
 	test_pids="$test_pids $fixture_pid"
+	echo "$fixture_pid" >>"$TRASH/.pids"
 	i=0
 	while [ ! -s "$portfile" ] && [ $i -lt 100 ]; do
 		sleep 0.05
