@@ -15,11 +15,20 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 
 uint64_t hw_usable_ram(const struct lm_hw *hw)
 {
-	return hw->ram_available;
+	uint64_t v = hw->ram_available;
+
+	if (hw->cgroup_limit) {
+		uint64_t left = hw->cgroup_limit > hw->cgroup_used ? hw->cgroup_limit - hw->cgroup_used : 0;
+		if (left < v)
+			v = left;
+	}
+	return v;
 }
 
 uint64_t hw_planning_ram(const struct lm_hw *hw)
 {
+	if (hw->cgroup_limit && hw->cgroup_limit < hw->ram_total)
+		return hw->cgroup_limit;
 	return hw->ram_total;
 }
 
