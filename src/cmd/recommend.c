@@ -37,6 +37,7 @@ struct cand {
 	const struct lm_catalog_file *f;
 	struct lm_fit_result r;
 	uint64_t active_bytes; /* weights read per token */
+	int reference;         /* the model's usual file: Q4_K_M, else its first */
 	int installed;
 };
 
@@ -157,6 +158,8 @@ static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 						(double)(m->active_params ? m->active_params : m->params) /
 						(double)m->params) : c->f->size_bytes;
 			c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
+			c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M")
+								  : j == 0;
 			p->n++;
 		}
 	}
@@ -181,11 +184,14 @@ static int quant_bits(const char *q)
 	return 0;
 }
 
-/* Does c qualify for tier t? At least 4 bits a weight for fast and
- * balanced, 3 for most capable (below, quality falls off). */
+/* Does c qualify for tier t? Fast and balanced take a model's usual file
+ * only; most capable may take a smaller quant of a bigger model, down to 3
+ * bits a weight (below, quality falls off). */
 static int qualifies(const struct plan *p, const struct cand *c, enum tier t)
 {
 	if (c->r.verdict == LM_FIT_NO_FIT)
+		return 0;
+	if (t != TIER_CAPABLE && !c->reference)
 		return 0;
 	if (quant_bits(c->f->quant) < (t == TIER_CAPABLE ? 3 : 4))
 		return 0;
@@ -196,15 +202,10 @@ static int qualifies(const struct plan *p, const struct cand *c, enum tier t)
 	return c->active_bytes <= p->fast_budget / (t == TIER_FAST ? 8 : 2);
 }
 
-static int quant_rank(const char *q)
-{
-	return !strcasecmp(q, "Q4_K_M") ? 2 : 1;
-}
-
 /* Is a better than b for a tier: more parameters; between models of the
  * same size, one not tagged for reasoning unless the task is (they think at
- * length before answering), then catalog order; for one model, Q4_K_M, then
- * the bigger (higher quality) file. */
+ * length before answering), then catalog order; for one model, its usual
+ * file, then the bigger (higher quality) file. */
 static int better(const struct plan *p, const struct cand *a, const struct cand *b)
 {
 	if (!b)
@@ -217,8 +218,8 @@ static int better(const struct plan *p, const struct cand *a, const struct cand 
 			return ra < rb;
 		return a->m < b->m;
 	}
-	if (quant_rank(a->f->quant) != quant_rank(b->f->quant))
-		return quant_rank(a->f->quant) > quant_rank(b->f->quant);
+	if (a->reference != b->reference)
+		return a->reference;
 	return a->f->size_bytes > b->f->size_bytes;
 }
 
@@ -248,19 +249,22 @@ static void choose(struct plan *p)
 	}
 	for (size_t i = 0; !p->pick[TIER_FAST] && i < p->n; i++) {
 		struct cand *c = &p->c[i];
-		if (qualifies(p, c, TIER_CAPABLE) && !taken(p, c->m) &&
+		if (qualifies(p, c, TIER_CAPABLE) && c->reference && !taken(p, c->m) &&
 		    (!p->has_gpu || c->r.verdict == LM_FIT_FULL_GPU)) {
 			for (size_t j = 0; j < p->n; j++) /* the lightest such */
-				if (qualifies(p, &p->c[j], TIER_CAPABLE) && !taken(p, p->c[j].m) &&
+				if (qualifies(p, &p->c[j], TIER_CAPABLE) && p->c[j].reference &&
+				    !taken(p, p->c[j].m) &&
 				    (!p->has_gpu || p->c[j].r.verdict == LM_FIT_FULL_GPU) &&
 				    p->c[j].active_bytes < c->active_bytes)
 					c = &p->c[j];
 			p->pick[TIER_FAST] = c;
 		}
 	}
-	/* fast reads fewer bytes per token than balanced */
+	/* fast is not both bigger and slower than balanced (the fallback above
+	 * can pick so) */
 	if (p->pick[TIER_FAST] && p->pick[TIER_BALANCED] &&
-	    p->pick[TIER_FAST]->active_bytes > p->pick[TIER_BALANCED]->active_bytes) {
+	    p->pick[TIER_FAST]->active_bytes > p->pick[TIER_BALANCED]->active_bytes &&
+	    p->pick[TIER_FAST]->m->params > p->pick[TIER_BALANCED]->m->params) {
 		struct cand *c = p->pick[TIER_FAST];
 		p->pick[TIER_FAST] = p->pick[TIER_BALANCED];
 		p->pick[TIER_BALANCED] = c;
@@ -430,10 +434,13 @@ static int nothing_fits(struct lm_ctx *ctx, struct plan *p)
 		print_json(p);
 		return LM_ERESOURCE;
 	}
+	if (!p->smallest) {
+		ui_error(ctx, "%s", p->note);
+		return LM_ERESOURCE;
+	}
 	ui_error(ctx, "nothing in the catalog fits this machine (%s RAM%s)", have,
 		 p->mc.gpu_bytes ? " and its GPU" : "");
-	if (p->smallest)
-		fprintf(stderr, "the smallest option, %s:%s, needs %s: %s more than is free after "
+	fprintf(stderr, "the smallest option, %s:%s, needs %s: %s more than is free after "
 			"the %.1f GB reserve (reserve_gb in the config)\n", p->smallest->m->repo,
 			p->smallest->f->quant, need, miss, ctx->cfg.reserve_gb);
 	return LM_ERESOURCE;
