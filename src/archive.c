@@ -26,7 +26,7 @@ struct ar_job {
 	const char *name;  /* archive name for messages */
 	uint64_t bytes;
 	uint64_t entries;
-	struct ar_limits lim;
+	struct ar_opts lim;
 };
 
 /* Append component c to the relative path in pos (size PATH_MAX). */
@@ -387,7 +387,7 @@ out:
 	return rc;
 }
 
-static void job_init(struct ar_job *j, const char *name, const struct ar_limits *limits)
+static void job_init(struct ar_job *j, const char *name, const struct ar_opts *limits)
 {
 	memset(j, 0, sizeof(*j));
 	j->name = name;
@@ -406,7 +406,7 @@ static struct archive *reader_new(void)
 	return a;
 }
 
-int ar_extract_file(const char *path, const char *dest, const struct ar_limits *limits,
+int ar_extract_file(const char *path, const char *dest, const struct ar_opts *limits,
 		    struct lm_err *err)
 {
 	struct ar_job j;
@@ -415,7 +415,7 @@ int ar_extract_file(const char *path, const char *dest, const struct ar_limits *
 
 	if ((rc = dl_archive_load(err)))
 		return rc;
-	job_init(&j, base ? base + 1 : path, limits);
+	job_init(&j, limits && limits->name ? limits->name : base ? base + 1 : path, limits);
 	if (access(path, R_OK) < 0)
 		return lm_err_set(err, errno == ENOENT ? LM_ENOTFOUND : LM_EFAIL,
 				  "cannot open '%s': %s", path, strerror(errno));
@@ -431,7 +431,7 @@ int ar_extract_file(const char *path, const char *dest, const struct ar_limits *
 }
 
 int ar_extract_memory(const void *buf, size_t len, const char *dest,
-		      const struct ar_limits *limits, struct lm_err *err)
+		      const struct ar_opts *limits, struct lm_err *err)
 {
 	struct ar_job j;
 	int rc;

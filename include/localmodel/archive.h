@@ -24,18 +24,19 @@
 #include <stdint.h>
 #include "base.h"
 
-struct ar_limits {
+struct ar_opts {
 	uint64_t max_bytes;   /* total bytes of file data; 0 = 16 GiB */
 	uint64_t max_entries; /* 0 = 200000 */
+	const char *name;     /* the archive's name in messages; NULL = the file's */
 };
 
 /* Extract the archive file at path into dest, which must not exist; its
- * parent must (the staging directory is made there). limits may be NULL. */
-int ar_extract_file(const char *path, const char *dest, const struct ar_limits *limits,
+ * parent must (the staging directory is made there). opts may be NULL. */
+int ar_extract_file(const char *path, const char *dest, const struct ar_opts *opts,
 		    struct lm_err *err);
 /* The same for an archive held in memory (tests, fuzzing). */
 int ar_extract_memory(const void *buf, size_t len, const char *dest,
-		      const struct ar_limits *limits, struct lm_err *err);
+		      const struct ar_opts *opts, struct lm_err *err);
 
 /* 1 when the symlink at root/rel with the given target resolves (following
  * any symlinks already under root, without leaving it) to a place inside

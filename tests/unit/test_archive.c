@@ -229,7 +229,7 @@ static void test_garbage(void)
 	/* a size limit */
 	good_tree(&t, "llama-b1");
 	tar_end(&t);
-	struct ar_limits lim = { .max_bytes = 4, .max_entries = 0 };
+	struct ar_opts lim = { .max_bytes = 4 };
 	CHECK_INT(ar_extract_memory(t.p, t.len, dest, &lim, &err), LM_ERESOURCE);
 	CHECK(access(dest, F_OK) < 0);
 	/* a flat archive (no top-level dir) is fine and becomes dest itself */
