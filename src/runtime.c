@@ -552,8 +552,10 @@ int rt_version(const char *server, long *build, char *version, size_t vsize, cha
 	if (access(server, X_OK) < 0)
 		return lm_err_set(err, errno == ENOENT ? LM_ENOTFOUND : LM_EFAIL,
 				  "cannot run '%s': %s", server, strerror(errno));
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (pipe(pipefd) < 0) /* pipe2 is not on macOS */
 		return lm_err_set(err, LM_EFAIL, "pipe: %s", strerror(errno));
+	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
