@@ -793,6 +793,13 @@ int rt_rollback(const char *runtime_dir, struct lm_err *err)
 	return rt_switch(runtime_dir, prev.name, err);
 }
 
+/* Work directories of an install that did not finish. */
+static int leftover(const char *name)
+{
+	return lm_starts_with(name, ".new-") || lm_starts_with(name, ".staging-") ||
+	       strstr(name, ".old.") != NULL;
+}
+
 int rt_prune(const char *runtime_dir, int *removed, struct lm_err *err)
 {
 	char cur[PATH_MAX] = "", prev[PATH_MAX] = "", path[PATH_MAX * 2];
@@ -810,6 +817,11 @@ int rt_prune(const char *runtime_dir, int *removed, struct lm_err *err)
 	read_link_name(runtime_dir, "previous", prev, sizeof(prev));
 	while ((de = readdir(d))) {
 		struct stat st;
+		if (leftover(de->d_name)) { /* an installer that died; we hold the lock */
+			snprintf(path, sizeof(path), "%s/%s", runtime_dir, de->d_name);
+			ar_remove_tree(path, NULL);
+			continue;
+		}
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "current") ||
 		    !strcmp(de->d_name, "previous") || !strcmp(de->d_name, cur) ||
 		    !strcmp(de->d_name, prev))

@@ -139,7 +139,8 @@ int rt_switch(const char *runtime_dir, const char *name, struct lm_err *err);
 /* Swap current and previous; LM_ERUNTIME when there is no previous. */
 int rt_rollback(const char *runtime_dir, struct lm_err *err);
 /* Remove installed builds other than current and previous (only
- * directories this program made: they hold .localmodel.json). */
+ * directories this program made: they hold .localmodel.json), and the work
+ * directories of installs that died. Call it holding rt_lock. */
 int rt_prune(const char *runtime_dir, int *removed, struct lm_err *err);
 
 /* One installer at a time: an exclusive lock on runtime/.lock.

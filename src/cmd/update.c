@@ -97,7 +97,10 @@ static void print_updated(const struct lm_ctx *ctx, const struct rt_info *old,
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddBoolToObject(o, "updated", updated);
-		cJSON_AddStringToObject(o, "previous", old->tag);
+		if (updated)
+			cJSON_AddStringToObject(o, "previous", old->tag);
+		else
+			cJSON_AddNullToObject(o, "previous");
 		cJSON_AddStringToObject(o, "current", now->tag);
 		cJSON_AddStringToObject(o, "backend", now->backend);
 		cJSON_AddStringToObject(o, "path", now->dir);

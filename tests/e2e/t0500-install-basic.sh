@@ -24,6 +24,34 @@ test_expect_success 'install takes the newest build' '
 	test "$(readlink "$RT/current")" = b10600-cpu
 '
 
+test_expect_success 'no progress meter when stderr is not a terminal' '
+	test_grep -v "$(printf "\033")" err &&
+	test_grep -v "$(printf "\r")" err
+'
+
+test_expect_success 'a progress meter on a terminal' '
+	python3 -c "
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(\"localmodel\", [\"localmodel\", \"install\", \"--backend\", \"cpu\", \"--force\"])
+out = b\"\"
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+_, st = os.waitpid(pid, 0)
+open(\"tty.out\", \"wb\").write(out)
+sys.exit(os.waitstatus_to_exitcode(st))
+" &&
+	test_grep "llama.cpp \[" tty.out &&
+	test_grep "installed llama.cpp b10600" tty.out
+'
+
 test_expect_success 'the runtime keeps exec bits and the library symlink chain' '
 	test -x "$RT/current/llama-server" &&
 	test -x "$RT/b10600-cpu/libllama.so.0.2.0" &&
@@ -91,8 +119,9 @@ test_expect_success 'API requests carry the GitHub headers' '
 	test_grep "cdn GET .*/cdn/b10600/.* gh=no" rel/.requests.log
 '
 
-test_expect_success 'an unknown tag exits 3' '
-	test_expect_code 3 localmodel install --backend cpu --tag b99999 2>err &&
+test_expect_success 'an unknown tag exits 3, nothing on stdout even with --json' '
+	test_expect_code 3 localmodel install --backend cpu --tag b99999 --json >out 2>err &&
+	test ! -s out &&
 	test_grep "release .b99999. not found" err
 '
 

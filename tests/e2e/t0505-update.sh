@@ -60,6 +60,7 @@ test_expect_success 'then --check says up to date, update does nothing' '
 	: >rel/.requests.log &&
 	localmodel update --json >out.json &&
 	test "$(json_get out.json "[\"updated\"]")" = false &&
+	test "$(json_get out.json "[\"previous\"]")" = null &&
 	test_grep -v "/cdn/" rel/.requests.log
 '
 
@@ -82,12 +83,15 @@ test_expect_success 'a third build prunes the oldest, keeps current and previous
 	test -d "$RT/b200-cpu"
 '
 
-test_expect_success 'directories not made by localmodel are never pruned' '
+test_expect_success 'directories not made by localmodel are never pruned; leftovers are' '
 	mkdir "$RT/my-own-build" && echo x >"$RT/my-own-build/keep" &&
+	mkdir -p "$RT/.staging-b1-cpu-XXXXXX/llama-b1" "$RT/.new-b1-cpu-123" &&
 	python3 "$FIXTURES/mkrelease.py" tree rel b400 &&
 	localmodel update >/dev/null &&
 	test -f "$RT/my-own-build/keep" &&
-	test ! -e "$RT/b200-cpu"
+	test ! -e "$RT/b200-cpu" &&
+	test ! -e "$RT/.staging-b1-cpu-XXXXXX" &&
+	test ! -e "$RT/.new-b1-cpu-123"
 '
 
 test_expect_success 'a rollback target that vanished exits 8' '
