@@ -26,6 +26,11 @@
 
 static char base[PATH_MAX];
 
+static void remove_base(void)
+{
+	rmdir(base);
+}
+
 /* Entries in the sandbox directory (only "out" may ever appear there). */
 static int count_entries(const char *dir)
 {
@@ -52,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (!mkdtemp(base))
 			abort();
-		/* the sandbox's parent holds nothing of ours but base itself */
+		atexit(remove_base);
 	}
 	snprintf(dest, sizeof(dest), "%s/out", base);
 	int rc = ar_extract_memory(data, size, dest, &opts, &err);
