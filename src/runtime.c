@@ -869,13 +869,17 @@ void rt_unlock(int fd)
 
 /* ---- installing ----------------------------------------------------- */
 
-/* Check a freshly placed runtime directory with --version and record it. */
+/* Check a freshly placed runtime directory with --version and record it.
+ * The release tag's build number wins over the one the binary reports, so
+ * that update compares like with like. */
 static int check_and_record(struct rt_info *info, struct lm_err *err)
 {
-	int rc = rt_version(info->server, &info->build, info->version, sizeof(info->version),
+	long reported = 0;
+	int rc = rt_version(info->server, &reported, info->version, sizeof(info->version),
 			    info->commit, sizeof(info->commit), err);
 	if (rc)
 		return err ? lm_err_prefix(err, "the new runtime does not run") : rc;
+	info->build = rt_tag_build(info->tag) > 0 ? rt_tag_build(info->tag) : reported;
 	lm_time_iso(lm_now(), info->installed_at, sizeof(info->installed_at));
 	return write_info(info, err);
 }

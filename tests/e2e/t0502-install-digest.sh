@@ -11,7 +11,9 @@ test_expect_success 'setup: b10600 without digest, b10601 with a wrong one' '
 	echo "{\"nodigest\": [\"$a600\"]}" >rel/b10600/.meta.json &&
 	echo "{\"wrongdigest\": [\"$a601\"]}" >rel/b10601/.meta.json &&
 	mkdir rel/b10602 &&
-	python3 "$FIXTURES/mkrelease.py" good rel/b10602/$(python3 "$FIXTURES/mkrelease.py" asset --tag b10602) --tag b10602 --broken
+	python3 "$FIXTURES/mkrelease.py" good rel/b10602/$(python3 "$FIXTURES/mkrelease.py" asset --tag b10602) --tag b10602 --broken &&
+	mkdir rel/b10603 &&
+	python3 "$FIXTURES/mkrelease.py" good rel/b10603/$(python3 "$FIXTURES/mkrelease.py" asset --tag b10603) --tag b10603 --build 10599
 '
 # the fixture starts in this shell, so that test_done stops it
 start_fixture port python3 "$FIXTURES/mockgithub.py" rel port >/dev/null || exit 1
@@ -60,6 +62,14 @@ test_expect_success 'a llama-server that fails --version is not switched to' '
 	test_grep "shared libraries" err &&
 	test ! -e "$RT/b10602-cpu" &&
 	test "$(readlink "$RT/current")" = b10600-cpu
+'
+
+test_expect_success 'a binary reporting another build: the tag counts, update agrees' '
+	localmodel install --backend cpu --tag b10603 --json >out.json &&
+	test "$(json_get out.json "[\"build\"]")" = 10603 &&
+	test "$(json_get out.json "[\"tag\"]")" = b10603 &&
+	LOCALMODEL_BACKEND=cpu localmodel update --check --json >out.json &&
+	test "$(json_get out.json "[\"update_available\"]")" = false
 '
 
 test_done
