@@ -315,14 +315,28 @@ static int is_float(const char *q)
 	       !strcmp(q, "FP32") || !strcmp(q, "F64");
 }
 
-/* Best automatic choice: Q4_K_M when it fits; else the largest non-float
- * quant that fits (floats only if nothing else); with no fit information,
- * the preference order. */
+/* Is candidate a better automatic choice than b? The preference order
+ * first (Q4_K_M, then nearby quants), then non-float, then larger. */
+static int better(const struct hub_group *a, const struct hub_group *b)
+{
+	int ra = pref_rank(a->quant), rb = pref_rank(b->quant);
+	int fa = is_float(a->quant), fb = is_float(b->quant);
+
+	if (ra != rb)
+		return ra < rb;
+	if (fa != fb)
+		return fb;
+	return a->size > b->size;
+}
+
+/* Best automatic choice among the complete, non-aux groups that fit (or
+ * whose fit is unknown): Q4_K_M when it fits, else the preference order,
+ * else the largest non-float quant that fits. */
 static int select_auto(const struct hub_group *g, size_t n, hub_fits_fn fits, void *fctx,
 		       size_t *chosen, struct lm_err *err)
 {
-	long best = -1, q4 = -1, pref = -1, smallest = -1;
-	int any = 0, best_float = 1;
+	long best = -1, smallest = -1;
+	int any = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (g[i].aux || g[i].nparts != g[i].count)
@@ -330,40 +344,23 @@ static int select_auto(const struct hub_group *g, size_t n, hub_fits_fn fits, vo
 		any = 1;
 		if (smallest < 0 || g[i].size < g[(size_t)smallest].size)
 			smallest = (long)i;
-		int f = fits ? fits(fctx, &g[i]) : -1;
-		if (f == 0)
+		if (fits && fits(fctx, &g[i]) == 0)
 			continue;
-		if (!strcmp(g[i].quant, "Q4_K_M") && q4 < 0)
-			q4 = (long)i;
-		if (pref < 0 || pref_rank(g[i].quant) < pref_rank(g[(size_t)pref].quant))
-			pref = (long)i;
-		if (f == 1) {
-			int fl = is_float(g[i].quant);
-			if (best < 0 || (best_float && !fl) ||
-			    (fl == best_float && g[i].size > g[(size_t)best].size)) {
-				best = (long)i;
-				best_float = fl;
-			}
-		}
+		if (best < 0 || better(&g[i], &g[(size_t)best]))
+			best = (long)i;
 	}
 	if (!any)
 		return lm_err_set(err, LM_ENOTFOUND, "no GGUF model file in the repo");
-	if (q4 >= 0)
-		*chosen = (size_t)q4;
-	else if (best >= 0)
-		*chosen = (size_t)best;
-	else if (pref >= 0)
-		*chosen = (size_t)pref;
-	else {
+	if (best < 0) {
 		char sz[32];
-		lm_format_size(g[(size_t)smallest].size, sz, sizeof(sz));
+		const struct hub_group *s = &g[(size_t)smallest];
+		lm_format_size(s->size, sz, sizeof(sz));
 		return lm_err_set(err, LM_ERESOURCE,
 				  "no file of the repo fits this machine (smallest: %s, %s); "
 				  "name a quant to pull it anyway",
-				  g[(size_t)smallest].quant[0] ? g[(size_t)smallest].quant
-							       : g[(size_t)smallest].parts[0]->path,
-				  sz);
+				  s->quant[0] ? s->quant : s->parts[0]->path, sz);
 	}
+	*chosen = (size_t)best;
 	return LM_OK;
 }
 
