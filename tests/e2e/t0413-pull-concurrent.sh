@@ -1,0 +1,38 @@
+#!/bin/sh
+test_description='pull: two pulls of the same file never write the same partial file'
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p repos/org/big
+python3 "$FIXTURES/mkgguf.py" repos/org/big/big-Q4_K_M.gguf --data-bytes 3000000 >/dev/null
+SIZE=$(wc -c <repos/org/big/big-Q4_K_M.gguf)
+
+P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl --throttle 1000000) || exit 1
+export HF_ENDPOINT=http://127.0.0.1:$P
+F=$LOCALMODEL_HOME/models/org/big/big-Q4_K_M.gguf
+
+cdn_bytes() {
+	python3 -c '
+import json, sys
+print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" in l and "\"GET\"" in l))
+' req.jsonl
+}
+
+test_expect_success 'the second pull waits for the first, then finds the file' '
+	localmodel pull org/big >out1 2>err1 &
+	pid=$! &&
+	i=0 && while [ ! -e "$F.part" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
+	test -e "$F.part" &&
+	localmodel pull org/big >out2 2>err2 &&
+	wait $pid &&
+	test_grep "being downloaded by another localmodel" err2 &&
+	test_grep "already present" out2 &&
+	cmp "$F" repos/org/big/big-Q4_K_M.gguf &&
+	test "$(cdn_bytes)" = "$SIZE"
+'
+
+test_expect_success 'the inventory has the model once' '
+	test "$(sqlite3 "$LOCALMODEL_HOME/localmodel.db" "SELECT count(*) FROM model_inventory")" = 1
+'
+
+test_done
