@@ -4,12 +4,15 @@
 #include "localmodel/catalog.h"
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
+#include "localmodel/gguf.h"
+#include "localmodel/http.h"
 #include "localmodel/hw.h"
 #include "localmodel/store.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,17 @@ struct cand {
 	uint64_t active_bytes; /* weights read per token */
 	int reference;         /* the model's usual file: Q4_K_M, else its first */
 	int installed;
+	int online;            /* from the Hub search: shape estimated */
+};
+
+/* A model found by the Hub search, dressed as a catalog entry. */
+#define ONLINE_MAX 8
+struct online {
+	struct lm_catalog_model m;
+	struct lm_catalog_file f;
+	char repo[256];
+	char path[512];
+	char quant[32];
 };
 
 struct plan {
@@ -51,7 +65,9 @@ struct plan {
 	uint64_t plan_ram, plan_gpu;
 	unsigned task;
 	struct cand *c;
-	size_t n;
+	size_t n, cap;
+	struct online online[ONLINE_MAX];
+	size_t nonline;
 	struct cand *pick[NTIERS];
 	const struct cand *smallest; /* when nothing fits */
 	char note[256];
@@ -130,7 +146,33 @@ static int is_installed(const struct lm_model *inv, size_t ninv, const char *rep
 	return 0;
 }
 
-/* Every catalog file for the task, with its fit. */
+/* Fit every file of model m (when it suits the task and context). */
+static void add_model(struct plan *p, const struct lm_catalog_model *m, const struct lm_model *inv,
+		      size_t ninv, int online)
+{
+	if (!(m->tasks & p->task))
+		return;
+	if (p->fo.ctx && m->ctx_train && p->fo.ctx > m->ctx_train)
+		return;
+	for (size_t j = 0; j < m->nfiles && p->n < p->cap; j++) {
+		struct cand *c = &p->c[p->n];
+		struct lm_fit_model fm;
+		fit_model_from_catalog(&fm, m, &m->files[j]);
+		if (fit_estimate(&fm, &p->mc, &p->fo, &c->r, NULL))
+			continue;
+		c->m = m;
+		c->f = &m->files[j];
+		c->active_bytes = m->params ? (uint64_t)((double)c->f->size_bytes *
+					(double)(m->active_params ? m->active_params : m->params) /
+					(double)m->params) : c->f->size_bytes;
+		c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
+		c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M") : j == 0;
+		c->online = online;
+		p->n++;
+	}
+}
+
+/* Every catalog file (and Hub candidate) for the task, with its fit. */
 static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 {
 	struct lm_model *inv = NULL;
@@ -139,30 +181,12 @@ static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 
 	if (ctx->store && (rc = store_model_list(ctx->store, &inv, &ninv, err)))
 		return rc;
-	p->c = lm_xcalloc(64 + lm_catalog_len * 8, sizeof(*p->c));
-	for (size_t i = 0; i < lm_catalog_len; i++) {
-		const struct lm_catalog_model *m = &lm_catalog[i];
-		if (!(m->tasks & p->task))
-			continue;
-		if (p->fo.ctx && m->ctx_train && p->fo.ctx > m->ctx_train)
-			continue;
-		for (size_t j = 0; j < m->nfiles && p->n < 64 + lm_catalog_len * 8; j++) {
-			struct cand *c = &p->c[p->n];
-			struct lm_fit_model fm;
-			fit_model_from_catalog(&fm, m, &m->files[j]);
-			if (fit_estimate(&fm, &p->mc, &p->fo, &c->r, NULL))
-				continue;
-			c->m = m;
-			c->f = &m->files[j];
-			c->active_bytes = m->params ? (uint64_t)((double)c->f->size_bytes *
-						(double)(m->active_params ? m->active_params : m->params) /
-						(double)m->params) : c->f->size_bytes;
-			c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
-			c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M")
-								  : j == 0;
-			p->n++;
-		}
-	}
+	p->cap = 64 + lm_catalog_len * 8;
+	p->c = lm_xcalloc(p->cap, sizeof(*p->c));
+	for (size_t i = 0; i < lm_catalog_len; i++)
+		add_model(p, &lm_catalog[i], inv, ninv, 0);
+	for (size_t i = 0; i < p->nonline; i++)
+		add_model(p, &p->online[i].m, inv, ninv, 1);
 	store_model_list_free(inv, ninv);
 	return LM_OK;
 }
@@ -299,13 +323,18 @@ static void why(const struct plan *p, const struct cand *c, enum tier t, char *b
 		snprintf(buf, size, "the largest model that fits, %s", where);
 		break;
 	}
+	if (c->online) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, size - n, " (from the Hub search: memory estimated from its "
+			 "parameter count)");
+	}
 }
 
 static void print_json(const struct plan *p)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *hw = hw_json(&p->hw), *recs, *bud;
-	char reason[160];
+	char reason[256];
 
 	if (p->planned) {
 		cJSON *pl = cJSON_AddObjectToObject(hw, "planned");
@@ -446,6 +475,140 @@ static int nothing_fits(struct lm_ctx *ctx, struct plan *p)
 	return LM_ERESOURCE;
 }
 
+/* ---- --online: candidates from the Hub search ------------------------- */
+
+/* The Hub endpoint: HF_ENDPOINT without its trailing slashes. */
+static void hub_endpoint(char *buf, size_t size)
+{
+	const char *e = getenv("HF_ENDPOINT");
+	size_t n;
+
+	lm_strlcpy(buf, e && *e ? e : "https://huggingface.co", size);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+}
+
+/* A plausible shape for a model known only by its parameter count: layers
+ * and KV width grow with size like the catalog's dense GQA models do (a
+ * 1B has 16 layers and 32 KB of f16 KV per token, an 8B 32 and 128 KB, a
+ * 70B 80 and 320 KB); a little above them, to stay on the safe side. */
+static void online_shape(struct lm_catalog_model *m, double params, uint32_t ctx)
+{
+	double b = params / 1e9 > 0.1 ? params / 1e9 : 0.1;
+	double layers = 16.0 * pow(b, 0.33);
+	double kv_token = 40.0 * 1024 * pow(b, 0.55); /* bytes of f16 K+V per token */
+	uint32_t head_dim = 128;
+
+	m->params = m->active_params = (uint64_t)params;
+	m->n_layers = (uint32_t)(layers < 8 ? 8 : layers > 128 ? 128 : layers);
+	m->n_embd = (uint32_t)(2048 * sqrt(b / 2) < 896 ? 896 : 2048 * sqrt(b / 2));
+	m->n_head = 32;
+	m->key_length = m->value_length = head_dim;
+	m->n_head_kv = (uint32_t)(kv_token / 2 / m->n_layers / (2 * head_dim) + 1);
+	m->ctx_train = ctx ? ctx : 4096;
+}
+
+/* The Q4_K_M GGUF file of a repo (all split parts summed), from its tree. */
+static int online_file(struct lm_http *h, const char *ep, struct online *o, struct lm_err *err)
+{
+	struct lm_http_response resp = { 0 };
+	char *url = lm_asprintf("%s/api/models/%s/tree/main?recursive=true", ep, o->repo);
+	cJSON *doc = NULL, *e;
+	char prefix[512] = "";
+	int rc;
+
+	rc = http_get(h, url, HTTP_NO_RETRY, &resp, err);
+	free(url);
+	if (rc || resp.status != 200 || !(doc = cJSON_Parse(resp.body))) {
+		http_response_release(&resp);
+		return rc ? rc : LM_ENOTFOUND;
+	}
+	cJSON_ArrayForEach(e, doc) {
+		const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+		cJSON *size = cJSON_GetObjectItem(e, "size");
+		char q[32], pre[512];
+		int idx, cnt;
+		if (!path || !cJSON_IsNumber(size) || !lm_ends_with_ci(path, ".gguf") ||
+		    strstr(path, "mmproj") || gguf_quant_from_name(path, q, sizeof(q)) ||
+		    strcasecmp(q, "Q4_K_M"))
+			continue;
+		if (gguf_split_parse(path, &idx, &cnt, pre, sizeof(pre)))
+			lm_strlcpy(pre, path, sizeof(pre));
+		if (!prefix[0]) {
+			lm_strlcpy(prefix, pre, sizeof(prefix));
+			lm_strlcpy(o->quant, q, sizeof(o->quant));
+			o->f.parts = 0;
+		} else if (strcmp(prefix, pre)) {
+			continue; /* another Q4_K_M file of the repo: keep the first */
+		}
+		if (!o->path[0] || strcmp(path, o->path) < 0)
+			lm_strlcpy(o->path, path, sizeof(o->path));
+		o->f.size_bytes += (uint64_t)size->valuedouble;
+		o->f.parts++;
+	}
+	cJSON_Delete(doc);
+	http_response_release(&resp);
+	return prefix[0] ? LM_OK : LM_ENOTFOUND;
+}
+
+/* Search the Hub for GGUF repos (most downloaded first) and keep those not
+ * in the catalog whose Q4_K_M file can be found. */
+static int online_search(struct plan *p, struct lm_err *err)
+{
+	static const char *const words[] = { [LM_TASK_CHAT] = "instruct", [LM_TASK_CODE] = "coder",
+					     [LM_TASK_REASONING] = "r1" };
+	struct lm_http_opts ho = { .connect_timeout_s = 5, .low_speed_time_s = 10, .max_retries = -1 };
+	struct lm_http *h = NULL;
+	struct lm_http_response resp = { 0 };
+	char ep[512], *url;
+	cJSON *doc = NULL, *e;
+	int rc;
+
+	hub_endpoint(ep, sizeof(ep));
+	if ((rc = http_new(&h, &ho, err)))
+		return rc;
+	url = lm_asprintf("%s/api/models?search=%s&filter=gguf&sort=downloads&limit=40"
+			  "&expand=gguf&expand=downloads", ep, words[p->task]);
+	rc = http_get(h, url, HTTP_NO_RETRY, &resp, err);
+	free(url);
+	if (!rc && resp.status != 200)
+		rc = lm_err_set(err, LM_ENET, "the Hub search answered %ld", resp.status);
+	if (!rc && !(doc = cJSON_Parse(resp.body)))
+		rc = lm_err_set(err, LM_ENET, "the Hub search answered something that is not JSON");
+	http_response_release(&resp);
+	cJSON_ArrayForEach(e, doc) {
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(e, "id"));
+		cJSON *gg = cJSON_GetObjectItem(e, "gguf");
+		cJSON *total = cJSON_GetObjectItem(gg, "total");
+		cJSON *cx = cJSON_GetObjectItem(gg, "context_length");
+		struct online *o = &p->online[p->nonline];
+		struct lm_err ferr = { 0 };
+		if (p->nonline >= ONLINE_MAX)
+			break;
+		if (!id || !cJSON_IsNumber(total) || total->valuedouble < 1e8 || catalog_find(id))
+			continue;
+		memset(o, 0, sizeof(*o));
+		lm_strlcpy(o->repo, id, sizeof(o->repo));
+		if (online_file(h, ep, o, &ferr))
+			continue;
+		online_shape(&o->m, total->valuedouble,
+			     cJSON_IsNumber(cx) && cx->valuedouble > 0 && cx->valuedouble < 1e8
+			     ? (uint32_t)cx->valuedouble : 0);
+		o->m.repo = o->repo;
+		o->m.name = o->repo;
+		o->m.tasks = p->task;
+		o->f.quant = o->quant;
+		o->f.path = o->path;
+		o->m.files = &o->f;
+		o->m.nfiles = 1;
+		p->nonline++;
+	}
+	cJSON_Delete(doc);
+	http_free(h);
+	return rc;
+}
+
 static int recommend_run(struct lm_ctx *ctx, struct lm_args *args)
 {
 	struct plan *p = lm_xcalloc(1, sizeof(*p));
@@ -454,13 +617,20 @@ static int recommend_run(struct lm_ctx *ctx, struct lm_args *args)
 
 	if ((rc = args_want_pos(args, 0, 0, &err)) ||
 	    (rc = parse_task(args_get(args, "task"), &p->task, &err)) ||
-	    (rc = plan_machine(ctx, args, p, &err)) || (rc = gather(ctx, p, &err))) {
+	    (rc = plan_machine(ctx, args, p, &err))) {
 		rc = ui_fail(ctx, &err);
 		goto out;
 	}
-	if (args_has(args, "online"))
-		snprintf(p->note, sizeof(p->note),
-			 "the Hub search is not available in this build; showing the catalog");
+	if (args_has(args, "online") && online_search(p, &err))
+		snprintf(p->note, sizeof(p->note), "the Hub search failed (%s); showing the catalog only",
+			 err.msg);
+	else if (args_has(args, "online"))
+		snprintf(p->note, sizeof(p->note), "the Hub search added %zu candidate%s",
+			 p->nonline, p->nonline == 1 ? "" : "s");
+	if ((rc = gather(ctx, p, &err))) {
+		rc = ui_fail(ctx, &err);
+		goto out;
+	}
 	choose(p);
 	for (int t = 0; t < NTIERS; t++)
 		any |= p->pick[t] != NULL;
