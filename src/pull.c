@@ -152,7 +152,7 @@ out:
 	return rc;
 }
 
-/* Release the lock; remove the lock file when the work is done. */
+/* Release the lock; remove the lock file when nothing is left to resume. */
 static void lock_drop(const struct pull_file *f, int fd, int remove)
 {
 	if (fd < 0)
@@ -339,7 +339,7 @@ int pull_fetch(struct lm_http *h, const struct pull_file *f, const struct pull_o
 		goto out;
 	}
 	rc = download(h, f, o, r, err);
-	done = rc == LM_OK;
+	done = rc == LM_OK || rc == LM_EINTEGRITY; /* nothing left to resume */
 out:
 	lock_drop(f, fd, done);
 	return rc;

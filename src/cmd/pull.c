@@ -239,14 +239,22 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	return LM_OK;
 }
 
-/* Bytes still to be written: the parts not at their final path yet. */
+/* Bytes still to be allocated: the parts not at their final path yet, less
+ * what their partial files already hold on disk. */
 static uint64_t bytes_needed(const struct job *j)
 {
 	uint64_t need = 0;
 	for (int i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		uint64_t size = p->file->size, have = 0;
 		struct stat st;
-		if (stat(j->parts[i].dest, &st) != 0 || (uint64_t)st.st_size != j->parts[i].file->size)
-			need += j->parts[i].file->size;
+		char partial[PATH_MAX + 8];
+		if (stat(p->dest, &st) == 0 && (uint64_t)st.st_size == size)
+			continue;
+		snprintf(partial, sizeof(partial), "%s.part", p->dest);
+		if (stat(partial, &st) == 0)
+			have = (uint64_t)st.st_blocks * 512;
+		need += have < size ? size - have : 0;
 	}
 	return need;
 }

@@ -111,6 +111,7 @@ test_expect_success 'wrong bytes: exit 6, nothing at the final path, no partial 
 	grep -Eqi "sha256|checksum|mismatch" err &&
 	test ! -e "$M/org/bad/b-Q4_K_M.gguf" &&
 	test ! -e "$M/org/bad/b-Q4_K_M.gguf.part" &&
+	test ! -e "$M/org/bad/b-Q4_K_M.gguf.lock" &&
 	sqlite3 "$LOCALMODEL_HOME/localmodel.db" "SELECT count(*) FROM model_inventory WHERE repo_source = '\''org/bad'\''" >n &&
 	test "$(cat n)" = 0
 '
