@@ -1,6 +1,7 @@
 /* pull: free-space check, per-file lock, reuse of identical files, and the
  * verified download + atomic rename of one file. */
 #include "localmodel/pull.h"
+#include "localmodel/catalog.h"
 #include "localmodel/dl.h"
 #include "localmodel/fit.h"
 #include "localmodel/paths.h"
@@ -65,8 +66,10 @@ int pull_check_space(const char *dir, uint64_t need, struct lm_err *err)
 			  dir, n, a);
 }
 
-int pull_fits_size(const struct lm_fit_machine *mc, uint64_t reserve, uint64_t bytes)
+int pull_fits_size(const struct lm_fit_machine *mc, uint64_t reserve, const char *repo,
+		   uint64_t bytes)
 {
+	const struct lm_catalog_model *cat = catalog_find(repo);
 	struct lm_fit_model *m;
 	struct lm_fit_opts o;
 	struct lm_fit_result r;
@@ -76,6 +79,11 @@ int pull_fits_size(const struct lm_fit_machine *mc, uint64_t reserve, uint64_t b
 	if (!mc || !mc->ram_bytes)
 		return -1;
 	m = lm_xcalloc(1, sizeof(*m));
+	if (cat && cat->n_layers) {
+		struct lm_catalog_file cf = { NULL, NULL, bytes, 1 };
+		fit_model_from_catalog(m, cat, &cf);
+		goto estimate;
+	}
 	m->weight_bytes = bytes;
 	m->params = bytes * 2; /* about 4 bits a weight */
 	m->n_layers = 32;
@@ -85,6 +93,7 @@ int pull_fits_size(const struct lm_fit_machine *mc, uint64_t reserve, uint64_t b
 	m->key_length = m->value_length = 128;
 	for (uint32_t i = 0; i < m->n_layers; i++)
 		m->head_kv[i] = 8;
+estimate:
 	fit_opts_default(&o);
 	o.ctx = LM_FIT_MIN_CTX;
 	o.reserve_bytes = reserve;

@@ -23,9 +23,11 @@ int pull_check_space(const char *dir, uint64_t need, struct lm_err *err);
 
 struct lm_fit_machine;
 /* Whether a model file of `bytes` fits machine mc with `reserve` bytes of
- * RAM kept free, by the fit estimator on a generic 32-layer shape (the
- * header of a remote file is not read): 1 fits, 0 does not, -1 unknown. */
-int pull_fits_size(const struct lm_fit_machine *mc, uint64_t reserve, uint64_t bytes);
+ * RAM kept free, by the fit estimator. The header of a remote file is not
+ * read: the shape comes from the built-in catalog when it knows repo (may
+ * be NULL), else a generic 32-layer one. 1 fits, 0 does not, -1 unknown. */
+int pull_fits_size(const struct lm_fit_machine *mc, uint64_t reserve, const char *repo,
+		   uint64_t bytes);
 
 enum pull_how {
 	PULL_PRESENT = 0, /* already at the final path */

@@ -76,6 +76,7 @@ static int parse_spec(const char *spec, struct pull_req *q, struct lm_err *err)
 /* ---- fitting -------------------------------------------------------- */
 
 struct fit_ctx {
+	const char *repo;
 	struct lm_fit_machine mc;
 	uint64_t reserve;
 	int known;
@@ -97,7 +98,7 @@ static void fit_ctx_init(struct lm_ctx *ctx, struct fit_ctx *fc)
 static int group_fits(void *p, const struct hub_group *g)
 {
 	struct fit_ctx *fc = p;
-	return fc->known ? pull_fits_size(&fc->mc, fc->reserve, g->size) : -1;
+	return fc->known ? pull_fits_size(&fc->mc, fc->reserve, fc->repo, g->size) : -1;
 }
 
 /* ---- progress ------------------------------------------------------- */
@@ -211,6 +212,7 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 		return rc;
 	hub_group_files(j->files, j->nfiles, &j->groups, &j->ngroups);
 	fit_ctx_init(ctx, &fc);
+	fc.repo = j->req.repo;
 	rc = hub_select(j->groups, j->ngroups, j->req.quant, j->req.file, group_fits, &fc, &chosen,
 			err);
 	if (rc)
@@ -338,6 +340,9 @@ static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	m.quantization = j->quant;
 	m.sha256 = j->parts[0].res.sha256[0] ? j->parts[0].res.sha256 : NULL;
 	m.first_seen = now;
+	for (size_t i = 0; i < j->nowned; i++)
+		if (!strcmp(j->owned[i].model, j->name))
+			m.first_seen = NULL; /* a re-pull keeps the first date */
 	m.commit_sha = strcmp(j->commit, "main") ? (char *)j->commit : NULL;
 	m.source = "localmodel";
 	m.parts = j->nparts;

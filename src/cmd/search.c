@@ -218,7 +218,7 @@ static int search_files(struct lm_ctx *ctx, const char *repo)
 	fitter_init(ctx, &ft);
 	fits = lm_xcalloc(ng ? ng : 1, sizeof(*fits));
 	for (size_t i = 0; i < ng; i++)
-		fits[i] = ft.known ? pull_fits_size(&ft.mc, ft.reserve, g[i].size) : -1;
+		fits[i] = ft.known ? pull_fits_size(&ft.mc, ft.reserve, repo, g[i].size) : -1;
 	print_files(ctx, repo, g, ng, fits);
 	free(fits);
 	hub_group_list_free(g, ng);

@@ -104,10 +104,13 @@ test_expect_success 'usage errors exit 2' '
 '
 
 test_expect_success 'a second pull finds the file present and downloads nothing' '
+	db="$LOCALMODEL_HOME/localmodel.db" &&
+	sqlite3 "$db" "UPDATE model_inventory SET first_seen = '\''2025-05-05T00:00:00Z'\'' WHERE model = '\''org/multi:Q4_K_M'\''" &&
 	n=$(grep -c "\"server\": \"cdn\"" req.jsonl) &&
 	localmodel pull org/multi:Q4_K_M >out &&
 	test_grep "already present" out &&
-	test "$(grep -c "\"server\": \"cdn\"" req.jsonl)" = "$n"
+	test "$(grep -c "\"server\": \"cdn\"" req.jsonl)" = "$n" &&
+	test "$(sqlite3 "$db" "SELECT first_seen FROM model_inventory WHERE model = '\''org/multi:Q4_K_M'\''")" = 2025-05-05T00:00:00Z
 '
 
 test_expect_success '--json: one document with the files and how they came' '
