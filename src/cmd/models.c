@@ -440,8 +440,13 @@ static int models_show(struct lm_ctx *ctx, const char *name)
 
 /* ---- rm, pin -------------------------------------------------------------- */
 
+static int pid_alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
 /* Until the serving layer offers its own query: a model counts as served
- * while an open session of it has a live supervisor process. */
+ * while an open session of it has a live supervisor or server process. */
 static int model_served_by_session(struct lm_store *s, const char *name)
 {
 	struct lm_session *v = NULL;
@@ -452,8 +457,8 @@ static int model_served_by_session(struct lm_store *s, const char *name)
 	if (store_session_list_open(s, &v, &n, &err))
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (v[i].model && !strcmp(v[i].model, name) && v[i].supervisor_pid > 0 &&
-		    (kill(v[i].supervisor_pid, 0) == 0 || errno == EPERM))
+		if (v[i].model && !strcmp(v[i].model, name) &&
+		    (pid_alive(v[i].supervisor_pid) || pid_alive(v[i].child_pid)))
 			served = 1;
 	store_session_list_free(v, n);
 	return served;
