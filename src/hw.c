@@ -267,7 +267,7 @@ static void probe_cgroup(struct probe *p)
 				 v2 ? "memory.current" : "memory.usage_in_bytes");
 			hw->cgroup_used = read_u64(file, &used) ? 0 : used;
 		}
-		if (!strcmp(cg, "/"))
+		if (!strcmp(cg, "/") || !strrchr(cg, '/'))
 			break;
 		*strrchr(cg, '/') = '\0';
 		if (!cg[0])
