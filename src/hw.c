@@ -631,9 +631,7 @@ static uint64_t sysctl_u64(const struct sysctl_src *s, const char *key, uint64_t
 	return sysctl_get(s, key, buf, sizeof(buf)) ? def : strtoull(buf, NULL, 10);
 }
 
-/* The Metal working-set limit: iogpu.wired_limit_mb when set, else about
- * 2/3 of RAM up to 36 GB and 3/4 above. */
-static uint64_t apple_gpu_limit(uint64_t ram, uint64_t wired_mb)
+uint64_t hw_apple_gpu_share(uint64_t ram, uint64_t wired_mb)
 {
 	if (wired_mb)
 		return wired_mb * MiB < ram ? wired_mb * MiB : ram;
@@ -683,7 +681,7 @@ static void probe_apple(struct probe *p, struct sysctl_src *s)
 		if ((g = add_gpu(hw, LM_GPU_APPLE))) {
 			snprintf(g->name, sizeof(g->name), "%s GPU",
 				 hw->cpu_model[0] ? hw->cpu_model : "Apple");
-			g->vram_total = apple_gpu_limit(hw->ram_total,
+			g->vram_total = hw_apple_gpu_share(hw->ram_total,
 							sysctl_u64(s, "iogpu.wired_limit_mb", 0));
 			lm_strlcpy(g->driver, "metal", sizeof(g->driver));
 		}

@@ -86,13 +86,23 @@ static int parse_task(const char *s, unsigned *task, struct lm_err *err)
 	return LM_OK;
 }
 
-/* The Metal default share, as hw.c computes it, for a planned RAM size. */
-static uint64_t apple_share(uint64_t ram)
+/* The fit options recommend uses: what serve runs with. */
+static void plan_opts(const struct lm_ctx *ctx, struct plan *p, long want_ctx)
 {
-	return ram <= 36 * GiB ? ram / 3 * 2 : ram / 4 * 3;
+	fit_opts_default(&p->fo);
+	p->fo.ctx = (uint32_t)want_ctx;
+	p->fo.cache = LM_CACHE_Q8_0; /* serve's cache with flash attention */
+	p->fo.parallel = REC_SLOTS;
+	p->fo.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * (double)GiB);
+	p->has_gpu = p->mc.gpu_bytes > 0;
+	if (p->has_gpu)
+		p->fast_budget = p->mc.gpu_bytes;
+	else
+		p->fast_budget = p->mc.ram_bytes > p->fo.reserve_bytes
+					 ? p->mc.ram_bytes - p->fo.reserve_bytes : 0;
 }
 
-/* Probe (or take the sizes given), and set the fit machine and options. */
+/* Probe the machine, then replace what --memory / --gpu-memory give. */
 static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 			struct lm_err *err)
 {
@@ -113,7 +123,7 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	if (have_ram) {
 		p->mc.ram_bytes = p->plan_ram;
 		if (p->mc.unified && !have_gpu)
-			p->mc.gpu_bytes = apple_share(p->plan_ram);
+			p->mc.gpu_bytes = hw_apple_gpu_share(p->plan_ram, 0);
 	}
 	if (have_gpu) {
 		p->mc.gpu_bytes = p->plan_gpu;
@@ -122,17 +132,7 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	}
 	if (p->mc.unified && p->mc.gpu_bytes > p->mc.ram_bytes)
 		p->mc.gpu_bytes = p->mc.ram_bytes;
-	fit_opts_default(&p->fo);
-	p->fo.ctx = (uint32_t)want_ctx;
-	p->fo.cache = LM_CACHE_Q8_0; /* what serve uses with flash attention */
-	p->fo.parallel = REC_SLOTS;
-	p->fo.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * (double)GiB);
-	p->has_gpu = p->mc.gpu_bytes > 0;
-	if (p->has_gpu)
-		p->fast_budget = p->mc.gpu_bytes;
-	else
-		p->fast_budget = p->mc.ram_bytes > p->fo.reserve_bytes
-					 ? p->mc.ram_bytes - p->fo.reserve_bytes : 0;
+	plan_opts(ctx, p, want_ctx);
 	return LM_OK;
 }
 
