@@ -43,6 +43,7 @@ struct cand {
 	int reference;         /* the model's usual file: Q4_K_M, else its first */
 	int installed;
 	int online;            /* from the Hub search: shape estimated */
+	size_t order;          /* of its model: catalog order, then the Hub's */
 };
 
 /* A model found by the Hub search, dressed as a catalog entry. */
@@ -147,8 +148,8 @@ static int is_installed(const struct lm_model *inv, size_t ninv, const char *rep
 }
 
 /* Fit every file of model m (when it suits the task and context). */
-static void add_model(struct plan *p, const struct lm_catalog_model *m, const struct lm_model *inv,
-		      size_t ninv, int online)
+static void add_model(struct plan *p, const struct lm_catalog_model *m, size_t order,
+		      const struct lm_model *inv, size_t ninv, int online)
 {
 	if (!(m->tasks & p->task))
 		return;
@@ -168,6 +169,7 @@ static void add_model(struct plan *p, const struct lm_catalog_model *m, const st
 		c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
 		c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M") : j == 0;
 		c->online = online;
+		c->order = order;
 		p->n++;
 	}
 }
@@ -184,9 +186,9 @@ static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 	p->cap = 64 + lm_catalog_len * 8;
 	p->c = lm_xcalloc(p->cap, sizeof(*p->c));
 	for (size_t i = 0; i < lm_catalog_len; i++)
-		add_model(p, &lm_catalog[i], inv, ninv, 0);
+		add_model(p, &lm_catalog[i], i, inv, ninv, 0);
 	for (size_t i = 0; i < p->nonline; i++)
-		add_model(p, &p->online[i].m, inv, ninv, 1);
+		add_model(p, &p->online[i].m, lm_catalog_len + i, inv, ninv, 1);
 	store_model_list_free(inv, ninv);
 	return LM_OK;
 }
@@ -240,7 +242,7 @@ static int better(const struct plan *p, const struct cand *a, const struct cand 
 		int ra = !!(a->m->tasks & LM_TASK_REASONING), rb = !!(b->m->tasks & LM_TASK_REASONING);
 		if (ra != rb && p->task != LM_TASK_REASONING)
 			return ra < rb;
-		return a->m < b->m;
+		return a->order < b->order;
 	}
 	if (a->reference != b->reference)
 		return a->reference;
@@ -253,6 +255,23 @@ static int taken(const struct plan *p, const struct lm_catalog_model *m)
 		if (p->pick[t] && p->pick[t]->m == m)
 			return 1;
 	return 0;
+}
+
+/* The usual file reading the fewest bytes per token among the models not
+ * picked yet (fully on the GPU when there is one), or NULL. */
+static struct cand *lightest(struct plan *p)
+{
+	struct cand *best = NULL;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct cand *c = &p->c[i];
+		if (!qualifies(p, c, TIER_CAPABLE) || !c->reference || taken(p, c->m) ||
+		    (p->has_gpu && c->r.verdict != LM_FIT_FULL_GPU))
+			continue;
+		if (!best || c->active_bytes < best->active_bytes)
+			best = c;
+	}
+	return best;
 }
 
 /* Pick one candidate per tier, each a different model when possible:
@@ -271,19 +290,8 @@ static void choose(struct plan *p)
 				best = &p->c[i];
 		p->pick[t] = best;
 	}
-	for (size_t i = 0; !p->pick[TIER_FAST] && i < p->n; i++) {
-		struct cand *c = &p->c[i];
-		if (qualifies(p, c, TIER_CAPABLE) && c->reference && !taken(p, c->m) &&
-		    (!p->has_gpu || c->r.verdict == LM_FIT_FULL_GPU)) {
-			for (size_t j = 0; j < p->n; j++) /* the lightest such */
-				if (qualifies(p, &p->c[j], TIER_CAPABLE) && p->c[j].reference &&
-				    !taken(p, p->c[j].m) &&
-				    (!p->has_gpu || p->c[j].r.verdict == LM_FIT_FULL_GPU) &&
-				    p->c[j].active_bytes < c->active_bytes)
-					c = &p->c[j];
-			p->pick[TIER_FAST] = c;
-		}
-	}
+	if (!p->pick[TIER_FAST])
+		p->pick[TIER_FAST] = lightest(p);
 	/* fast is not both bigger and slower than balanced (the fallback above
 	 * can pick so) */
 	if (p->pick[TIER_FAST] && p->pick[TIER_BALANCED] &&
