@@ -391,33 +391,39 @@ static void offload_text(const struct cand *c, char *buf, size_t size)
 		snprintf(buf, size, "none (CPU)");
 }
 
-static void print_text(const struct lm_ctx *ctx, const struct plan *p)
+/* The machine and the budget the picks were made for. */
+static void print_budget(const struct plan *p)
 {
-	struct ui_table t;
-	char line[512], ram[32], gpu[32], res[32];
-	int installed = 0;
+	char line[512], ram[32], gpu[48], res[32];
 
 	hw_summary(&p->hw, line, sizeof(line));
 	printf("machine:  %s\n", line);
 	lm_format_size(p->mc.ram_bytes, ram, sizeof(ram));
-	lm_format_size(p->mc.gpu_bytes, gpu, sizeof(gpu));
 	lm_format_size(p->fo.reserve_bytes, res, sizeof(res));
+	if (p->mc.gpu_bytes) {
+		lm_format_size(p->mc.gpu_bytes, gpu, sizeof(gpu));
+		lm_strlcpy(gpu + strlen(gpu), " GPU memory", sizeof(gpu) - strlen(gpu));
+	} else {
+		lm_strlcpy(gpu, "no GPU", sizeof(gpu));
+	}
 	printf("%s %s RAM%s, %s, keeping %s free\n", p->planned ? "planning:" : "budget:  ", ram,
-	       p->mc.unified ? " (unified)" : "",
-	       p->mc.gpu_bytes ? (snprintf(line, sizeof(line), "%s GPU memory", gpu), line) : "no GPU",
-	       res);
+	       p->mc.unified ? " (unified)" : "", gpu, res);
 	if (p->note[0])
 		printf("note:     %s\n", p->note);
-	putchar('\n');
+}
+
+/* One row per pick; the INSTALLED column only when something is. */
+static void print_table(const struct lm_ctx *ctx, const struct plan *p)
+{
+	struct ui_table t;
+	int installed = 0;
+
 	for (int k = 0; k < NTIERS; k++)
 		installed |= p->pick[k] && p->pick[k]->installed;
 	ui_table_init(&t, installed ? 8 : 7);
 	t.right_align = 1u << 3 | 1u << 4 | 1u << 5;
-	if (installed)
-		ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
-			     "INSTALLED");
-	else
-		ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD");
+	ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
+		     "INSTALLED");
 	for (int k = 0; k < NTIERS; k++) {
 		const struct cand *c = p->pick[k];
 		char size[32], mem[32], cx[32], off[48];
@@ -427,28 +433,34 @@ static void print_text(const struct lm_ctx *ctx, const struct plan *p)
 		lm_format_size(c->r.total_bytes, mem, sizeof(mem));
 		snprintf(cx, sizeof(cx), "%u", c->r.ctx);
 		offload_text(c, off, sizeof(off));
-		if (installed)
-			ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
-				     c->installed ? "yes" : "no");
-		else
-			ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off);
+		ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
+			     c->installed ? "yes" : "no");
 	}
 	ui_table_print(ctx, &t, stdout);
 	ui_table_release(&t);
+}
+
+static void print_text(const struct lm_ctx *ctx, const struct plan *p)
+{
+	char line[512];
+
+	print_budget(p);
+	putchar('\n');
+	print_table(ctx, p);
 	putchar('\n');
 	for (int k = 0; k < NTIERS; k++) {
-		const struct cand *c = p->pick[k];
-		if (!c)
+		if (!p->pick[k])
 			continue;
-		why(p, c, (enum tier)k, line, sizeof(line));
+		why(p, p->pick[k], (enum tier)k, line, sizeof(line));
 		printf("%-13s %s\n", tier_text[k], line);
 	}
-	for (int k = 0; k < NTIERS; k++)
+	for (int k = 0; k < NTIERS; k++) {
 		if (p->pick[k] && !p->pick[k]->installed) {
 			printf("\nget one with: localmodel pull %s:%s\n", p->pick[k]->m->repo,
 			       p->pick[k]->f->quant);
 			break;
 		}
+	}
 }
 
 /* Nothing fits: say so, and name the smallest option and what it lacks. */
