@@ -154,14 +154,17 @@ static void copy_line(char *dst, size_t size, const char *src)
 /* /proc/cpuinfo: model, logical and physical cores, feature flags. */
 static void probe_cpuinfo(struct probe *p)
 {
-	static char buf[1 << 20];
-	static uint32_t cores[MAX_CORES];
+	size_t size = 1 << 20;
+	char *buf = lm_xmalloc(size);
+	uint32_t cores[MAX_CORES];
 	struct lm_hw *hw = p->hw;
 	int ncores = 0, phys = -1, flags_done = 0;
 	const char *v;
 
-	if (read_sys(p, "/proc/cpuinfo", buf, sizeof(buf)) <= 0)
+	if (read_sys(p, "/proc/cpuinfo", buf, size) <= 0) {
+		free(buf);
 		return;
+	}
 	for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (field(line, "processor")) {
 			hw->cores_logical++;
@@ -192,6 +195,7 @@ static void probe_cpuinfo(struct probe *p)
 		}
 	}
 	hw->cores_physical = ncores ? ncores : hw->cores_logical;
+	free(buf);
 }
 
 static void probe_meminfo(struct probe *p)
