@@ -133,6 +133,9 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	}
 	if (p->mc.unified && p->mc.gpu_bytes > p->mc.ram_bytes)
 		p->mc.gpu_bytes = p->mc.ram_bytes;
+	if (!p->mc.ram_bytes)
+		return lm_err_set(err, LM_EFAIL, "cannot tell how much memory this machine has; "
+				  "plan with --memory SIZE");
 	plan_opts(ctx, p, want_ctx);
 	return LM_OK;
 }

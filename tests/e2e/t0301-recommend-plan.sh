@@ -134,6 +134,16 @@ test_expect_success 'installed models are marked' '
 	test_grep "^most capable .*Qwen/Qwen3-8B-GGUF .* yes$" out
 '
 
+test_expect_success 'a machine whose memory cannot be read: fails unless planned' '
+	mkdir -p emptyroot &&
+	test_expect_code 1 env LOCALMODEL_SYSROOT=$TRASH/emptyroot localmodel recommend 2>err &&
+	test_grep "cannot tell how much memory this machine has; plan with --memory SIZE" err &&
+	LOCALMODEL_SYSROOT=$TRASH/emptyroot localmodel recommend --memory 16G --json >out.json &&
+	json_valid out.json &&
+	test_expect_code 1 env LOCALMODEL_SYSROOT=$TRASH/nonexistent localmodel recommend 2>err &&
+	test_grep "LOCALMODEL_SYSROOT .*is not a directory" err
+'
+
 test_expect_success '--help documents every option' '
 	localmodel recommend --help >out &&
 	for o in task memory gpu-memory context online json; do
