@@ -469,8 +469,10 @@ static int nvidia_smi(struct probe *p)
 	pid_t pid;
 	struct timespec t0;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (pipe(fds) < 0)
 		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
@@ -659,6 +661,35 @@ static uint64_t apple_available(const struct sysctl_src *s, uint64_t total)
 	return sysctl_u64(s, "vm.memory_available_bytes", total);
 }
 
+/* Is this macOS (where sysctl answers the Apple questions)? */
+static int is_darwin(void)
+{
+#ifdef __APPLE__
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* Swap total and used: vm.swapusage is a struct on macOS; a described Mac
+ * gives vm.swapusage.total / .used. */
+static void apple_swap(const struct sysctl_src *s, struct lm_hw *hw)
+{
+#ifdef __APPLE__
+	if (!s->text) {
+		struct xsw_usage sw;
+		size_t len = sizeof(sw);
+		if (sysctlbyname("vm.swapusage", &sw, &len, NULL, 0) == 0) {
+			hw->swap_total = sw.xsu_total;
+			hw->swap_used = sw.xsu_used;
+		}
+		return;
+	}
+#endif
+	hw->swap_total = sysctl_u64(s, "vm.swapusage.total", 0);
+	hw->swap_used = sysctl_u64(s, "vm.swapusage.used", 0);
+}
+
 static void probe_apple(struct probe *p, struct sysctl_src *s)
 {
 	struct lm_hw *hw = p->hw;
@@ -673,8 +704,7 @@ static void probe_apple(struct probe *p, struct sysctl_src *s)
 	hw->cores_logical = (int)sysctl_u64(s, "hw.logicalcpu", (uint64_t)hw->cores_physical);
 	hw->ram_total = sysctl_u64(s, "hw.memsize", 0);
 	hw->ram_available = apple_available(s, hw->ram_total);
-	hw->swap_total = sysctl_u64(s, "vm.swapusage.total", 0);
-	hw->swap_used = sysctl_u64(s, "vm.swapusage.used", 0);
+	apple_swap(s, hw);
 	if (sysctl_u64(s, "hw.optional.neon", 0) || sysctl_u64(s, "hw.optional.AdvSIMD", 0))
 		hw->cpu_flags |= LM_CPU_NEON;
 	if (sysctl_u64(s, "hw.optional.arm.FEAT_DotProd", 0))
@@ -754,10 +784,7 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 			s.text = NULL;
 	}
 	probe_uname(&p);
-#ifdef __APPLE__
-	probe_apple(&p, &s);
-#else
-	if (s.text) {
+	if (s.text || is_darwin()) {
 		probe_apple(&p, &s);
 	} else {
 		probe_cpuinfo(&p);
@@ -767,7 +794,6 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 		probe_drm(&p);
 		probe_vulkan(&p);
 	}
-#endif
 	free(s.text);
 	probe_disk(hw, models_dir);
 	return LM_OK;
