@@ -23,6 +23,11 @@
  *                              embedding);
  *                   MXFP4 (gpt-oss): experts at 4.25 bits, the rest Q8_0.
  * Sizes of split files are the sum of all parts; path names the first part.
+ *
+ * The KV shapes of the Gemma 3, Qwen3 and gpt-oss entries agree exactly with
+ * the f16 KV bytes per token a public app catalog lists for them (e.g.
+ * Gemma 3 27B: 10 global layers x 16 kv heads x (128 + 128) x 2 = 81920,
+ * the sliding layers holding only their 1024-token window).
  */
 #include "localmodel/catalog.h"
 
@@ -133,18 +138,20 @@ static const struct lm_catalog_file f_phi4_mini[] = {
 };
 
 /* ---- Gemma 3 4B IT ------------------------------------------------------ */
-/* sizes: card of bartowski/google_gemma-3-4b-it-GGUF (Q4_K_M 2.49,
- * Q5_K_M 2.83, Q6_K 3.19, Q8_0 4.13 GB); the vision projector is a
- * separate mmproj file, not counted;
+/* sizes: Q4_K_M exact 2489894016 (unsloth/gemma-3-4b-it-GGUF, pinned by
+ * revision and sha256 in a public app's model list); Q5_K_M, Q6_K and Q8_0
+ * estimated: 2.83, 3.19 and 4.13 GB, the card figures of bartowski's files
+ * of these types (the rule above gives 3.19 and 4.13); the vision projector
+ * is a separate mmproj file, not counted;
  * shape: google/gemma-3-4b-it config.json text_config (34 layers, hidden
  * 2560, 8 heads, 4 kv heads, head_dim 256, max_position_embeddings 131072,
  * sliding_window 1024, pattern 6);
  * params: 3.88B text weights (card: 4.3B with the vision tower). */
 static const struct lm_catalog_file f_gemma3_4b[] = {
-	{ "Q4_K_M", "google_gemma-3-4b-it-Q4_K_M.gguf", GB(2.49), 1 },
-	{ "Q5_K_M", "google_gemma-3-4b-it-Q5_K_M.gguf", GB(2.83), 1 },
-	{ "Q6_K", "google_gemma-3-4b-it-Q6_K.gguf", GB(3.19), 1 },
-	{ "Q8_0", "google_gemma-3-4b-it-Q8_0.gguf", GB(4.13), 1 },
+	{ "Q4_K_M", "gemma-3-4b-it-Q4_K_M.gguf", 2489894016ULL, 1 },
+	{ "Q5_K_M", "gemma-3-4b-it-Q5_K_M.gguf", GB(2.83), 1 },
+	{ "Q6_K", "gemma-3-4b-it-Q6_K.gguf", GB(3.19), 1 },
+	{ "Q8_0", "gemma-3-4b-it-Q8_0.gguf", GB(4.13), 1 },
 };
 
 /* ---- Qwen3 4B ----------------------------------------------------------- */
@@ -233,20 +240,17 @@ static const struct lm_catalog_file f_qwen3_8b[] = {
 };
 
 /* ---- Gemma 3 12B IT ----------------------------------------------------- */
-/* sizes: bartowski/google_gemma-3-12b-it-GGUF files as a public perplexity
- * table lists them (IQ3_XS 5.21, Q4_0 6.91, Q5_K_S 8.23 GB); Q4_K_M and
- * Q8_0 estimated (rule above; a gemma-3-12b-it-Q4_K_M.gguf of 7300775712
- * bytes is published elsewhere, in line);
+/* sizes: Q4_K_M exact 7300778336 (unsloth/gemma-3-12b-it-GGUF, pinned by
+ * revision and sha256 in a public app's model list); Q6_K and Q8_0
+ * estimated (rule above);
  * shape: google/gemma-3-12b-it config.json text_config (48 layers, hidden
  * 3840, 16 heads, 8 kv heads, head_dim 256, 131072, sliding_window 1024,
  * pattern 6);
  * params: 11.77B text weights (card: 12B with the vision tower). */
 static const struct lm_catalog_file f_gemma3_12b[] = {
-	{ "IQ3_XS", "google_gemma-3-12b-it-IQ3_XS.gguf", GB(5.21), 1 },
-	{ "Q4_0", "google_gemma-3-12b-it-Q4_0.gguf", GB(6.91), 1 },
-	{ "Q4_K_M", "google_gemma-3-12b-it-Q4_K_M.gguf", GB(7.28), 1 },
-	{ "Q5_K_S", "google_gemma-3-12b-it-Q5_K_S.gguf", GB(8.23), 1 },
-	{ "Q8_0", "google_gemma-3-12b-it-Q8_0.gguf", GB(12.51), 1 },
+	{ "Q4_K_M", "gemma-3-12b-it-Q4_K_M.gguf", 7300778336ULL, 1 },
+	{ "Q6_K", "gemma-3-12b-it-Q6_K.gguf", GB(9.66), 1 },
+	{ "Q8_0", "gemma-3-12b-it-Q8_0.gguf", GB(12.51), 1 },
 };
 
 /* ---- Phi-4 (14B) -------------------------------------------------------- */
@@ -325,15 +329,17 @@ static const struct lm_catalog_file f_devstral_small[] = {
 };
 
 /* ---- Gemma 3 27B IT ----------------------------------------------------- */
-/* sizes: estimated (rule above);
+/* sizes: Q4_K_M exact 16546688736 (unsloth/gemma-3-27b-it-GGUF, pinned by
+ * revision and sha256 in a public app's model list); Q6_K and Q8_0
+ * estimated (rule above);
  * shape: google/gemma-3-27b-it config.json text_config (62 layers, hidden
  * 5376, 32 heads, 16 kv heads, head_dim 128, 131072, sliding_window 1024,
  * pattern 6);
  * params: 27.01B text weights (card: 27B). */
 static const struct lm_catalog_file f_gemma3_27b[] = {
-	{ "Q4_K_M", "google_gemma-3-27b-it-Q4_K_M.gguf", GB(16.49), 1 },
-	{ "Q6_K", "google_gemma-3-27b-it-Q6_K.gguf", GB(22.16), 1 },
-	{ "Q8_0", "google_gemma-3-27b-it-Q8_0.gguf", GB(28.70), 1 },
+	{ "Q4_K_M", "gemma-3-27b-it-Q4_K_M.gguf", 16546688736ULL, 1 },
+	{ "Q6_K", "gemma-3-27b-it-Q6_K.gguf", GB(22.16), 1 },
+	{ "Q8_0", "gemma-3-27b-it-Q8_0.gguf", GB(28.70), 1 },
 };
 
 /* ---- Qwen3 30B-A3B (MoE) ------------------------------------------------ */
@@ -353,8 +359,8 @@ static const struct lm_catalog_file f_qwen3_30b_a3b[] = {
 
 /* ---- Qwen3-Coder 30B-A3B Instruct (MoE) --------------------------------- */
 /* sizes: UD-Q4_K_XL exact 17665334432; Q4_K_M exact 18556689568 (pinned
- * with its sha256 in a public model registry); Q8_0 estimated as the 32.48 GB
- * of Qwen3-30B-A3B's Q8_0 (same tensor shapes);
+ * with its sha256 in a public model registry, and the same in a public app
+ * catalog); Q8_0 exact 32483935392 (that app catalog);
  * shape: Qwen/Qwen3-Coder-30B-A3B-Instruct config.json (48 layers, hidden
  * 2048, 32 heads, 4 kv heads, head_dim 128, max_position_embeddings 262144,
  * 128 experts, 8 active);
@@ -362,7 +368,7 @@ static const struct lm_catalog_file f_qwen3_30b_a3b[] = {
 static const struct lm_catalog_file f_qwen3_coder_30b[] = {
 	{ "UD-Q4_K_XL", "Qwen3-Coder-30B-A3B-Instruct-UD-Q4_K_XL.gguf", 17665334432ULL, 1 },
 	{ "Q4_K_M", "Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf", 18556689568ULL, 1 },
-	{ "Q8_0", "Qwen3-Coder-30B-A3B-Instruct-Q8_0.gguf", GB(32.48), 1 },
+	{ "Q8_0", "Qwen3-Coder-30B-A3B-Instruct-Q8_0.gguf", 32483935392ULL, 1 },
 };
 
 /* ---- Qwen3 32B ---------------------------------------------------------- */
@@ -403,36 +409,38 @@ static const struct lm_catalog_file f_r1_qwen_32b[] = {
  * params: model card, 70B (70.55B computed). */
 static const struct lm_catalog_file f_llama33_70b[] = {
 	{ "Q4_K_M", "Llama-3.3-70B-Instruct-Q4_K_M.gguf", 42521954560ULL, 1 },
-	{ "Q6_K", "Llama-3.3-70B-Instruct-Q6_K/Llama-3.3-70B-Instruct-Q6_K-00001-of-00002.gguf",
-	  GB(57.88), 2 },
-	{ "Q8_0", "Llama-3.3-70B-Instruct-Q8_0/Llama-3.3-70B-Instruct-Q8_0-00001-of-00002.gguf",
-	  GB(74.97), 2 },
+	{ "Q6_K", "Llama-3.3-70B-Instruct-Q6_K/"
+		  "Llama-3.3-70B-Instruct-Q6_K-00001-of-00002.gguf", GB(57.88), 2 },
+	{ "Q8_0", "Llama-3.3-70B-Instruct-Q8_0/"
+		  "Llama-3.3-70B-Instruct-Q8_0-00001-of-00002.gguf", GB(74.97), 2 },
 };
 
 /* ---- DeepSeek-R1-Distill-Llama-70B -------------------------------------- */
-/* sizes: estimated as Llama 3.3 70B above (same tensor shapes);
+/* sizes: estimated as Llama 3.3 70B above (same tensor shapes: Q4_K_M
+ * 42.52 GB there, Q6_K and Q8_0 by the rule above);
  * shape: deepseek-ai/DeepSeek-R1-Distill-Llama-70B config.json (80 layers,
  * hidden 8192, 64 heads, 8 kv heads, head dim 128, 131072);
  * params: 70.55B. */
 static const struct lm_catalog_file f_r1_llama_70b[] = {
-	{ "Q4_K_M", "DeepSeek-R1-Distill-Llama-70B-Q4_K_M.gguf", GB(42.48), 1 },
-	{ "Q6_K", "DeepSeek-R1-Distill-Llama-70B-Q6_K/DeepSeek-R1-Distill-Llama-70B-Q6_K-00001-of-00002.gguf",
-	  GB(57.88), 2 },
-	{ "Q8_0", "DeepSeek-R1-Distill-Llama-70B-Q8_0/DeepSeek-R1-Distill-Llama-70B-Q8_0-00001-of-00002.gguf",
-	  GB(74.97), 2 },
+	{ "Q4_K_M", "DeepSeek-R1-Distill-Llama-70B-Q4_K_M.gguf", GB(42.52), 1 },
+	{ "Q6_K", "DeepSeek-R1-Distill-Llama-70B-Q6_K/"
+		  "DeepSeek-R1-Distill-Llama-70B-Q6_K-00001-of-00002.gguf", GB(57.88), 2 },
+	{ "Q8_0", "DeepSeek-R1-Distill-Llama-70B-Q8_0/"
+		  "DeepSeek-R1-Distill-Llama-70B-Q8_0-00001-of-00002.gguf", GB(74.97), 2 },
 };
 
 /* ---- gpt-oss-120b (MoE) ------------------------------------------------- */
-/* sizes: estimated: 114.7B expert weights at 4.25 bits and the other 2.2B at
- * Q8_0 give 63.2 GB, scaled by the 0.4% the same computation misses on
- * gpt-oss-20b's exact file: 63.45 GB, in three parts (public deployment
- * notes give about 63 GB for gpt-oss-120b-mxfp4-0000{1..3}-of-00003.gguf);
+/* sizes: MXFP4 63387346464 bytes for the three parts together, as a public
+ * app catalog records ggml-org/gpt-oss-120b-GGUF (a public directory
+ * listing shows the three files at 59 GiB; the MXFP4 rule above gives
+ * 63.45 GB);
  * shape: openai/gpt-oss-120b config.json (36 layers, hidden 2880, 64 heads,
  * 8 kv heads, head_dim 64, 131072, sliding_window 128 on every other layer,
- * 128 experts, 4 active);
+ * 128 experts, 4 active); the same catalog's KV cost, 37748736 bytes per
+ * 1k tokens at f16, is exactly 18 full-attention layers x 8 x (64 + 64) x 2;
  * params: model card, 117B total (116.83B), 5.1B active (5.13B). */
 static const struct lm_catalog_file f_gpt_oss_120b[] = {
-	{ "MXFP4", "gpt-oss-120b-mxfp4-00001-of-00003.gguf", GB(63.45), 3 },
+	{ "MXFP4", "gpt-oss-120b-mxfp4-00001-of-00003.gguf", 63387346464ULL, 3 },
 };
 
 /* The catalog, smallest first. */
@@ -523,7 +531,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_phi4_mini),
 	},
 	{
-		.repo = "bartowski/google_gemma-3-4b-it-GGUF",
+		.repo = "unsloth/gemma-3-4b-it-GGUF",
 		.name = "Gemma 3 4B IT",
 		.arch = "gemma3",
 		.params = 3880000000ULL,
@@ -608,7 +616,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_qwen3_8b),
 	},
 	{
-		.repo = "bartowski/google_gemma-3-12b-it-GGUF",
+		.repo = "unsloth/gemma-3-12b-it-GGUF",
 		.name = "Gemma 3 12B IT",
 		.arch = "gemma3",
 		.params = 11766000000ULL,
@@ -694,7 +702,7 @@ const struct lm_catalog_model lm_catalog[] = {
 		FILES(f_devstral_small),
 	},
 	{
-		.repo = "bartowski/google_gemma-3-27b-it-GGUF",
+		.repo = "unsloth/gemma-3-27b-it-GGUF",
 		.name = "Gemma 3 27B IT",
 		.arch = "gemma3",
 		.params = 27009000000ULL,

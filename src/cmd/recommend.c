@@ -43,6 +43,7 @@ struct cand {
 	int reference;         /* the model's usual file: Q4_K_M, else its first */
 	int installed;
 	int online;            /* from the Hub search: shape estimated */
+	size_t order;          /* of its model: catalog order, then the Hub's */
 };
 
 /* A model found by the Hub search, dressed as a catalog entry. */
@@ -86,13 +87,23 @@ static int parse_task(const char *s, unsigned *task, struct lm_err *err)
 	return LM_OK;
 }
 
-/* The Metal default share, as hw.c computes it, for a planned RAM size. */
-static uint64_t apple_share(uint64_t ram)
+/* The fit options recommend uses: what serve runs with. */
+static void plan_opts(const struct lm_ctx *ctx, struct plan *p, long want_ctx)
 {
-	return ram <= 36 * GiB ? ram / 3 * 2 : ram / 4 * 3;
+	fit_opts_default(&p->fo);
+	p->fo.ctx = (uint32_t)want_ctx;
+	p->fo.cache = LM_CACHE_Q8_0; /* serve's cache with flash attention */
+	p->fo.parallel = REC_SLOTS;
+	p->fo.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * (double)GiB);
+	p->has_gpu = p->mc.gpu_bytes > 0;
+	if (p->has_gpu)
+		p->fast_budget = p->mc.gpu_bytes;
+	else
+		p->fast_budget = p->mc.ram_bytes > p->fo.reserve_bytes
+					 ? p->mc.ram_bytes - p->fo.reserve_bytes : 0;
 }
 
-/* Probe (or take the sizes given), and set the fit machine and options. */
+/* Probe the machine, then replace what --memory / --gpu-memory give. */
 static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 			struct lm_err *err)
 {
@@ -113,7 +124,7 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	if (have_ram) {
 		p->mc.ram_bytes = p->plan_ram;
 		if (p->mc.unified && !have_gpu)
-			p->mc.gpu_bytes = apple_share(p->plan_ram);
+			p->mc.gpu_bytes = hw_apple_gpu_share(p->plan_ram, 0);
 	}
 	if (have_gpu) {
 		p->mc.gpu_bytes = p->plan_gpu;
@@ -122,17 +133,10 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	}
 	if (p->mc.unified && p->mc.gpu_bytes > p->mc.ram_bytes)
 		p->mc.gpu_bytes = p->mc.ram_bytes;
-	fit_opts_default(&p->fo);
-	p->fo.ctx = (uint32_t)want_ctx;
-	p->fo.cache = LM_CACHE_Q8_0; /* what serve uses with flash attention */
-	p->fo.parallel = REC_SLOTS;
-	p->fo.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * (double)GiB);
-	p->has_gpu = p->mc.gpu_bytes > 0;
-	if (p->has_gpu)
-		p->fast_budget = p->mc.gpu_bytes;
-	else
-		p->fast_budget = p->mc.ram_bytes > p->fo.reserve_bytes
-					 ? p->mc.ram_bytes - p->fo.reserve_bytes : 0;
+	if (!p->mc.ram_bytes)
+		return lm_err_set(err, LM_EFAIL, "cannot tell how much memory this machine has; "
+				  "plan with --memory SIZE");
+	plan_opts(ctx, p, want_ctx);
 	return LM_OK;
 }
 
@@ -147,8 +151,8 @@ static int is_installed(const struct lm_model *inv, size_t ninv, const char *rep
 }
 
 /* Fit every file of model m (when it suits the task and context). */
-static void add_model(struct plan *p, const struct lm_catalog_model *m, const struct lm_model *inv,
-		      size_t ninv, int online)
+static void add_model(struct plan *p, const struct lm_catalog_model *m, size_t order,
+		      const struct lm_model *inv, size_t ninv, int online)
 {
 	if (!(m->tasks & p->task))
 		return;
@@ -168,6 +172,7 @@ static void add_model(struct plan *p, const struct lm_catalog_model *m, const st
 		c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
 		c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M") : j == 0;
 		c->online = online;
+		c->order = order;
 		p->n++;
 	}
 }
@@ -184,9 +189,9 @@ static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 	p->cap = 64 + lm_catalog_len * 8;
 	p->c = lm_xcalloc(p->cap, sizeof(*p->c));
 	for (size_t i = 0; i < lm_catalog_len; i++)
-		add_model(p, &lm_catalog[i], inv, ninv, 0);
+		add_model(p, &lm_catalog[i], i, inv, ninv, 0);
 	for (size_t i = 0; i < p->nonline; i++)
-		add_model(p, &p->online[i].m, inv, ninv, 1);
+		add_model(p, &p->online[i].m, lm_catalog_len + i, inv, ninv, 1);
 	store_model_list_free(inv, ninv);
 	return LM_OK;
 }
@@ -240,7 +245,7 @@ static int better(const struct plan *p, const struct cand *a, const struct cand 
 		int ra = !!(a->m->tasks & LM_TASK_REASONING), rb = !!(b->m->tasks & LM_TASK_REASONING);
 		if (ra != rb && p->task != LM_TASK_REASONING)
 			return ra < rb;
-		return a->m < b->m;
+		return a->order < b->order;
 	}
 	if (a->reference != b->reference)
 		return a->reference;
@@ -253,6 +258,23 @@ static int taken(const struct plan *p, const struct lm_catalog_model *m)
 		if (p->pick[t] && p->pick[t]->m == m)
 			return 1;
 	return 0;
+}
+
+/* The usual file reading the fewest bytes per token among the models not
+ * picked yet (fully on the GPU when there is one), or NULL. */
+static struct cand *lightest(struct plan *p)
+{
+	struct cand *best = NULL;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct cand *c = &p->c[i];
+		if (!qualifies(p, c, TIER_CAPABLE) || !c->reference || taken(p, c->m) ||
+		    (p->has_gpu && c->r.verdict != LM_FIT_FULL_GPU))
+			continue;
+		if (!best || c->active_bytes < best->active_bytes)
+			best = c;
+	}
+	return best;
 }
 
 /* Pick one candidate per tier, each a different model when possible:
@@ -271,19 +293,8 @@ static void choose(struct plan *p)
 				best = &p->c[i];
 		p->pick[t] = best;
 	}
-	for (size_t i = 0; !p->pick[TIER_FAST] && i < p->n; i++) {
-		struct cand *c = &p->c[i];
-		if (qualifies(p, c, TIER_CAPABLE) && c->reference && !taken(p, c->m) &&
-		    (!p->has_gpu || c->r.verdict == LM_FIT_FULL_GPU)) {
-			for (size_t j = 0; j < p->n; j++) /* the lightest such */
-				if (qualifies(p, &p->c[j], TIER_CAPABLE) && p->c[j].reference &&
-				    !taken(p, p->c[j].m) &&
-				    (!p->has_gpu || p->c[j].r.verdict == LM_FIT_FULL_GPU) &&
-				    p->c[j].active_bytes < c->active_bytes)
-					c = &p->c[j];
-			p->pick[TIER_FAST] = c;
-		}
-	}
+	if (!p->pick[TIER_FAST])
+		p->pick[TIER_FAST] = lightest(p);
 	/* fast is not both bigger and slower than balanced (the fallback above
 	 * can pick so) */
 	if (p->pick[TIER_FAST] && p->pick[TIER_BALANCED] &&
@@ -383,33 +394,39 @@ static void offload_text(const struct cand *c, char *buf, size_t size)
 		snprintf(buf, size, "none (CPU)");
 }
 
-static void print_text(const struct lm_ctx *ctx, const struct plan *p)
+/* The machine and the budget the picks were made for. */
+static void print_budget(const struct plan *p)
 {
-	struct ui_table t;
-	char line[512], ram[32], gpu[32], res[32];
-	int installed = 0;
+	char line[512], ram[32], gpu[48], res[32];
 
 	hw_summary(&p->hw, line, sizeof(line));
 	printf("machine:  %s\n", line);
 	lm_format_size(p->mc.ram_bytes, ram, sizeof(ram));
-	lm_format_size(p->mc.gpu_bytes, gpu, sizeof(gpu));
 	lm_format_size(p->fo.reserve_bytes, res, sizeof(res));
+	if (p->mc.gpu_bytes) {
+		lm_format_size(p->mc.gpu_bytes, gpu, sizeof(gpu));
+		lm_strlcpy(gpu + strlen(gpu), " GPU memory", sizeof(gpu) - strlen(gpu));
+	} else {
+		lm_strlcpy(gpu, "no GPU", sizeof(gpu));
+	}
 	printf("%s %s RAM%s, %s, keeping %s free\n", p->planned ? "planning:" : "budget:  ", ram,
-	       p->mc.unified ? " (unified)" : "",
-	       p->mc.gpu_bytes ? (snprintf(line, sizeof(line), "%s GPU memory", gpu), line) : "no GPU",
-	       res);
+	       p->mc.unified ? " (unified)" : "", gpu, res);
 	if (p->note[0])
 		printf("note:     %s\n", p->note);
-	putchar('\n');
+}
+
+/* One row per pick; the INSTALLED column only when something is. */
+static void print_table(const struct lm_ctx *ctx, const struct plan *p)
+{
+	struct ui_table t;
+	int installed = 0;
+
 	for (int k = 0; k < NTIERS; k++)
 		installed |= p->pick[k] && p->pick[k]->installed;
 	ui_table_init(&t, installed ? 8 : 7);
 	t.right_align = 1u << 3 | 1u << 4 | 1u << 5;
-	if (installed)
-		ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
-			     "INSTALLED");
-	else
-		ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD");
+	ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
+		     "INSTALLED");
 	for (int k = 0; k < NTIERS; k++) {
 		const struct cand *c = p->pick[k];
 		char size[32], mem[32], cx[32], off[48];
@@ -419,28 +436,34 @@ static void print_text(const struct lm_ctx *ctx, const struct plan *p)
 		lm_format_size(c->r.total_bytes, mem, sizeof(mem));
 		snprintf(cx, sizeof(cx), "%u", c->r.ctx);
 		offload_text(c, off, sizeof(off));
-		if (installed)
-			ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
-				     c->installed ? "yes" : "no");
-		else
-			ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off);
+		ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
+			     c->installed ? "yes" : "no");
 	}
 	ui_table_print(ctx, &t, stdout);
 	ui_table_release(&t);
+}
+
+static void print_text(const struct lm_ctx *ctx, const struct plan *p)
+{
+	char line[512];
+
+	print_budget(p);
+	putchar('\n');
+	print_table(ctx, p);
 	putchar('\n');
 	for (int k = 0; k < NTIERS; k++) {
-		const struct cand *c = p->pick[k];
-		if (!c)
+		if (!p->pick[k])
 			continue;
-		why(p, c, (enum tier)k, line, sizeof(line));
+		why(p, p->pick[k], (enum tier)k, line, sizeof(line));
 		printf("%-13s %s\n", tier_text[k], line);
 	}
-	for (int k = 0; k < NTIERS; k++)
+	for (int k = 0; k < NTIERS; k++) {
 		if (p->pick[k] && !p->pick[k]->installed) {
 			printf("\nget one with: localmodel pull %s:%s\n", p->pick[k]->m->repo,
 			       p->pick[k]->f->quant);
 			break;
 		}
+	}
 }
 
 /* Nothing fits: say so, and name the smallest option and what it lacks. */

@@ -239,7 +239,7 @@ static void test_spot_checks_more(void)
 		CHECK(f && f->size_bytes == 807694464ULL);
 		CHECK_INT(m->key_length, 64);
 	}
-	m = catalog_find("bartowski/google_gemma-3-27b-it-GGUF");
+	m = catalog_find("unsloth/gemma-3-27b-it-GGUF");
 	CHECK(m != NULL);
 	if (m) {
 		CHECK_STR(m->arch, "gemma3");
@@ -247,6 +247,8 @@ static void test_spot_checks_more(void)
 		CHECK_INT(m->sliding_window, 1024);
 		CHECK_INT(m->swa_every, 6);
 		CHECK_INT(m->n_head_kv, 16);
+		f = catalog_file(m, "Q4_K_M");
+		CHECK(f && f->size_bytes == 16546688736ULL);
 	}
 	m = catalog_find("ggml-org/gpt-oss-120b-GGUF");
 	CHECK(m != NULL);
@@ -254,6 +256,7 @@ static void test_spot_checks_more(void)
 		f = catalog_file(m, "MXFP4");
 		CHECK(f && f->parts == 3);
 		CHECK_STR(f ? f->path : NULL, "gpt-oss-120b-mxfp4-00001-of-00003.gguf");
+		CHECK(f && f->size_bytes == 63387346464ULL);
 		CHECK(m->params > 100000000000ULL);
 	}
 	m = catalog_find("unsloth/Mistral-Small-3.2-24B-Instruct-2506-GGUF");
