@@ -274,13 +274,13 @@ static int safe_repo_path(const char *p)
 {
 	if (!*p || p[0] == '/' || strlen(p) > 1024)
 		return 0;
-	for (const char *s = p; *s;) {
+	for (const char *s = p;;) {
 		size_t n = strcspn(s, "/");
 		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-			return 0;
-		s += n;
-		if (*s)
-			s++;
+			return 0; /* also "a//b" and a trailing '/' */
+		if (!s[n])
+			break;
+		s += n + 1;
 	}
 	for (const char *s = p; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == '\\')

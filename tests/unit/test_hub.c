@@ -136,6 +136,8 @@ static void test_parse_tree(void)
 			   "{\"type\":\"file\",\"path\":\"../escape.gguf\",\"size\":5},"
 			   "{\"type\":\"file\",\"path\":\"/abs.gguf\",\"size\":5},"
 			   "{\"type\":\"file\",\"path\":\"a//b.gguf\",\"size\":5},"
+			   "{\"type\":\"file\",\"path\":\"dir/\",\"size\":5},"
+			   "{\"type\":\"file\",\"path\":\"a/./b.gguf\",\"size\":5},"
 			   "{\"type\":\"file\",\"path\":\"neg.gguf\",\"size\":-1},"
 			   "{\"type\":\"file\",\"path\":\"short.gguf\",\"size\":3,\"lfs\":{\"oid\":\"abc\"}},"
 			   "{\"type\":\"file\",\"path\":7,\"size\":1}]";
