@@ -420,12 +420,13 @@ static int pull_run(struct lm_ctx *ctx, struct lm_args *args)
 		ui_error(ctx, "give either ORG/REPO:QUANT or --file, not both");
 		return LM_EUSAGE;
 	}
-	catch_signals();
 	if ((rc = plan(ctx, &j, &err)))
 		goto out;
 	if ((rc = pull_check_space(ctx->paths.models_dir, bytes_needed(&j), &err)))
 		goto out;
 	load_owned(ctx, &j);
+	/* from here on Ctrl-C keeps what arrived; before, it just stops */
+	catch_signals();
 	if ((rc = fetch_all(ctx, &j, &err)))
 		goto out;
 	if ((rc = record(ctx, &j, &err)))

@@ -44,9 +44,9 @@ print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" 
 }
 
 test_expect_success 'kill -9 mid-download: nothing at the final path, the partial kept' '
-	throttle &&
+	throttle
 	localmodel pull org/big >out 2>err &
-	pid=$! &&
+	pid=$!
 	wait_for "$F.part.state" &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
@@ -66,10 +66,10 @@ test_expect_success 'the next pull resumes and verifies' '
 '
 
 test_expect_success 'Ctrl-C: exit non-zero, interrupted, partial kept; then resumed' '
-	localmodel models rm org/big:Q4_K_M >/dev/null &&
-	throttle &&
+	localmodel models rm org/big:Q4_K_M >/dev/null
+	throttle
 	localmodel pull org/big >out 2>err &
-	pid=$! &&
+	pid=$!
 	wait_for "$F.part" && sleep 1 &&
 	kill -INT $pid &&
 	rc=0 && wait $pid || rc=$? &&

@@ -20,7 +20,7 @@ print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" 
 
 test_expect_success 'the second pull waits for the first, then finds the file' '
 	localmodel pull org/big >out1 2>err1 &
-	pid=$! &&
+	pid=$!
 	i=0 && while [ ! -e "$F.part" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
 	test -e "$F.part" &&
 	localmodel pull org/big >out2 2>err2 &&
@@ -33,6 +33,23 @@ test_expect_success 'the second pull waits for the first, then finds the file' '
 
 test_expect_success 'the inventory has the model once' '
 	test "$(sqlite3 "$LOCALMODEL_HOME/localmodel.db" "SELECT count(*) FROM model_inventory")" = 1
+'
+
+test_expect_success 'Ctrl-C while waiting: exit 1, the first pull goes on' '
+	localmodel models rm org/big:Q4_K_M >/dev/null
+	localmodel pull org/big >out3 2>err3 &
+	pid=$!
+	i=0; while [ ! -e "$F.part" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	localmodel pull org/big >out4 2>err4 &
+	pid2=$!
+	i=0; while ! grep -q waiting err4 && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	kill -INT $pid2 &&
+	rc=0 && wait $pid2 || rc=$? &&
+	test "$rc" = 1 &&
+	test_grep "interrupted" err4 &&
+	test_grep -v "already present" out4 &&
+	wait $pid &&
+	cmp "$F" repos/org/big/big-Q4_K_M.gguf
 '
 
 test_done
