@@ -28,6 +28,8 @@ echo readme >repos/org/files-GGUF/README.md
 P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
 	--cdn-port-file cdn.port --log req.jsonl --page-size 2) || exit 1
 export HF_ENDPOINT=http://127.0.0.1:$P
+# retries wait 50 ms per second the real backoff would wait
+export LOCALMODEL_HTTP_BACKOFF_MS=50
 
 test_expect_success 'search lists GGUF repos by downloads, all pages' '
 	localmodel search llama >out &&
