@@ -25,8 +25,10 @@ mk org/files-GGUF/Q8_0/files-Q8_0.gguf --file-type 7 --split-count 2
 mk org/files-GGUF/Q2_K/files-Q2_K-00001-of-00003.gguf --file-type 10
 echo readme >repos/org/files-GGUF/README.md
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl --page-size 2) || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl --page-size 2 >/dev/null || exit 1
+P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 # retries wait 50 ms per second the real backoff would wait
 export LOCALMODEL_HTTP_BACKOFF_MS=50

@@ -24,8 +24,10 @@ mk org/noq4/m-F16.gguf --file-type 1
 # org/onlyproj: nothing but an mmproj
 mk org/onlyproj/mmproj-f16.gguf --file-type 1
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl --page-size 2) || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl --page-size 2 >/dev/null || exit 1
+P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P/
 M=$LOCALMODEL_HOME/models
 

@@ -21,8 +21,10 @@ echo '{"private": true}' >repos/org/priv/.mock.json
 mk org/bad/b-Q4_K_M.gguf --name bad
 echo '{"wrong_sha": ["b-Q4_K_M.gguf"]}' >repos/org/bad/.mock.json
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl --token "$TOKEN" --token "$TOKEN2") || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl --token "$TOKEN" --token "$TOKEN2" >/dev/null || exit 1
+P=$(cat hub.port)
 H=http://127.0.0.1:$P
 export HF_ENDPOINT=$H
 # retries wait 50 ms per second the real backoff would wait

@@ -14,8 +14,10 @@ with open(p, "r+b") as f:
 ' repos/org/big/big-Q4_K_M.gguf
 SIZE=$(wc -c <repos/org/big/big-Q4_K_M.gguf)
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl) || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl >/dev/null || exit 1
+P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 F=$LOCALMODEL_HOME/models/org/big/big-Q4_K_M.gguf
 

@@ -14,8 +14,10 @@ mk org/c/c-Q4_K_M.gguf --name third
 mkdir -p repos/org/twin && cp repos/org/a/a-Q4_K_M.gguf repos/org/twin/twin-Q4_K_M.gguf
 sha() { sha256sum "$1" | cut -c1-64; }
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl) || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl >/dev/null || exit 1
+P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 M=$LOCALMODEL_HOME/models
 

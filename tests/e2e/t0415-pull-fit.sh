@@ -16,8 +16,10 @@ echo '{"size_lies": {"m-Q4_K_M.gguf": 7000000000, "m-Q8_0.gguf": 12000000000}}' 
 mk org/huge/h-Q4_K_M.gguf --name d
 echo '{"size_lies": {"h-Q4_K_M.gguf": 40000000000}}' >repos/org/huge/.mock.json
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port) || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port >/dev/null || exit 1
+P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 SYS=$SRC_DIR/tests/fixtures/sysroot
 M=$LOCALMODEL_HOME/models

@@ -23,8 +23,10 @@ test_expect_success 'no database yet: empty list, nothing created' '
 	test ! -e "$LOCALMODEL_HOME"
 '
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port) || exit 1
+# not in $(...): the fixture pid must reach test_pids, to be killed at exit
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port >/dev/null || exit 1
+P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 M=$LOCALMODEL_HOME/models
 DB=$LOCALMODEL_HOME/localmodel.db
