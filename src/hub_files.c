@@ -155,21 +155,33 @@ void hub_quant_label(const char *path, char *buf, size_t size)
 	}
 }
 
+static int is_sep(char c)
+{
+	return c == '/' || c == '-' || c == '.';
+}
+
+/* quant at s, case-insensitive, its '-' and '.' matching either, followed by
+ * the end or a separator. */
+static int match_at(const char *s, const char *quant)
+{
+	for (; *quant; s++, quant++) {
+		if (*quant == '-' || *quant == '.') {
+			if (*s != '-' && *s != '.')
+				return 0;
+		} else if (!*s || tolower((unsigned char)*s) != tolower((unsigned char)*quant)) {
+			return 0;
+		}
+	}
+	return !*s || is_sep(*s);
+}
+
 int hub_quant_match(const char *path, const char *quant)
 {
-	size_t qn = strlen(quant);
-	const char *s = path;
-
-	if (qn == 0)
+	if (!*quant || strchr(quant, '/'))
 		return 0;
-	while (*s) {
-		size_t n = strcspn(s, "/-.");
-		if (n == qn && !strncasecmp(s, quant, qn))
+	for (const char *s = path; *s; s++)
+		if ((s == path || is_sep(s[-1])) && match_at(s, quant))
 			return 1;
-		s += n;
-		if (*s)
-			s++;
-	}
 	return 0;
 }
 
@@ -249,7 +261,11 @@ static void list_quants(const struct hub_group *g, size_t n, char *buf, size_t s
 		if (g[i].aux)
 			continue;
 		const char *q = g[i].quant[0] ? g[i].quant : g[i].parts[0]->path;
-		if (strstr(buf, q))
+		int seen = 0;
+		for (size_t k = 0; k < i; k++)
+			if (!g[k].aux && !strcmp(g[k].quant[0] ? g[k].quant : g[k].parts[0]->path, q))
+				seen = 1;
+		if (seen)
 			continue;
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "", q);
 		if (len >= size)

@@ -113,8 +113,9 @@ int hub_check_status(const struct lm_hub *hub, const struct lm_http_response *r,
 /* The quant label of a file ("Q4_K_M", "IQ2_XXS", "F16", "BF16"), looked up
  * in the file name then the folders, upper case; "" when none. */
 void hub_quant_label(const char *path, char *buf, size_t size);
-/* 1 when one of the path's tokens (split on '/', '-', '.') equals quant,
- * case-insensitively: "Q4_K" does not match "Q4_K_M". */
+/* 1 when quant equals whole tokens of the path (split on '/', '-', '.'),
+ * case-insensitively: "Q4_K" does not match "Q4_K_M"; "UD-Q4_K_XL" matches
+ * "m-UD-Q4_K_XL.gguf". */
 int hub_quant_match(const char *path, const char *quant);
 /* Split part "-00002-of-00003.gguf": *index (1-based), *count; 0 when not split. */
 int hub_split_info(const char *path, int *index, int *count);

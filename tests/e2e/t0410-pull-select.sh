@@ -21,6 +21,9 @@ echo readme >repos/org/multi/README.md
 mk org/noq4/m-Q8_0.gguf --file-type 7
 mk org/noq4/m-Q5_K_M.gguf --file-type 17
 mk org/noq4/m-F16.gguf --file-type 1
+# org/ud: quant labels of several tokens
+mk org/ud/m-UD-Q4_K_XL.gguf --name ud
+mk org/ud/m-Q4_K_XL.gguf --name plain
 # org/onlyproj: nothing but an mmproj
 mk org/onlyproj/mmproj-f16.gguf --file-type 1
 
@@ -88,6 +91,16 @@ test_expect_success 'a quant that is not there: exit 3 listing what is' '
 	test_grep "Q4_K_M" err &&
 	test_expect_code 3 localmodel pull org/multi --file nope.gguf 2>err &&
 	test_grep "nope.gguf" err
+'
+
+test_expect_success 'a quant of several tokens (UD-Q4_K_XL); an ambiguous one is exit 2' '
+	localmodel pull org/ud:ud-q4_k_xl >out &&
+	cmp "$M/org/ud/m-UD-Q4_K_XL.gguf" repos/org/ud/m-UD-Q4_K_XL.gguf &&
+	test ! -e "$M/org/ud/m-Q4_K_XL.gguf" &&
+	test_grep "^org/ud:UD-Q4_K_XL:" out &&
+	test_expect_code 2 localmodel pull org/ud:Q4_K_XL 2>err &&
+	test_grep "several files" err &&
+	test_grep "\-\-file" err
 '
 
 test_expect_success 'without Q4_K_M another quant is chosen, not a float one' '

@@ -248,6 +248,14 @@ static void test_quant(void)
 	CHECK(hub_quant_match("m-Q4_K.gguf", "Q4_K"));
 	CHECK(hub_quant_match("Q4_K_M/m-00001-of-00002.gguf", "Q4_K_M"));
 	CHECK(!hub_quant_match("m-Q4_K_M.gguf", ""));
+	CHECK(hub_quant_match("m-UD-Q4_K_XL-00001-of-00002.gguf", "UD-Q4_K_XL"));
+	CHECK(hub_quant_match("m-UD-Q4_K_XL.gguf", "q4_k_xl"));
+	CHECK(hub_quant_match("m.UD.Q4_K_XL.gguf", "UD-Q4_K_XL"));
+	CHECK(!hub_quant_match("m-XUD-Q4_K_XL.gguf", "UD-Q4_K_XL"));
+	CHECK(!hub_quant_match("m-UD-Q4_K_XLL.gguf", "UD-Q4_K_XL"));
+	CHECK(!hub_quant_match("UD/Q4_K_XL.gguf", "UD-Q4_K_XL"));
+	CHECK(!hub_quant_match("m-Q4_K_M.gguf", "Q4_K_M/"));
+	CHECK(hub_quant_match("Q4_K_M/m.gguf", "Q4_K_M"));
 
 	int i, c;
 	CHECK(hub_split_info("a/m-00002-of-00003.gguf", &i, &c));
@@ -313,7 +321,7 @@ static void test_select(void)
 	CHECK_INT(hub_select(g, n, "q4_k_m", NULL, NULL, NULL, &ch, &err), 0);
 	CHECK_STR(g[ch].parts[0]->path, "Q4_K_M/m-00001-of-00002.gguf");
 	CHECK_INT(hub_select(g, n, "Q5_K_M", NULL, NULL, NULL, &ch, &err), LM_ENOTFOUND);
-	CHECK(strstr(err.msg, "Q8_0") != NULL);
+	CHECK(strstr(err.msg, "available: BF16, Q2_K, Q4_K_M, Q4_K, Q8_0)") != NULL);
 	/* incomplete split */
 	CHECK_INT(hub_select(g, n, "Q2_K", NULL, NULL, NULL, &ch, &err), LM_ENOTFOUND);
 	/* auto: Q4_K_M first, never mmproj */
