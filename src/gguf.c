@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RD_BUF (64 * 1024)
+#ifndef RD_BUF
+#define RD_BUF (64 * 1024) /* the fuzz target builds with a tiny one */
+#endif
 #define KV_TEXT_MAX 1024
 #define TENSOR_NAME_MAX 64 /* GGML_MAX_NAME */
 

@@ -154,14 +154,17 @@ static void copy_line(char *dst, size_t size, const char *src)
 /* /proc/cpuinfo: model, logical and physical cores, feature flags. */
 static void probe_cpuinfo(struct probe *p)
 {
-	static char buf[1 << 20];
-	static uint32_t cores[MAX_CORES];
+	size_t size = 1 << 20;
+	char *buf = lm_xmalloc(size);
+	uint32_t cores[MAX_CORES];
 	struct lm_hw *hw = p->hw;
 	int ncores = 0, phys = -1, flags_done = 0;
 	const char *v;
 
-	if (read_sys(p, "/proc/cpuinfo", buf, sizeof(buf)) <= 0)
+	if (read_sys(p, "/proc/cpuinfo", buf, size) <= 0) {
+		free(buf);
 		return;
+	}
 	for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (field(line, "processor")) {
 			hw->cores_logical++;
@@ -192,6 +195,7 @@ static void probe_cpuinfo(struct probe *p)
 		}
 	}
 	hw->cores_physical = ncores ? ncores : hw->cores_logical;
+	free(buf);
 }
 
 static void probe_meminfo(struct probe *p)
@@ -267,7 +271,7 @@ static void probe_cgroup(struct probe *p)
 				 v2 ? "memory.current" : "memory.usage_in_bytes");
 			hw->cgroup_used = read_u64(file, &used) ? 0 : used;
 		}
-		if (!strcmp(cg, "/"))
+		if (!strcmp(cg, "/") || !strrchr(cg, '/'))
 			break;
 		*strrchr(cg, '/') = '\0';
 		if (!cg[0])
@@ -465,8 +469,10 @@ static int nvidia_smi(struct probe *p)
 	pid_t pid;
 	struct timespec t0;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (pipe(fds) < 0)
 		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
@@ -631,9 +637,7 @@ static uint64_t sysctl_u64(const struct sysctl_src *s, const char *key, uint64_t
 	return sysctl_get(s, key, buf, sizeof(buf)) ? def : strtoull(buf, NULL, 10);
 }
 
-/* The Metal working-set limit: iogpu.wired_limit_mb when set, else about
- * 2/3 of RAM up to 36 GB and 3/4 above. */
-static uint64_t apple_gpu_limit(uint64_t ram, uint64_t wired_mb)
+uint64_t hw_apple_gpu_share(uint64_t ram, uint64_t wired_mb)
 {
 	if (wired_mb)
 		return wired_mb * MiB < ram ? wired_mb * MiB : ram;
@@ -657,6 +661,35 @@ static uint64_t apple_available(const struct sysctl_src *s, uint64_t total)
 	return sysctl_u64(s, "vm.memory_available_bytes", total);
 }
 
+/* Is this macOS (where sysctl answers the Apple questions)? */
+static int is_darwin(void)
+{
+#ifdef __APPLE__
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* Swap total and used: vm.swapusage is a struct on macOS; a described Mac
+ * gives vm.swapusage.total / .used. */
+static void apple_swap(const struct sysctl_src *s, struct lm_hw *hw)
+{
+#ifdef __APPLE__
+	if (!s->text) {
+		struct xsw_usage sw;
+		size_t len = sizeof(sw);
+		if (sysctlbyname("vm.swapusage", &sw, &len, NULL, 0) == 0) {
+			hw->swap_total = sw.xsu_total;
+			hw->swap_used = sw.xsu_used;
+		}
+		return;
+	}
+#endif
+	hw->swap_total = sysctl_u64(s, "vm.swapusage.total", 0);
+	hw->swap_used = sysctl_u64(s, "vm.swapusage.used", 0);
+}
+
 static void probe_apple(struct probe *p, struct sysctl_src *s)
 {
 	struct lm_hw *hw = p->hw;
@@ -671,8 +704,7 @@ static void probe_apple(struct probe *p, struct sysctl_src *s)
 	hw->cores_logical = (int)sysctl_u64(s, "hw.logicalcpu", (uint64_t)hw->cores_physical);
 	hw->ram_total = sysctl_u64(s, "hw.memsize", 0);
 	hw->ram_available = apple_available(s, hw->ram_total);
-	hw->swap_total = sysctl_u64(s, "vm.swapusage.total", 0);
-	hw->swap_used = sysctl_u64(s, "vm.swapusage.used", 0);
+	apple_swap(s, hw);
 	if (sysctl_u64(s, "hw.optional.neon", 0) || sysctl_u64(s, "hw.optional.AdvSIMD", 0))
 		hw->cpu_flags |= LM_CPU_NEON;
 	if (sysctl_u64(s, "hw.optional.arm.FEAT_DotProd", 0))
@@ -683,7 +715,7 @@ static void probe_apple(struct probe *p, struct sysctl_src *s)
 		if ((g = add_gpu(hw, LM_GPU_APPLE))) {
 			snprintf(g->name, sizeof(g->name), "%s GPU",
 				 hw->cpu_model[0] ? hw->cpu_model : "Apple");
-			g->vram_total = apple_gpu_limit(hw->ram_total,
+			g->vram_total = hw_apple_gpu_share(hw->ram_total,
 							sysctl_u64(s, "iogpu.wired_limit_mb", 0));
 			lm_strlcpy(g->driver, "metal", sizeof(g->driver));
 		}
@@ -752,10 +784,7 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 			s.text = NULL;
 	}
 	probe_uname(&p);
-#ifdef __APPLE__
-	probe_apple(&p, &s);
-#else
-	if (s.text) {
+	if (s.text || is_darwin()) {
 		probe_apple(&p, &s);
 	} else {
 		probe_cpuinfo(&p);
@@ -765,7 +794,6 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 		probe_drm(&p);
 		probe_vulkan(&p);
 	}
-#endif
 	free(s.text);
 	probe_disk(hw, models_dir);
 	return LM_OK;

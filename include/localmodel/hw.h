@@ -92,6 +92,10 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 uint64_t hw_usable_ram(const struct lm_hw *hw);
 /* RAM a model may plan on: total RAM, capped by the cgroup limit. */
 uint64_t hw_planning_ram(const struct lm_hw *hw);
+/* Apple's GPU working-set limit for ram bytes of unified memory:
+ * iogpu.wired_limit_mb when set (non-zero), else the Metal default share,
+ * about 2/3 of RAM up to 36 GB and 3/4 above. */
+uint64_t hw_apple_gpu_share(uint64_t ram, uint64_t wired_limit_mb);
 /* Sum of GPU memory (total, or free when `free_only`). */
 uint64_t hw_gpu_memory(const struct lm_hw *hw, int free_only);
 

@@ -4,12 +4,15 @@
 #include "localmodel/catalog.h"
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
+#include "localmodel/gguf.h"
+#include "localmodel/http.h"
 #include "localmodel/hw.h"
 #include "localmodel/store.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,18 @@ struct cand {
 	uint64_t active_bytes; /* weights read per token */
 	int reference;         /* the model's usual file: Q4_K_M, else its first */
 	int installed;
+	int online;            /* from the Hub search: shape estimated */
+	size_t order;          /* of its model: catalog order, then the Hub's */
+};
+
+/* A model found by the Hub search, dressed as a catalog entry. */
+#define ONLINE_MAX 8
+struct online {
+	struct lm_catalog_model m;
+	struct lm_catalog_file f;
+	char repo[256];
+	char path[512];
+	char quant[32];
 };
 
 struct plan {
@@ -51,7 +66,9 @@ struct plan {
 	uint64_t plan_ram, plan_gpu;
 	unsigned task;
 	struct cand *c;
-	size_t n;
+	size_t n, cap;
+	struct online online[ONLINE_MAX];
+	size_t nonline;
 	struct cand *pick[NTIERS];
 	const struct cand *smallest; /* when nothing fits */
 	char note[256];
@@ -70,13 +87,23 @@ static int parse_task(const char *s, unsigned *task, struct lm_err *err)
 	return LM_OK;
 }
 
-/* The Metal default share, as hw.c computes it, for a planned RAM size. */
-static uint64_t apple_share(uint64_t ram)
+/* The fit options recommend uses: what serve runs with. */
+static void plan_opts(const struct lm_ctx *ctx, struct plan *p, long want_ctx)
 {
-	return ram <= 36 * GiB ? ram / 3 * 2 : ram / 4 * 3;
+	fit_opts_default(&p->fo);
+	p->fo.ctx = (uint32_t)want_ctx;
+	p->fo.cache = LM_CACHE_Q8_0; /* serve's cache with flash attention */
+	p->fo.parallel = REC_SLOTS;
+	p->fo.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * (double)GiB);
+	p->has_gpu = p->mc.gpu_bytes > 0;
+	if (p->has_gpu)
+		p->fast_budget = p->mc.gpu_bytes;
+	else
+		p->fast_budget = p->mc.ram_bytes > p->fo.reserve_bytes
+					 ? p->mc.ram_bytes - p->fo.reserve_bytes : 0;
 }
 
-/* Probe (or take the sizes given), and set the fit machine and options. */
+/* Probe the machine, then replace what --memory / --gpu-memory give. */
 static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 			struct lm_err *err)
 {
@@ -97,7 +124,7 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	if (have_ram) {
 		p->mc.ram_bytes = p->plan_ram;
 		if (p->mc.unified && !have_gpu)
-			p->mc.gpu_bytes = apple_share(p->plan_ram);
+			p->mc.gpu_bytes = hw_apple_gpu_share(p->plan_ram, 0);
 	}
 	if (have_gpu) {
 		p->mc.gpu_bytes = p->plan_gpu;
@@ -106,17 +133,10 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	}
 	if (p->mc.unified && p->mc.gpu_bytes > p->mc.ram_bytes)
 		p->mc.gpu_bytes = p->mc.ram_bytes;
-	fit_opts_default(&p->fo);
-	p->fo.ctx = (uint32_t)want_ctx;
-	p->fo.cache = LM_CACHE_Q8_0; /* what serve uses with flash attention */
-	p->fo.parallel = REC_SLOTS;
-	p->fo.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * (double)GiB);
-	p->has_gpu = p->mc.gpu_bytes > 0;
-	if (p->has_gpu)
-		p->fast_budget = p->mc.gpu_bytes;
-	else
-		p->fast_budget = p->mc.ram_bytes > p->fo.reserve_bytes
-					 ? p->mc.ram_bytes - p->fo.reserve_bytes : 0;
+	if (!p->mc.ram_bytes)
+		return lm_err_set(err, LM_EFAIL, "cannot tell how much memory this machine has; "
+				  "plan with --memory SIZE");
+	plan_opts(ctx, p, want_ctx);
 	return LM_OK;
 }
 
@@ -130,7 +150,34 @@ static int is_installed(const struct lm_model *inv, size_t ninv, const char *rep
 	return 0;
 }
 
-/* Every catalog file for the task, with its fit. */
+/* Fit every file of model m (when it suits the task and context). */
+static void add_model(struct plan *p, const struct lm_catalog_model *m, size_t order,
+		      const struct lm_model *inv, size_t ninv, int online)
+{
+	if (!(m->tasks & p->task))
+		return;
+	if (p->fo.ctx && m->ctx_train && p->fo.ctx > m->ctx_train)
+		return;
+	for (size_t j = 0; j < m->nfiles && p->n < p->cap; j++) {
+		struct cand *c = &p->c[p->n];
+		struct lm_fit_model fm;
+		fit_model_from_catalog(&fm, m, &m->files[j]);
+		if (fit_estimate(&fm, &p->mc, &p->fo, &c->r, NULL))
+			continue;
+		c->m = m;
+		c->f = &m->files[j];
+		c->active_bytes = m->params ? (uint64_t)((double)c->f->size_bytes *
+					(double)(m->active_params ? m->active_params : m->params) /
+					(double)m->params) : c->f->size_bytes;
+		c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
+		c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M") : j == 0;
+		c->online = online;
+		c->order = order;
+		p->n++;
+	}
+}
+
+/* Every catalog file (and Hub candidate) for the task, with its fit. */
 static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 {
 	struct lm_model *inv = NULL;
@@ -139,30 +186,12 @@ static int gather(struct lm_ctx *ctx, struct plan *p, struct lm_err *err)
 
 	if (ctx->store && (rc = store_model_list(ctx->store, &inv, &ninv, err)))
 		return rc;
-	p->c = lm_xcalloc(64 + lm_catalog_len * 8, sizeof(*p->c));
-	for (size_t i = 0; i < lm_catalog_len; i++) {
-		const struct lm_catalog_model *m = &lm_catalog[i];
-		if (!(m->tasks & p->task))
-			continue;
-		if (p->fo.ctx && m->ctx_train && p->fo.ctx > m->ctx_train)
-			continue;
-		for (size_t j = 0; j < m->nfiles && p->n < 64 + lm_catalog_len * 8; j++) {
-			struct cand *c = &p->c[p->n];
-			struct lm_fit_model fm;
-			fit_model_from_catalog(&fm, m, &m->files[j]);
-			if (fit_estimate(&fm, &p->mc, &p->fo, &c->r, NULL))
-				continue;
-			c->m = m;
-			c->f = &m->files[j];
-			c->active_bytes = m->params ? (uint64_t)((double)c->f->size_bytes *
-						(double)(m->active_params ? m->active_params : m->params) /
-						(double)m->params) : c->f->size_bytes;
-			c->installed = is_installed(inv, ninv, m->repo, c->f->quant);
-			c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M")
-								  : j == 0;
-			p->n++;
-		}
-	}
+	p->cap = 64 + lm_catalog_len * 8;
+	p->c = lm_xcalloc(p->cap, sizeof(*p->c));
+	for (size_t i = 0; i < lm_catalog_len; i++)
+		add_model(p, &lm_catalog[i], i, inv, ninv, 0);
+	for (size_t i = 0; i < p->nonline; i++)
+		add_model(p, &p->online[i].m, lm_catalog_len + i, inv, ninv, 1);
 	store_model_list_free(inv, ninv);
 	return LM_OK;
 }
@@ -216,7 +245,7 @@ static int better(const struct plan *p, const struct cand *a, const struct cand 
 		int ra = !!(a->m->tasks & LM_TASK_REASONING), rb = !!(b->m->tasks & LM_TASK_REASONING);
 		if (ra != rb && p->task != LM_TASK_REASONING)
 			return ra < rb;
-		return a->m < b->m;
+		return a->order < b->order;
 	}
 	if (a->reference != b->reference)
 		return a->reference;
@@ -229,6 +258,23 @@ static int taken(const struct plan *p, const struct lm_catalog_model *m)
 		if (p->pick[t] && p->pick[t]->m == m)
 			return 1;
 	return 0;
+}
+
+/* The usual file reading the fewest bytes per token among the models not
+ * picked yet (fully on the GPU when there is one), or NULL. */
+static struct cand *lightest(struct plan *p)
+{
+	struct cand *best = NULL;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct cand *c = &p->c[i];
+		if (!qualifies(p, c, TIER_CAPABLE) || !c->reference || taken(p, c->m) ||
+		    (p->has_gpu && c->r.verdict != LM_FIT_FULL_GPU))
+			continue;
+		if (!best || c->active_bytes < best->active_bytes)
+			best = c;
+	}
+	return best;
 }
 
 /* Pick one candidate per tier, each a different model when possible:
@@ -247,19 +293,8 @@ static void choose(struct plan *p)
 				best = &p->c[i];
 		p->pick[t] = best;
 	}
-	for (size_t i = 0; !p->pick[TIER_FAST] && i < p->n; i++) {
-		struct cand *c = &p->c[i];
-		if (qualifies(p, c, TIER_CAPABLE) && c->reference && !taken(p, c->m) &&
-		    (!p->has_gpu || c->r.verdict == LM_FIT_FULL_GPU)) {
-			for (size_t j = 0; j < p->n; j++) /* the lightest such */
-				if (qualifies(p, &p->c[j], TIER_CAPABLE) && p->c[j].reference &&
-				    !taken(p, p->c[j].m) &&
-				    (!p->has_gpu || p->c[j].r.verdict == LM_FIT_FULL_GPU) &&
-				    p->c[j].active_bytes < c->active_bytes)
-					c = &p->c[j];
-			p->pick[TIER_FAST] = c;
-		}
-	}
+	if (!p->pick[TIER_FAST])
+		p->pick[TIER_FAST] = lightest(p);
 	/* fast is not both bigger and slower than balanced (the fallback above
 	 * can pick so) */
 	if (p->pick[TIER_FAST] && p->pick[TIER_BALANCED] &&
@@ -299,13 +334,18 @@ static void why(const struct plan *p, const struct cand *c, enum tier t, char *b
 		snprintf(buf, size, "the largest model that fits, %s", where);
 		break;
 	}
+	if (c->online) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, size - n, " (from the Hub search: memory estimated from its "
+			 "parameter count)");
+	}
 }
 
 static void print_json(const struct plan *p)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *hw = hw_json(&p->hw), *recs, *bud;
-	char reason[160];
+	char reason[256];
 
 	if (p->planned) {
 		cJSON *pl = cJSON_AddObjectToObject(hw, "planned");
@@ -354,33 +394,39 @@ static void offload_text(const struct cand *c, char *buf, size_t size)
 		snprintf(buf, size, "none (CPU)");
 }
 
-static void print_text(const struct lm_ctx *ctx, const struct plan *p)
+/* The machine and the budget the picks were made for. */
+static void print_budget(const struct plan *p)
 {
-	struct ui_table t;
-	char line[512], ram[32], gpu[32], res[32];
-	int installed = 0;
+	char line[512], ram[32], gpu[48], res[32];
 
 	hw_summary(&p->hw, line, sizeof(line));
 	printf("machine:  %s\n", line);
 	lm_format_size(p->mc.ram_bytes, ram, sizeof(ram));
-	lm_format_size(p->mc.gpu_bytes, gpu, sizeof(gpu));
 	lm_format_size(p->fo.reserve_bytes, res, sizeof(res));
+	if (p->mc.gpu_bytes) {
+		lm_format_size(p->mc.gpu_bytes, gpu, sizeof(gpu));
+		lm_strlcpy(gpu + strlen(gpu), " GPU memory", sizeof(gpu) - strlen(gpu));
+	} else {
+		lm_strlcpy(gpu, "no GPU", sizeof(gpu));
+	}
 	printf("%s %s RAM%s, %s, keeping %s free\n", p->planned ? "planning:" : "budget:  ", ram,
-	       p->mc.unified ? " (unified)" : "",
-	       p->mc.gpu_bytes ? (snprintf(line, sizeof(line), "%s GPU memory", gpu), line) : "no GPU",
-	       res);
+	       p->mc.unified ? " (unified)" : "", gpu, res);
 	if (p->note[0])
 		printf("note:     %s\n", p->note);
-	putchar('\n');
+}
+
+/* One row per pick; the INSTALLED column only when something is. */
+static void print_table(const struct lm_ctx *ctx, const struct plan *p)
+{
+	struct ui_table t;
+	int installed = 0;
+
 	for (int k = 0; k < NTIERS; k++)
 		installed |= p->pick[k] && p->pick[k]->installed;
 	ui_table_init(&t, installed ? 8 : 7);
 	t.right_align = 1u << 3 | 1u << 4 | 1u << 5;
-	if (installed)
-		ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
-			     "INSTALLED");
-	else
-		ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD");
+	ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
+		     "INSTALLED");
 	for (int k = 0; k < NTIERS; k++) {
 		const struct cand *c = p->pick[k];
 		char size[32], mem[32], cx[32], off[48];
@@ -390,28 +436,34 @@ static void print_text(const struct lm_ctx *ctx, const struct plan *p)
 		lm_format_size(c->r.total_bytes, mem, sizeof(mem));
 		snprintf(cx, sizeof(cx), "%u", c->r.ctx);
 		offload_text(c, off, sizeof(off));
-		if (installed)
-			ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
-				     c->installed ? "yes" : "no");
-		else
-			ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off);
+		ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
+			     c->installed ? "yes" : "no");
 	}
 	ui_table_print(ctx, &t, stdout);
 	ui_table_release(&t);
+}
+
+static void print_text(const struct lm_ctx *ctx, const struct plan *p)
+{
+	char line[512];
+
+	print_budget(p);
+	putchar('\n');
+	print_table(ctx, p);
 	putchar('\n');
 	for (int k = 0; k < NTIERS; k++) {
-		const struct cand *c = p->pick[k];
-		if (!c)
+		if (!p->pick[k])
 			continue;
-		why(p, c, (enum tier)k, line, sizeof(line));
+		why(p, p->pick[k], (enum tier)k, line, sizeof(line));
 		printf("%-13s %s\n", tier_text[k], line);
 	}
-	for (int k = 0; k < NTIERS; k++)
+	for (int k = 0; k < NTIERS; k++) {
 		if (p->pick[k] && !p->pick[k]->installed) {
 			printf("\nget one with: localmodel pull %s:%s\n", p->pick[k]->m->repo,
 			       p->pick[k]->f->quant);
 			break;
 		}
+	}
 }
 
 /* Nothing fits: say so, and name the smallest option and what it lacks. */
@@ -446,6 +498,140 @@ static int nothing_fits(struct lm_ctx *ctx, struct plan *p)
 	return LM_ERESOURCE;
 }
 
+/* ---- --online: candidates from the Hub search ------------------------- */
+
+/* The Hub endpoint: HF_ENDPOINT without its trailing slashes. */
+static void hub_endpoint(char *buf, size_t size)
+{
+	const char *e = getenv("HF_ENDPOINT");
+	size_t n;
+
+	lm_strlcpy(buf, e && *e ? e : "https://huggingface.co", size);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+}
+
+/* A plausible shape for a model known only by its parameter count: layers
+ * and KV width grow with size like the catalog's dense GQA models do (a
+ * 1B has 16 layers and 32 KB of f16 KV per token, an 8B 32 and 128 KB, a
+ * 70B 80 and 320 KB); a little above them, to stay on the safe side. */
+static void online_shape(struct lm_catalog_model *m, double params, uint32_t ctx)
+{
+	double b = params / 1e9 > 0.1 ? params / 1e9 : 0.1;
+	double layers = 16.0 * pow(b, 0.33);
+	double kv_token = 40.0 * 1024 * pow(b, 0.55); /* bytes of f16 K+V per token */
+	uint32_t head_dim = 128;
+
+	m->params = m->active_params = (uint64_t)params;
+	m->n_layers = (uint32_t)(layers < 8 ? 8 : layers > 128 ? 128 : layers);
+	m->n_embd = (uint32_t)(2048 * sqrt(b / 2) < 896 ? 896 : 2048 * sqrt(b / 2));
+	m->n_head = 32;
+	m->key_length = m->value_length = head_dim;
+	m->n_head_kv = (uint32_t)(kv_token / 2 / m->n_layers / (2 * head_dim) + 1);
+	m->ctx_train = ctx ? ctx : 4096;
+}
+
+/* The Q4_K_M GGUF file of a repo (all split parts summed), from its tree. */
+static int online_file(struct lm_http *h, const char *ep, struct online *o, struct lm_err *err)
+{
+	struct lm_http_response resp = { 0 };
+	char *url = lm_asprintf("%s/api/models/%s/tree/main?recursive=true", ep, o->repo);
+	cJSON *doc = NULL, *e;
+	char prefix[512] = "";
+	int rc;
+
+	rc = http_get(h, url, HTTP_NO_RETRY, &resp, err);
+	free(url);
+	if (rc || resp.status != 200 || !(doc = cJSON_Parse(resp.body))) {
+		http_response_release(&resp);
+		return rc ? rc : LM_ENOTFOUND;
+	}
+	cJSON_ArrayForEach(e, doc) {
+		const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+		cJSON *size = cJSON_GetObjectItem(e, "size");
+		char q[32], pre[512];
+		int idx, cnt;
+		if (!path || !cJSON_IsNumber(size) || !lm_ends_with_ci(path, ".gguf") ||
+		    strstr(path, "mmproj") || gguf_quant_from_name(path, q, sizeof(q)) ||
+		    strcasecmp(q, "Q4_K_M"))
+			continue;
+		if (gguf_split_parse(path, &idx, &cnt, pre, sizeof(pre)))
+			lm_strlcpy(pre, path, sizeof(pre));
+		if (!prefix[0]) {
+			lm_strlcpy(prefix, pre, sizeof(prefix));
+			lm_strlcpy(o->quant, q, sizeof(o->quant));
+			o->f.parts = 0;
+		} else if (strcmp(prefix, pre)) {
+			continue; /* another Q4_K_M file of the repo: keep the first */
+		}
+		if (!o->path[0] || strcmp(path, o->path) < 0)
+			lm_strlcpy(o->path, path, sizeof(o->path));
+		o->f.size_bytes += (uint64_t)size->valuedouble;
+		o->f.parts++;
+	}
+	cJSON_Delete(doc);
+	http_response_release(&resp);
+	return prefix[0] ? LM_OK : LM_ENOTFOUND;
+}
+
+/* Search the Hub for GGUF repos (most downloaded first) and keep those not
+ * in the catalog whose Q4_K_M file can be found. */
+static int online_search(struct plan *p, struct lm_err *err)
+{
+	static const char *const words[] = { [LM_TASK_CHAT] = "instruct", [LM_TASK_CODE] = "coder",
+					     [LM_TASK_REASONING] = "r1" };
+	struct lm_http_opts ho = { .connect_timeout_s = 5, .low_speed_time_s = 10, .max_retries = -1 };
+	struct lm_http *h = NULL;
+	struct lm_http_response resp = { 0 };
+	char ep[512], *url;
+	cJSON *doc = NULL, *e;
+	int rc;
+
+	hub_endpoint(ep, sizeof(ep));
+	if ((rc = http_new(&h, &ho, err)))
+		return rc;
+	url = lm_asprintf("%s/api/models?search=%s&filter=gguf&sort=downloads&limit=40"
+			  "&expand=gguf&expand=downloads", ep, words[p->task]);
+	rc = http_get(h, url, HTTP_NO_RETRY, &resp, err);
+	free(url);
+	if (!rc && resp.status != 200)
+		rc = lm_err_set(err, LM_ENET, "the Hub search answered %ld", resp.status);
+	if (!rc && !(doc = cJSON_Parse(resp.body)))
+		rc = lm_err_set(err, LM_ENET, "the Hub search answered something that is not JSON");
+	http_response_release(&resp);
+	cJSON_ArrayForEach(e, doc) {
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(e, "id"));
+		cJSON *gg = cJSON_GetObjectItem(e, "gguf");
+		cJSON *total = cJSON_GetObjectItem(gg, "total");
+		cJSON *cx = cJSON_GetObjectItem(gg, "context_length");
+		struct online *o = &p->online[p->nonline];
+		struct lm_err ferr = { 0 };
+		if (p->nonline >= ONLINE_MAX)
+			break;
+		if (!id || !cJSON_IsNumber(total) || total->valuedouble < 1e8 || catalog_find(id))
+			continue;
+		memset(o, 0, sizeof(*o));
+		lm_strlcpy(o->repo, id, sizeof(o->repo));
+		if (online_file(h, ep, o, &ferr))
+			continue;
+		online_shape(&o->m, total->valuedouble,
+			     cJSON_IsNumber(cx) && cx->valuedouble > 0 && cx->valuedouble < 1e8
+			     ? (uint32_t)cx->valuedouble : 0);
+		o->m.repo = o->repo;
+		o->m.name = o->repo;
+		o->m.tasks = p->task;
+		o->f.quant = o->quant;
+		o->f.path = o->path;
+		o->m.files = &o->f;
+		o->m.nfiles = 1;
+		p->nonline++;
+	}
+	cJSON_Delete(doc);
+	http_free(h);
+	return rc;
+}
+
 static int recommend_run(struct lm_ctx *ctx, struct lm_args *args)
 {
 	struct plan *p = lm_xcalloc(1, sizeof(*p));
@@ -454,13 +640,20 @@ static int recommend_run(struct lm_ctx *ctx, struct lm_args *args)
 
 	if ((rc = args_want_pos(args, 0, 0, &err)) ||
 	    (rc = parse_task(args_get(args, "task"), &p->task, &err)) ||
-	    (rc = plan_machine(ctx, args, p, &err)) || (rc = gather(ctx, p, &err))) {
+	    (rc = plan_machine(ctx, args, p, &err))) {
 		rc = ui_fail(ctx, &err);
 		goto out;
 	}
-	if (args_has(args, "online"))
-		snprintf(p->note, sizeof(p->note),
-			 "the Hub search is not available in this build; showing the catalog");
+	if (args_has(args, "online") && online_search(p, &err))
+		snprintf(p->note, sizeof(p->note), "the Hub search failed (%s); showing the catalog only",
+			 err.msg);
+	else if (args_has(args, "online"))
+		snprintf(p->note, sizeof(p->note), "the Hub search added %zu candidate%s",
+			 p->nonline, p->nonline == 1 ? "" : "s");
+	if ((rc = gather(ctx, p, &err))) {
+		rc = ui_fail(ctx, &err);
+		goto out;
+	}
 	choose(p);
 	for (int t = 0; t < NTIERS; t++)
 		any |= p->pick[t] != NULL;

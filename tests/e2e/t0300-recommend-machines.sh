@@ -108,6 +108,18 @@ test_expect_success 'NVIDIA device but nvidia-smi failing: CPU picks and a note'
 	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"gpu_bytes\"]")" = 0
 '
 
+test_expect_success 'AMD 16 GB card (amdgpu sysfs): picks offloaded to it' '
+	rm -f smi.log &&
+	LOCALMODEL_SYSROOT=$SYSROOTS/amd-16g localmodel recommend --json >out.json &&
+	check_fits out.json &&
+	test "$(json_get out.json "[\"hardware\"][\"gpus\"][0][\"vendor\"]")" = amd &&
+	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"gpu_bytes\"]")" = 17163091968 &&
+	test "$(json_get out.json "[\"hardware\"][\"backends\"][\"vulkan\"]")" = true &&
+	test "$(pick out.json balanced)" = "lmstudio-community/gpt-oss-20b-GGUF:MXFP4" &&
+	test "$(pick out.json most_capable)" = "bartowski/Llama-3.3-70B-Instruct-GGUF:Q4_K_M" &&
+	test ! -e smi.log
+'
+
 test_expect_success 'container limited to 8 GB on a 64 GB host: plans for 8 GB' '
 	LOCALMODEL_SYSROOT=$SYSROOTS/container-8g localmodel recommend --json >out.json &&
 	check_fits out.json &&

@@ -50,6 +50,14 @@ test_expect_success '--memory alone plans a CPU machine of that size' '
 	test "$(pick out.json most_capable)" = "bartowski/Qwen_Qwen3-32B-GGUF:Q4_K_M"
 '
 
+test_expect_success 'on a Mac, --memory alone sets the GPU share too' '
+	LOCALMODEL_SYSROOT=$FIXTURES/sysroot/mac-16g localmodel recommend --memory 32G --json >out.json &&
+	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"gpu_bytes\"]")" = 22906492244 &&
+	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"unified\"]")" = true &&
+	LOCALMODEL_SYSROOT=$FIXTURES/sysroot/mac-16g localmodel recommend --memory 64G --gpu-memory 48G --json >out.json &&
+	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"gpu_bytes\"]")" = 51539607552
+'
+
 test_expect_success '--gpu-memory 0 means no GPU' '
 	localmodel recommend --memory 16G --gpu-memory 0 --json >out.json &&
 	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"gpu_bytes\"]")" = 0
@@ -124,6 +132,16 @@ test_expect_success 'installed models are marked' '
 	localmodel recommend >out &&
 	test_grep "INSTALLED" out &&
 	test_grep "^most capable .*Qwen/Qwen3-8B-GGUF .* yes$" out
+'
+
+test_expect_success 'a machine whose memory cannot be read: fails unless planned' '
+	mkdir -p emptyroot &&
+	test_expect_code 1 env LOCALMODEL_SYSROOT=$TRASH/emptyroot localmodel recommend 2>err &&
+	test_grep "cannot tell how much memory this machine has; plan with --memory SIZE" err &&
+	LOCALMODEL_SYSROOT=$TRASH/emptyroot localmodel recommend --memory 16G --json >out.json &&
+	json_valid out.json &&
+	test_expect_code 1 env LOCALMODEL_SYSROOT=$TRASH/nonexistent localmodel recommend 2>err &&
+	test_grep "LOCALMODEL_SYSROOT .*is not a directory" err
 '
 
 test_expect_success '--help documents every option' '

@@ -96,6 +96,32 @@ static void test_containers(void)
 	CHECK(strstr(line, "container limit 8.0 GB") != NULL);
 	CHECK(strstr(line, "no GPU") != NULL);
 
+	/* a cgroup path that is not absolute, and a limit above the RAM */
+	{
+		char dir[600], f[700];
+		FILE *fp;
+		struct lm_err err = { 0 };
+		snprintf(dir, sizeof(dir), "%s/odd-cgroup", t_tmpdir());
+		snprintf(f, sizeof(f), "mkdir -p %s/proc/self %s/sys/fs/cgroup", dir, dir);
+		CHECK_INT(system(f), 0);
+		snprintf(f, sizeof(f), "%s/proc/self/cgroup", dir);
+		fp = fopen(f, "w");
+		fputs("0::garbage\n1:memory\n::\n", fp);
+		fclose(fp);
+		snprintf(f, sizeof(f), "%s/sys/fs/cgroup/cgroup.controllers", dir);
+		fp = fopen(f, "w");
+		fputs("memory\n", fp);
+		fclose(fp);
+		snprintf(f, sizeof(f), "%s/proc/meminfo", dir);
+		fp = fopen(f, "w");
+		fputs("MemTotal: 1024 kB\nMemAvailable: 512 kB\n", fp);
+		fclose(fp);
+		setenv("LOCALMODEL_SYSROOT", dir, 1);
+		CHECK_INT(hw_probe(&hw, NULL, 0, &err), 0);
+		CHECK_INT(hw.cgroup_limit, 0);
+		CHECK_INT(hw.ram_total, 1024 * 1024);
+	}
+
 	CHECK_INT(probe("container-v1-4g", &hw, 0), 0);
 	CHECK_INT(hw.cgroup_limit, 4 * GiB);
 	CHECK_INT(hw.cgroup_used, 100 * MiB);
