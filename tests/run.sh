@@ -45,15 +45,35 @@ for t in "$SRC_DIR/$BUILD"/tests/test_*; do
 	fi
 done
 
+# e2e and fault scripts run TEST_JOBS at a time (most of their time is spent
+# waiting on servers); results are reported in name order.
+JOBS=${TEST_JOBS:-3}
+run_script() { # script -> writes $LOGDIR/<name>.log and <name>.rc
+	n=$(basename "$1" .sh)
+	${TEST_TIMEOUT:+timeout "$TEST_TIMEOUT"} sh "$1" >"$LOGDIR/$n.log" 2>&1
+	echo $? >"$LOGDIR/$n.rc"
+}
+scripts=""
 for t in "$SRC_DIR"/tests/e2e/t[0-9]*.sh "$SRC_DIR"/tests/faults/t[0-9]*.sh; do
 	[ -f "$t" ] || continue
+	selected "$(basename "$t" .sh)" || continue
+	scripts="$scripts $t"
+done
+for t in $scripts; do
+	while [ "$(find "$LOGDIR" -name '*.running' | wc -l)" -ge "$JOBS" ]; do
+		sleep 0.1
+	done
+	n=$(basename "$t" .sh)
+	touch "$LOGDIR/$n.running"
+	(run_script "$t"; rm -f "$LOGDIR/$n.running") &
+done
+wait
+for t in $scripts; do
 	name=$(basename "$t" .sh)
-	selected "$name" || continue
-	if ${TEST_TIMEOUT:+timeout "$TEST_TIMEOUT"} sh "$t" >"$LOGDIR/$name.log" 2>&1; then
-		count "$LOGDIR/$name.log"
+	count "$LOGDIR/$name.log"
+	if [ "$(cat "$LOGDIR/$name.rc" 2>/dev/null)" = 0 ]; then
 		echo "PASS $name"
 	else
-		count "$LOGDIR/$name.log"
 		grep -q ' passed, ' "$LOGDIR/$name.log" || failed=$((failed + 1))
 		failed_names="$failed_names $name"
 		echo "FAIL $name"
