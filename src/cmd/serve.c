@@ -247,12 +247,13 @@ static int resolve_name(struct serve *s, const char *arg, struct lm_model *list,
 	struct lm_model *hit = NULL;
 	size_t nhit = 0;
 	char names[400] = "";
+	int exact = 0;
 
 	if (!n)
 		return lm_err_set(err, LM_ENOTFOUND, "no models installed (see 'localmodel pull')");
 	for (size_t i = 0; i < n && arg; i++)
 		if (!strcmp(list[i].model, arg))
-			hit = &list[i], nhit = 1;
+			hit = &list[i], nhit = 1, exact = 1;
 	if (!arg) {
 		for (size_t i = 0; i < n; i++)
 			if (list[i].last_used && (!hit || strcmp(list[i].last_used, hit->last_used) > 0))
@@ -262,8 +263,9 @@ static int resolve_name(struct serve *s, const char *arg, struct lm_model *list,
 		if (!hit)
 			return lm_err_set(err, LM_EUSAGE, "no MODEL given and none used yet: name one (see 'localmodel models')");
 		nhit = 1;
+		exact = 1;
 	}
-	for (size_t i = 0; i < n && !nhit; i++)
+	for (size_t i = 0; i < n && !exact; i++)
 		if (!strncasecmp(list[i].model, arg, strlen(arg))) {
 			if (nhit++ < 4)
 				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s'%s'",
