@@ -170,8 +170,11 @@ static void log_maybe_rotate(struct run *r)
 	}
 }
 
+/* Append to the log, rotating first when it is full (so the newest lines
+ * are always in the current file). */
 static void log_write(struct run *r, const char *buf, size_t len)
 {
+	log_maybe_rotate(r);
 	if (r->log_fd < 0)
 		return;
 	while (len) {
@@ -199,7 +202,6 @@ static void log_note(struct run *r, const char *fmt, ...)
 	va_end(ap);
 	int n = snprintf(line, sizeof(line), "%s localmodel: %s\n", ts, msg);
 	log_write(r, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
-	log_maybe_rotate(r);
 }
 
 /* Feed the child's bytes to the log and the line callback. */
@@ -221,7 +223,6 @@ static void take_output(struct run *r, const char *buf, size_t len)
 		}
 		r->line[r->line_len++] = buf[i];
 	}
-	log_maybe_rotate(r);
 }
 
 /* Read what the child's pipe holds now; closes it at EOF. */
