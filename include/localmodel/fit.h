@@ -15,7 +15,7 @@
  *                 MLA layers (kv_lora_rank > 0): ctx x (kv_lora_rank +
  *                 key_length_rope) x elem, with key_length_rope = 64
  *   compute     = ubatch x 4 x (n_vocab + 8 x n_embd)   (graph buffers with
- *                 flash attention; ubatch = 512; n_vocab 32000 when unknown)
+ *                 flash attention; ubatch = 512; n_vocab 128000 when unknown)
  *   overhead    = 256 MiB of process memory on the host (runtime, libraries,
  *                 output buffer), plus 512 MiB per discrete GPU (driver
  *                 context) when anything is offloaded

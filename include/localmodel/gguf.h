@@ -35,20 +35,24 @@ enum lm_gguf_type {
 };
 
 /* Limits that make hostile files cheap to refuse. */
-#define GGUF_MAX_TENSORS (1u << 20)  /* tensor_count above this is refused */
-#define GGUF_MAX_KV (1u << 20)       /* kv_count above this is refused */
+#define GGUF_MAX_TENSORS (1u << 18)  /* tensor_count above this is refused */
+#define GGUF_MAX_KV 8192             /* kv_count above this is refused */
 #define GGUF_MAX_STRING (64u << 20)  /* longest string accepted (chat templates) */
 #define GGUF_MAX_DEPTH 8             /* arrays of arrays nested deeper: refused */
-#define GGUF_MAX_LAYERS 1024         /* per-layer arrays longer than this: refused */
+#define GGUF_MAX_LAYERS 1024         /* block_count above this is refused */
 
-/* A scalar metadata value kept for display (`models show`); strings longer
- * than 1 KB are truncated, arrays are summarised as "[type x N]". */
+/* One metadata entry. Strings longer than 1 KB are kept truncated; arrays
+ * are summarised as "[u32 x 36]" in text, and integer/bool arrays of at most
+ * GGUF_MAX_LAYERS elements are kept in `arr`. */
 struct lm_gguf_kv {
 	char *key;
 	enum lm_gguf_type type;
-	char *text;       /* the value as text */
+	char *text;       /* the value as text (strings: the string itself) */
 	int64_t i;        /* integer and bool values */
-	double f;         /* float values */
+	double f;         /* float values (and integers, converted) */
+	enum lm_gguf_type arr_type; /* element type of an array */
+	uint64_t arr_len;           /* element count of an array */
+	int64_t *arr;               /* integer/bool elements, or NULL */
 };
 
 struct lm_gguf_tensor {
@@ -95,6 +99,8 @@ struct lm_gguf {
 	int split_count;             /* split.count, 0 when not split */
 	uint32_t alignment;          /* general.alignment (32) */
 	uint64_t data_offset;        /* start of tensor data in this file */
+	uint64_t data_end;           /* end of the last tensor's data; a complete
+					file has file_size >= data_end */
 	uint64_t file_size;
 	struct lm_gguf_kv *kvs;      /* every key, in file order */
 	size_t nkvs;
