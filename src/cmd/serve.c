@@ -325,7 +325,7 @@ static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
 	struct lm_fit_model *m = lm_xcalloc(1, sizeof(*m));
 	struct lm_fit_machine mc;
 	struct lm_fit_opts o;
-	struct lm_fit_result r;
+	struct lm_fit_result r, r2;
 	enum lm_cache_type ct = LM_CACHE_F16;
 	int rc = LM_OK;
 	char need[32], miss[32], avail[32];
@@ -341,22 +341,36 @@ static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
 		o.cache = ct;
 	o.reserve_bytes = (uint64_t)(s->ctx->cfg.reserve_gb * 1073741824.0);
 	o.parallel = s->parallel > 0 ? (int)s->parallel : 1;
-	o.gpu_layers = (int)s->ngl;
+	/* a forced -ngl is passed as given; the verdict uses the best placement */
+	o.gpu_layers = -1;
 	if (fit_estimate(m, &mc, &o, &r, warn))
 		goto out;
 	t->ctx = r.ctx;
 	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
 	if (r.verdict == LM_FIT_NO_FIT) {
-		uint64_t budget = r.total_bytes > r.missing_bytes ? r.total_bytes - r.missing_bytes : 0;
-		uint64_t rest = r.total_bytes - r.weight_bytes;
+		char hint[160] = "";
 		t->fits = 0;
 		lm_format_size(r.total_bytes, need, sizeof(need));
 		lm_format_size(r.missing_bytes, miss, sizeof(miss));
-		lm_format_size(budget > rest ? budget - rest : 0, avail, sizeof(avail));
+		o.ctx = 0;
+		if (s->ctx_size > LM_FIT_MIN_CTX && fit_estimate(m, &mc, &o, &r2, warn) == 0 &&
+		    r2.verdict != LM_FIT_NO_FIT) {
+			snprintf(hint, sizeof(hint), "it fits with --ctx %u", r2.ctx);
+		} else {
+			/* what is left for weights once the rest is paid for */
+			uint64_t budget = r.total_bytes > r.missing_bytes ? r.total_bytes - r.missing_bytes : 0;
+			uint64_t rest = r.total_bytes - r.weight_bytes;
+			if (budget > rest) {
+				lm_format_size(budget - rest, avail, sizeof(avail));
+				snprintf(hint, sizeof(hint), "a model of at most %s would fit", avail);
+			} else {
+				snprintf(hint, sizeof(hint), "no model fits in the memory left");
+			}
+		}
 		rc = lm_err_set(err, LM_ERESOURCE,
-				"'%s' does not fit: it needs %s at context %u, %s more than the memory available; "
-				"a model of at most %s would fit (--force to try anyway)",
-				t->name, need, r.ctx, miss, avail);
+				"'%s' does not fit: it needs %s at context %u, %s more than the memory "
+				"available; %s (--force to try anyway)",
+				t->name, need, r.ctx, miss, hint);
 	}
 out:
 	gguf_release(&g);
