@@ -542,8 +542,8 @@ static int child_wait(struct run *r)
 		usage_tick(r);
 		if (!r->ready && !r->stopping && now >= next_probe) {
 			probe(r);
-			/* every 10 ms for 2 s, then every 100 ms */
-			next_probe = mono_ms() + (mono_ms() - started < 2000 ? 10 : 100);
+			/* every 5 ms for 2 s, then every 100 ms */
+			next_probe = mono_ms() + (mono_ms() - started < 2000 ? 5 : 100);
 		}
 	}
 }
