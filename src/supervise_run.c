@@ -348,6 +348,21 @@ static void event(struct run *r, enum sup_event ev, const char *msg)
 
 /* ---- the child ------------------------------------------------------ */
 
+/* Close every descriptor from 3 up except those in keep (ascending). */
+static void close_others(const int *keep, int nkeep)
+{
+	unsigned lo = 3;
+
+	for (int i = 0; i < nkeep; i++) {
+		if (keep[i] < (int)lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
+
 /* In the forked child: die with the supervisor, take the pipe as stdout and
  * stderr, reset signals, exec. Reports an exec failure through errfd. */
 static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
@@ -365,6 +380,7 @@ static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
 	}
 	dup2(outfd, 1);
 	dup2(outfd, 2);
+	close_others(&errfd, 1);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
@@ -731,7 +747,8 @@ out_free:
 	return rc;
 }
 
-int sup_detach(const char *log_path, pid_t *pid, struct lm_err *err)
+int sup_detach(const char *log_path, const int *keep, int nkeep, pid_t *pid,
+	       struct lm_err *err)
 {
 	int logfd, nul;
 	pid_t p;
@@ -761,6 +778,7 @@ int sup_detach(const char *log_path, pid_t *pid, struct lm_err *err)
 	dup2(logfd, 2);
 	close(nul);
 	close(logfd);
+	close_others(keep, nkeep);
 	*pid = 0;
 	return LM_OK;
 }

@@ -156,8 +156,10 @@ int sup_run(struct sup_config *c, struct lm_err *err);
 
 /* Fork a detached supervisor: in the parent returns LM_OK with *pid set;
  * in the child (its own session, stdin /dev/null, stdout/stderr to
- * log_path) returns LM_OK with *pid == 0. */
-int sup_detach(const char *log_path, pid_t *pid, struct lm_err *err);
+ * log_path, every other descriptor closed but those in keep, ascending)
+ * returns LM_OK with *pid == 0. */
+int sup_detach(const char *log_path, const int *keep, int nkeep, pid_t *pid,
+	       struct lm_err *err);
 
 /* ---- service units -------------------------------------------------- */
 

@@ -819,7 +819,12 @@ static int run_detached(struct serve *s)
 		ui_error(s->ctx, "cannot create a pipe: %s", strerror(errno));
 		return LM_EFAIL;
 	}
-	if ((rc = sup_detach(s->log_path, &pid, &err))) {
+	int keep[2] = { fds[1], s->lock_fd };
+	if (keep[1] >= 0 && keep[1] < keep[0]) {
+		keep[1] = keep[0];
+		keep[0] = s->lock_fd;
+	}
+	if ((rc = sup_detach(s->log_path, keep, keep[1] >= 0 ? 2 : 1, &pid, &err))) {
 		close(fds[0]);
 		close(fds[1]);
 		return ui_fail(s->ctx, &err);

@@ -86,6 +86,16 @@ test_expect_success 'the supervisor has its own session and the child dies with 
 	test "$(ps -o ppid= -p $child | tr -d " ")" = $pid
 '
 
+test_expect_success 'descriptors of the caller do not leak into supervisor or child' '
+	localmodel stop >/dev/null &&
+	localmodel serve ./tiny.gguf --port $PORT >/dev/null 7>"$TRASH/leak" &&
+	localmodel status --json >st.json &&
+	for p in $(json_get st.json "[\"servers\"][0][\"pid\"]") $(json_get st.json "[\"servers\"][0][\"child_pid\"]"); do
+		ls -l /proc/$p/fd >fds &&
+		test_grep -v "$TRASH/leak" fds || exit 1
+	done
+'
+
 test_expect_success 'requests are served and counted' '
 	python3 -c "
 import json, urllib.request
@@ -126,7 +136,7 @@ test_expect_success 'stop ends supervisor and child and closes the session' '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 rows = db.execute(\"select ended_at, end_reason from sessions\").fetchall()
-assert len(rows) == 1 and rows[0][0] and rows[0][1] == \"stopped\", rows
+assert len(rows) == 2 and all(r[0] and r[1] == \"stopped\" for r in rows), rows
 " "$LOCALMODEL_HOME/localmodel.db"
 '
 
