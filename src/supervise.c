@@ -328,6 +328,8 @@ void sup_state_remove(const char *run_dir, int port)
 
 	if (sup_file_path(path, sizeof(path), run_dir, port, "state") == 0)
 		unlink(path);
+	if (sup_file_path(path, sizeof(path), run_dir, port, "ini") == 0)
+		unlink(path);
 	if (sup_file_path(path, sizeof(path), run_dir, port, "lock") == 0)
 		unlink(path);
 }

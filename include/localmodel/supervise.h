@@ -76,7 +76,7 @@ int sup_state_read(const char *path, struct sup_state *st, struct lm_err *err);
 int sup_state_list(const char *run_dir, struct sup_state **out, size_t *n, struct lm_err *err);
 /* 1 when the recorded supervisor is still that process. */
 int sup_state_alive(const struct sup_state *st);
-/* Remove the state and lock files of a port (the key file is kept). */
+/* Remove the state, preset and lock files of a port (the key file is kept). */
 void sup_state_remove(const char *run_dir, int port);
 /* Split the state files into live servers and stale records (dead or
  * recycled supervisor pid); stale ones are removed, and their session (when

@@ -755,7 +755,27 @@ static long default_timeout(const struct serve *s)
 	return t > 1800 ? 1800 : t;
 }
 
-/* Wait for the supervisor's word (or its end) up to the timeout. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Stop the supervisor we started (our child: its pid cannot be recycled
+ * before we reap it) and reap it. */
+static void stop_child_supervisor(pid_t pid)
+{
+	union sigval v = { .sival_int = 2000 };
+
+	sigqueue(pid, SIGTERM, v);
+	for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
+}
+
+/* Wait for the supervisor's word (or its end) up to the timeout; Ctrl-C or
+ * SIGTERM meanwhile stops it. */
 static int wait_ready(struct serve *s, pid_t pid, int fd)
 {
 	char buf[600];
@@ -770,14 +790,14 @@ static int wait_ready(struct serve *s, pid_t pid, int fd)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		long left = timeout * 1000 - ((t1.tv_sec - t0.tv_sec) * 1000 +
 					     (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			union sigval v = { .sival_int = 2000 };
+		if (left <= 0 || interrupted) {
 			char why[160];
-			sigqueue(pid, SIGTERM, v);
-			for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-				usleep(10000);
-			snprintf(why, sizeof(why), "llama-server was not healthy after %ld s (--timeout); stopped it",
-				 timeout);
+			stop_child_supervisor(pid);
+			if (interrupted)
+				snprintf(why, sizeof(why), "interrupted before llama-server was ready; stopped it");
+			else
+				snprintf(why, sizeof(why), "llama-server was not healthy after %ld s (--timeout); stopped it",
+					 timeout);
 			print_failure(s, why);
 			return LM_EFAIL;
 		}
@@ -846,7 +866,15 @@ static int run_detached(struct serve *s)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	s->lock_fd = -1;
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt; /* no SA_RESTART: poll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	rc = wait_ready(s, pid, fds[0]);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	close(fds[0]);
 	return rc;
 }

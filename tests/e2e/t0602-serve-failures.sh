@@ -60,6 +60,18 @@ test_expect_success 'a hang on load: --timeout stops it, exit 1, nothing left' '
 	test ! -e "$LOCALMODEL_HOME/run/server-$PORT.state"
 '
 
+test_expect_success 'SIGTERM to a waiting serve stops what it started' '
+	FAKE_LLAMA_HANG=1 localmodel serve ./tiny.gguf --port $PORT 2>err &
+	serve=$! &&
+	i=0; while [ ! -e "$LOCALMODEL_HOME/run/server-$PORT.state" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	kill -TERM $serve &&
+	{ wait $serve; rc=$?; } ; [ $rc = 1 ] &&
+	test_grep "interrupted before llama-server was ready" err &&
+	sleep 0.3 &&
+	no_fake_left &&
+	test ! -e "$LOCALMODEL_HOME/run/server-$PORT.state"
+'
+
 test_expect_success 'a port held by another program: exit 4 naming it' '
 	python3 -c "
 import socket, sys, time
