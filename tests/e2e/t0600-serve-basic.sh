@@ -147,7 +147,7 @@ test_expect_success 'stop with nothing running exits 4' '
 
 test_expect_success '--foreground runs the supervisor until SIGTERM' '
 	( localmodel serve ./tiny.gguf --port $PORT --foreground >fg.out 2>fg.err & echo $! >fg.pid; wait ) &
-	i=0; while ! test_grep -q "serving" fg.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done;
+	i=0; while ! grep -q "serving" fg.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done;
 	test_grep "at http://127.0.0.1:$PORT/v1" fg.out &&
 	localmodel status --json >fg.json &&
 	test "$(json_get fg.json "[\"servers\"][0][\"pid\"]")" = "$(cat fg.pid)" &&
