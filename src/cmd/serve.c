@@ -972,7 +972,9 @@ static int serve_prepare(struct serve *s, struct lm_err *err)
 {
 	int rc;
 
-	if ((rc = parse_options(s, err)) || (rc = find_llama(s, err)) ||
+	/* a unit may be written before the runtime is installed */
+	if ((rc = parse_options(s, err)) ||
+	    (!args_get(s->args, "print-service") && (rc = find_llama(s, err))) ||
 	    (rc = resolve_models(s, err)))
 		return rc;
 	lm_strlcpy(s->alias, args_get(s->args, "alias") ? args_get(s->args, "alias")

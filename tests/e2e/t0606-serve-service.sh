@@ -50,6 +50,12 @@ test_expect_success 'an unknown service kind is a usage error; an unknown model 
 	test_expect_code 3 localmodel serve nobody/none --print-service systemd 2>err
 '
 
+test_expect_success 'a unit can be printed before the runtime is installed' '
+	(unset LOCALMODEL_LLAMA_SERVER; localmodel serve "./my model.gguf" --print-service systemd >unit3) &&
+	test_grep "^ExecStart=" unit3 &&
+	test_grep -v "LOCALMODEL_LLAMA_SERVER" unit3
+'
+
 test_expect_success 'printing a service starts nothing' '
 	test ! -e "$LOCALMODEL_HOME/run/server-9123.state" &&
 	! ps -eo args | grep "fake-llama-server.*$TRASH" | grep -v grep
