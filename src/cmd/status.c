@@ -1,6 +1,7 @@
 /* status: version, paths, servers (live state from the local servers
  * only), runtime and models. Read-only, except that stale server records
  * are removed. The hardware summary joins the "hardware" object. */
+#include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
@@ -41,6 +42,8 @@ struct status_info {
 	int runtime_installed;
 	int64_t models;
 	int64_t models_bytes;
+	int64_t stale_models; /* stale models (cleanup's rule), -1 unknown */
+	int64_t stale_bytes;
 	struct server_info *servers;
 	size_t nservers;
 	struct sup_state *stale;
@@ -197,6 +200,11 @@ static int gather(struct lm_ctx *ctx, struct status_info *si, struct lm_err *err
 		gather_server(ctx, si, &si->servers[i]);
 	}
 	free(live);
+	si->stale_models = -1;
+	if (ctx->store &&
+	    cleanup_nudge_query(ctx->paths.db_path, lm_now() - (time_t)ctx->cfg.stale_days * 86400,
+				&si->stale_models, &si->stale_bytes) < 0)
+		si->stale_models = -1;
 	if (ctx->store)
 		return store_model_totals(ctx->store, &si->models, &si->models_bytes, err);
 	return LM_OK;
@@ -283,6 +291,8 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 	cJSON_AddObjectToObject(doc, "hardware");
 	cJSON_AddNumberToObject(models, "count", (double)si->models);
 	cJSON_AddNumberToObject(models, "size_bytes", (double)si->models_bytes);
+	add_num_or_null(models, "stale_count", si->stale_models);
+	add_num_or_null(models, "stale_bytes", si->stale_models >= 0 ? si->stale_bytes : -1);
 	ui_json_print(doc);
 }
 
@@ -345,7 +355,12 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 	printf("%slocalmodel %s%s\n", ui_bold(ctx), LM_VERSION, ui_reset(ctx));
 	printf("runtime:  %s\n", si->runtime_installed ? si->runtime_bin
 			: "not installed (run 'localmodel install')");
-	printf("models:   %lld (%s)\n", (long long)si->models, size);
+	printf("models:   %lld (%s)", (long long)si->models, size);
+	if (si->stale_models > 0) {
+		lm_format_size((uint64_t)si->stale_bytes, size, sizeof(size));
+		printf(", %lld stale (%s; see 'localmodel cleanup')", (long long)si->stale_models, size);
+	}
+	printf("\n");
 	print_servers(ctx, si);
 	for (size_t i = 0; i < si->nstale; i++)
 		printf("cleaned:  stale record of port %d (supervisor pid %d is gone)\n",

@@ -89,6 +89,14 @@ test_expect_success 'a missing path exits 3; a missing inventory file exits 3' '
 	test_grep "missing" err
 '
 
+test_expect_success 'status counts the models and the stale ones' '
+	LOCALMODEL_NOW=2026-05-15T00:00:00Z localmodel status --json >st.json &&
+	test "$(json_get st.json "[\"models\"][\"count\"]")" = 4 &&
+	test "$(json_get st.json "[\"models\"][\"stale_count\"]")" = 3 &&
+	LOCALMODEL_NOW=2026-05-15T00:00:00Z localmodel status >st.txt &&
+	test_grep "^models: *4 (.*), 3 stale" st.txt
+'
+
 test_expect_success 'no llama-server: exit 8' '
 	(unset LOCALMODEL_LLAMA_SERVER; test_expect_code 8 localmodel serve other/beta-GGUF:Q4_K_M --port $PORT 2>err) &&
 	test_grep "no llama-server installed" err &&
