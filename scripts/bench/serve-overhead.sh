@@ -4,7 +4,7 @@
 # runs), and the supervisor's resident memory.
 #   scripts/bench/serve-overhead.sh [LLAMA_SERVER [MODEL.gguf]]
 # Defaults: the fake llama-server of the tests and a tiny generated model.
-# RUNS=N (15) sets the number of runs.
+# RUNS=N (21) sets the number of runs.
 set -eu
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${LOCALMODEL_BIN:-$SRC_DIR/localmodel}
@@ -19,7 +19,7 @@ fi
 [ -x "$BIN" ] || { echo "serve-overhead: build localmodel first (make)" >&2; exit 1; }
 
 LOCALMODEL_HOME=$TMP/home LOCALMODEL_LLAMA_SERVER=$LLAMA BIN=$BIN LLAMA=$LLAMA MODEL=$MODEL \
-RUNS=${RUNS:-15} python3 - <<'PY'
+RUNS=${RUNS:-21} python3 - <<'PY'
 import os, socket, statistics, subprocess, time, json
 
 BIN, LLAMA, MODEL, RUNS = os.environ["BIN"], os.environ["LLAMA"], os.environ["MODEL"], int(os.environ["RUNS"])
@@ -63,16 +63,20 @@ def via_localmodel(port):
 
 d, l, r = [], [], []
 for i in range(RUNS):
-    port = free_port()
-    d.append(direct(port))
-    t, rss = via_localmodel(free_port())
+    # alternate which goes first, so that a warm cache favours neither
+    if i % 2:
+        t, rss = via_localmodel(free_port())
+        d.append(direct(free_port()))
+    else:
+        d.append(direct(free_port()))
+        t, rss = via_localmodel(free_port())
     l.append(t); r.append(rss)
 md, ml = statistics.median(d) * 1000, statistics.median(l) * 1000
 over = [(b - a) * 1000 for a, b in zip(d, l)]
 print("serve-ready: localmodel %.1f ms, direct llama-server %.1f ms, ratio %.2fx (median of %d)"
       % (ml, md, ml / md, RUNS))
-print("serve-overhead: %.1f ms median (target < 50 ms), min %.1f ms, max %.1f ms"
-      % (statistics.median(over), min(over), max(over)))
+print("serve-overhead: %.1f ms median of the paired differences (target < 50 ms), min %.1f ms, max %.1f ms; load %.2f"
+      % (statistics.median(over), min(over), max(over), os.getloadavg()[0]))
 mr = statistics.median(r) / 1048576.0
 print("supervisor-rss: %.2f MiB median (target < 4 MiB), ratio to target %.2fx" % (mr, mr / 4.0))
 PY
