@@ -204,6 +204,27 @@ static void log_note(struct run *r, const char *fmt, ...)
 	log_write(r, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
 }
 
+/* Router mode: "load: spawning server instance with name=NAME on port P"
+ * says which model the lines relayed as "[P] ..." belong to. */
+static void router_line(struct run *r, const char *line)
+{
+	static const char key[] = "spawning server instance with name=";
+	const char *p = strstr(line, key), *end;
+	char name[512];
+	int port;
+
+	if (!p || !r->ul)
+		return;
+	p += sizeof(key) - 1;
+	if (!(end = strstr(p, " on port ")) || (size_t)(end - p) >= sizeof(name))
+		return;
+	memcpy(name, p, (size_t)(end - p));
+	name[end - p] = '\0';
+	port = atoi(end + 9);
+	if (port > 0 && port < 65536)
+		usagelog_set_port_model(r->ul, port, name);
+}
+
 /* Feed the child's bytes to the log and the line callback. */
 static void take_output(struct run *r, const char *buf, size_t len)
 {
@@ -213,6 +234,8 @@ static void take_output(struct run *r, const char *buf, size_t len)
 			r->line[r->line_len] = '\0';
 			if (r->line_len && r->line[r->line_len - 1] == '\r')
 				r->line[--r->line_len] = '\0';
+			if (r->ul && r->c->st.router)
+				router_line(r, r->line);
 			if (r->ul)
 				usagelog_feed_line(r->ul, r->line);
 			if (r->c->on_line)

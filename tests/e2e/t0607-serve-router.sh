@@ -77,6 +77,15 @@ test_expect_success 'requests are routed by model name' '
 	test "$(chat $PORT org/none)" = 400
 '
 
+test_expect_success 'usage rows name the model each request went to' '
+	sleep 1.5 &&
+	python3 -c "
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(\"select model, count(*) from model_usage group by model order by model\").fetchall()
+assert rows == [(\"org/a-GGUF:Q4_K_M\", 1), (\"org/b-GGUF:Q8_0\", 1)], rows
+" "$LOCALMODEL_HOME/localmodel.db"
+'
+
 test_expect_success 'status shows the router' '
 	localmodel status --json >st.json &&
 	test "$(json_get st.json "[\"servers\"][0][\"model\"]")" = all &&
