@@ -1,0 +1,151 @@
+/*
+ * runtime: the llama.cpp runtime (llama-server) under <data>/runtime/.
+ * Owns the choice of release asset for this machine, release discovery on
+ * the GitHub API (the 2026-08 scheme: b<N> prereleases carry the binaries,
+ * vX.Y.Z full releases only a nightly-tag.txt naming their b<N>), download
+ * and digest check, safe extraction (archive.h), the `llama-server
+ * --version` check, and the layout on disk:
+ *
+ *   runtime/<tag>-<backend>/            one build (b10600-cpu, b10587-local)
+ *   runtime/<tag>-<backend>/.localmodel.json   what it is and where it came from
+ *   runtime/current  -> <tag>-<backend>  switched atomically (symlink + rename)
+ *   runtime/previous -> <tag>-<backend>  the build before, for rollback
+ *
+ * Builds other than current and previous are pruned. Nothing here prints;
+ * structs are plain (fixed buffers) unless a field says it is owned, and
+ * rt_release_release frees those.
+ */
+#ifndef LOCALMODEL_RUNTIME_H
+#define LOCALMODEL_RUNTIME_H
+
+#include <limits.h>
+#include <signal.h>
+#include "base.h"
+#include "http.h"
+
+struct lm_hw;
+
+#define RT_DEFAULT_API "https://api.github.com"
+#define RT_REPO "ggml-org/llama.cpp"
+
+/* What the asset choice depends on. */
+struct rt_platform {
+	char os[16];   /* "linux", "darwin", "windows" or what uname says */
+	char arch[16]; /* "x64", "arm64" or what uname says */
+	int nvidia;    /* an NVIDIA GPU is present */
+	int amd;       /* an AMD GPU is present */
+	int vulkan;    /* a Vulkan loader was found */
+};
+
+/* Fill p from a hardware probe (hw may be NULL: uname only). */
+void rt_platform_from_hw(const struct lm_hw *hw, struct rt_platform *p);
+/* Resolve requested ("auto", NULL or a backend name) to a backend this
+ * platform has archives for. note (may be NULL) gets a sentence explaining
+ * an automatic choice worth telling (NVIDIA on Linux -> vulkan), else "". */
+int rt_choose_backend(const struct rt_platform *p, const char *requested, char backend[16],
+		      char *note, size_t nsize, struct lm_err *err);
+/* fnmatch pattern of the asset name for tag and backend on p, e.g.
+ * "llama-b10600-bin-ubuntu-rocm-*-x64.tar.gz". */
+int rt_asset_pattern(const struct rt_platform *p, const char *backend, const char *tag,
+		     char *buf, size_t size, struct lm_err *err);
+/* Build number of a "b<N>" tag, or -1. */
+long rt_tag_build(const char *tag);
+
+/* ---- GitHub releases ------------------------------------------------ */
+
+struct rt_client;
+
+/* api: LOCALMODEL_GITHUB_API or NULL for the default; token: GITHUB_TOKEN
+ * or NULL, sent as a Bearer token to the API host only. */
+int rt_client_new(struct rt_client **out, const char *api, const char *token,
+		  struct lm_err *err);
+void rt_client_free(struct rt_client *c);
+
+struct rt_release {
+	char tag[64];     /* "b10600" */
+	long build;       /* 10600 */
+	char via[64];     /* "v0.2.0" when found through its nightly-tag.txt, else "" */
+	char asset[256];  /* asset file name */
+	char *url;        /* browser_download_url (owned) */
+	uint64_t size;
+	char sha256[65];  /* from the asset's digest; "" when it has none */
+};
+void rt_release_release(struct rt_release *r);
+
+/* The newest non-draft release with an asset for backend on p (tag NULL),
+ * or the release tag (a vX.Y.Z tag is followed to its b<N>). LM_ENOTFOUND
+ * when none has it; LM_ENET with the reset time when rate limited. */
+int rt_find(struct rt_client *c, const struct rt_platform *p, const char *backend,
+	    const char *tag, struct rt_release *out, struct lm_err *err);
+
+/* ---- installed runtimes --------------------------------------------- */
+
+struct rt_info {
+	char name[128];        /* "b10600-cpu": the directory under runtime/ */
+	char dir[PATH_MAX];    /* runtime/<name> */
+	char server[PATH_MAX]; /* runtime/<name>/llama-server */
+	char tag[64];          /* "b10600" */
+	long build;            /* 10600; 0 when unknown */
+	char backend[16];      /* "cpu", "vulkan", "rocm", "metal", "local" */
+	char source[16];       /* "github" or "path" */
+	char origin[PATH_MAX]; /* asset name, or the registered llama-server path */
+	char sha256[65];       /* of the archive, "" when unverified */
+	char installed_at[32]; /* ISO-8601 UTC */
+	char version[64];      /* "0.2.0-dev" */
+	char commit[64];
+};
+
+struct rt_install {
+	const char *runtime_dir;
+	const struct rt_release *rel;
+	const char *backend;
+	int force;                     /* accept no digest; reinstall an installed build */
+	lm_dl_progress_fn progress;    /* may be NULL */
+	void *progress_ctx;
+	volatile sig_atomic_t *cancel; /* may be NULL */
+	int already;                   /* out: the build was installed already (no download) */
+};
+
+/* Download, verify, extract, check with --version, record, switch
+ * runtime/current and prune. Fills out with the new current runtime. */
+int rt_install_release(struct rt_client *c, struct rt_install *in, struct rt_info *out,
+		       struct lm_err *err);
+/* Register an existing llama-server (no download) after the same check,
+ * as runtime/<tag>-local/llama-server -> its absolute path, and switch. */
+int rt_register_path(const char *runtime_dir, const char *server, struct rt_info *out,
+		     struct lm_err *err);
+
+/* Run `server --version` (posix_spawn, 10 s limit) and parse its stderr
+ * "version: V (build N, commit C)". Buffers may be NULL. */
+int rt_version(const char *server, long *build, char *version, size_t vsize, char *commit,
+	       size_t csize, struct lm_err *err);
+
+/* The current runtime; LM_ERUNTIME when none is installed. */
+int rt_current(const char *runtime_dir, struct rt_info *out, struct lm_err *err);
+/* The previous runtime; LM_ERUNTIME when there is none. */
+int rt_previous(const char *runtime_dir, struct rt_info *out, struct lm_err *err);
+/* The llama-server to run (runtime/current resolved to its real path, so a
+ * later switch does not change what a running server was started from);
+ * LM_ERUNTIME when none is installed. */
+int rt_server_path(const char *runtime_dir, char *buf, size_t size, struct lm_err *err);
+/* 1 when what a server runs (the path it was started from, a runtime name
+ * "b10600-cpu" or a tag "b10600") is not the current runtime, i.e. a
+ * restart would pick up another build; 0 when it is, or nothing is
+ * installed. */
+int rt_restart_needed(const char *runtime_dir, const char *running);
+
+/* Point runtime/current at name; the old current becomes runtime/previous. */
+int rt_switch(const char *runtime_dir, const char *name, struct lm_err *err);
+/* Swap current and previous; LM_ERUNTIME when there is no previous. */
+int rt_rollback(const char *runtime_dir, struct lm_err *err);
+/* Remove installed builds other than current and previous (only
+ * directories this program made: they hold .localmodel.json), and the work
+ * directories of installs that died. Call it holding rt_lock. */
+int rt_prune(const char *runtime_dir, int *removed, struct lm_err *err);
+
+/* One installer at a time: an exclusive lock on runtime/.lock.
+ * LM_ESTATE when another install or update holds it. */
+int rt_lock(const char *runtime_dir, int *fd, struct lm_err *err);
+void rt_unlock(int fd);
+
+#endif

@@ -1,0 +1,62 @@
+#!/bin/sh
+test_description='install --backend auto on described machines (LOCALMODEL_SYSROOT)'
+. "$(dirname "$0")/lib.sh"
+
+RT=$LOCALMODEL_HOME/runtime
+SYS=$FIXTURES/sysroot
+
+test_expect_success 'setup: b100 for Linux x64 cpu, vulkan, rocm and macOS' '
+	mkdir -p rel/b100 &&
+	for a in ubuntu-x64 ubuntu-vulkan-x64 ubuntu-rocm-7.14-x64 macos-arm64 macos-x64; do
+		python3 "$FIXTURES/mkrelease.py" good rel/b100/llama-b100-bin-$a.tar.gz --tag b100 || exit 1
+	done
+'
+start_fixture port python3 "$FIXTURES/mockgithub.py" rel port >/dev/null || exit 1
+LOCALMODEL_GITHUB_API=http://127.0.0.1:$(cat port)
+export LOCALMODEL_GITHUB_API
+
+test_expect_success 'NVIDIA on Linux: the Vulkan build, saying why' '
+	LOCALMODEL_SYSROOT=$SYS/nvidia-24g localmodel install --json >out.json 2>err &&
+	test "$(json_get out.json "[\"backend\"]")" = vulkan &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-ubuntu-vulkan-x64.tar.gz &&
+	json_get out.json "[\"note\"]" >note &&
+	test_grep "NVIDIA" note &&
+	test_grep "no CUDA build for Linux" note &&
+	LOCALMODEL_SYSROOT=$SYS/nvidia-24g localmodel install >out 2>err &&
+	test_grep "NVIDIA GPU found: using the Vulkan build" err &&
+	test "$(readlink "$RT/current")" = b100-vulkan
+'
+
+test_expect_success 'AMD on Linux: the Vulkan build by default, rocm on request' '
+	LOCALMODEL_SYSROOT=$SYS/amd-16g localmodel install --json >out.json &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-ubuntu-vulkan-x64.tar.gz &&
+	LOCALMODEL_SYSROOT=$SYS/amd-16g localmodel install --backend rocm --json >out.json &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-ubuntu-rocm-7.14-x64.tar.gz
+'
+
+test_expect_success 'no GPU and no Vulkan: the CPU build, no note' '
+	LOCALMODEL_SYSROOT=$SYS/laptop-8g localmodel install --json >out.json &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-ubuntu-x64.tar.gz &&
+	test_grep -v "\"note\"" out.json
+'
+
+test_expect_success 'an Apple Silicon Mac: the Metal build' '
+	LOCALMODEL_SYSROOT=$SYS/mac-16g localmodel install --json >out.json &&
+	test "$(json_get out.json "[\"backend\"]")" = metal &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-macos-arm64.tar.gz &&
+	LOCALMODEL_SYSROOT=$SYS/mac-16g test_expect_code 2 localmodel install --backend vulkan 2>err &&
+	test_grep "no .vulkan. build for macOS" err
+'
+
+test_expect_success 'update keeps the backend of the current runtime' '
+	LOCALMODEL_SYSROOT=$SYS/nvidia-24g localmodel install --backend cpu >/dev/null &&
+	mkdir rel/b200 &&
+	for a in ubuntu-x64 ubuntu-vulkan-x64; do
+		python3 "$FIXTURES/mkrelease.py" good rel/b200/llama-b200-bin-$a.tar.gz --tag b200 || exit 1
+	done &&
+	LOCALMODEL_SYSROOT=$SYS/nvidia-24g localmodel update --json >out.json &&
+	test "$(json_get out.json "[\"current\"]")" = b200 &&
+	test "$(readlink "$RT/current")" = b200-cpu
+'
+
+test_done

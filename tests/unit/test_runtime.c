@@ -1,0 +1,260 @@
+/* Unit tests of runtime.c: asset choice, --version parsing, the runtime/
+ * layout (current, previous, prune) and the functions status and serve use. */
+#include "t.h"
+#include "localmodel/runtime.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+static struct rt_platform plat(const char *os, const char *arch, int nvidia, int amd, int vk)
+{
+	struct rt_platform p = { .nvidia = nvidia, .amd = amd, .vulkan = vk };
+	snprintf(p.os, sizeof(p.os), "%s", os);
+	snprintf(p.arch, sizeof(p.arch), "%s", arch);
+	return p;
+}
+
+static void test_choice(void)
+{
+	struct rt_platform p;
+	struct lm_err err = { 0 };
+	char b[16], note[256], pat[256];
+
+	p = plat("linux", "x64", 0, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "cpu");
+	CHECK_STR(note, "");
+	CHECK_INT(rt_asset_pattern(&p, b, "b10600", pat, sizeof(pat), &err), 0);
+	CHECK_STR(pat, "llama-b10600-bin-ubuntu-x64.tar.gz");
+
+	/* NVIDIA on Linux: vulkan, and a note saying why */
+	p = plat("linux", "x64", 1, 0, 1);
+	CHECK_INT(rt_choose_backend(&p, NULL, b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "vulkan");
+	CHECK(strstr(note, "NVIDIA") && strstr(note, "no CUDA build for Linux"));
+	CHECK_INT(rt_asset_pattern(&p, b, "b1", pat, sizeof(pat), &err), 0);
+	CHECK_STR(pat, "llama-b1-bin-ubuntu-vulkan-x64.tar.gz");
+	p = plat("linux", "x64", 1, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK(strstr(note, "Vulkan loader") != NULL);
+	CHECK_INT(rt_choose_backend(&p, "cuda", b, note, sizeof(note), &err), LM_EUSAGE);
+	CHECK(strstr(err.msg, "no Linux CUDA build") != NULL);
+
+	/* AMD: vulkan by default, rocm on request (x64 only) */
+	p = plat("linux", "x64", 0, 1, 1);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "vulkan");
+	CHECK_INT(rt_choose_backend(&p, "rocm", b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "rocm");
+	CHECK_INT(rt_asset_pattern(&p, b, "b1", pat, sizeof(pat), &err), 0);
+	CHECK_STR(pat, "llama-b1-bin-ubuntu-rocm-*-x64.tar.gz");
+	p = plat("linux", "arm64", 0, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "rocm", b, note, sizeof(note), &err), LM_EUSAGE);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK_INT(rt_asset_pattern(&p, b, "b7", pat, sizeof(pat), &err), 0);
+	CHECK_STR(pat, "llama-b7-bin-ubuntu-arm64.tar.gz");
+	/* a Vulkan loader without a GPU we know: still vulkan */
+	p = plat("linux", "x64", 0, 0, 1);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "vulkan");
+
+	/* macOS */
+	p = plat("darwin", "arm64", 0, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "metal");
+	CHECK_INT(rt_asset_pattern(&p, b, "b1", pat, sizeof(pat), &err), 0);
+	CHECK_STR(pat, "llama-b1-bin-macos-arm64.tar.gz");
+	CHECK_INT(rt_choose_backend(&p, "vulkan", b, note, sizeof(note), &err), LM_EUSAGE);
+	p = plat("darwin", "x64", 0, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), 0);
+	CHECK_STR(b, "cpu");
+	CHECK_INT(rt_asset_pattern(&p, b, "b1", pat, sizeof(pat), &err), 0);
+	CHECK_STR(pat, "llama-b1-bin-macos-x64.tar.gz");
+	CHECK_INT(rt_choose_backend(&p, "metal", b, note, sizeof(note), &err), LM_EUSAGE);
+
+	/* Windows and others: out of scope, and saying so */
+	p = plat("windows", "x64", 1, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), LM_EFAIL);
+	CHECK(strstr(err.msg, "Windows is not supported") != NULL);
+	p = plat("linux", "s390x", 0, 0, 0);
+	CHECK_INT(rt_choose_backend(&p, "auto", b, note, sizeof(note), &err), LM_EFAIL);
+
+	CHECK_INT(rt_tag_build("b10600"), 10600);
+	CHECK_INT(rt_tag_build("v0.2.0"), -1);
+	CHECK_INT(rt_tag_build("b"), -1);
+	CHECK_INT(rt_tag_build("b12x"), -1);
+}
+
+static void write_script(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+	fprintf(f, "#!/bin/sh\n%s", body);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+static void test_version(void)
+{
+	char path[PATH_MAX], v[64], c[64];
+	struct lm_err err = { 0 };
+	long build = 0;
+
+	snprintf(path, sizeof(path), "%s/ls-ok", t_tmpdir());
+	write_script(path, "echo 'version: 0.2.0-dev (build 10587, commit 3f545becc)' >&2\n"
+			   "echo 'built with GNU 12.2.0 for Linux x86_64' >&2\n");
+	CHECK_INT(rt_version(path, &build, v, sizeof(v), c, sizeof(c), &err), 0);
+	CHECK_INT(build, 10587);
+	CHECK_STR(v, "0.2.0-dev");
+	CHECK_STR(c, "3f545becc");
+	snprintf(path, sizeof(path), "%s/ls-fail", t_tmpdir());
+	write_script(path, "echo 'error while loading shared libraries' >&2\nexit 127\n");
+	CHECK_INT(rt_version(path, &build, v, sizeof(v), c, sizeof(c), &err), LM_EFAIL);
+	CHECK(strstr(err.msg, "exit 127") && strstr(err.msg, "shared libraries"));
+	snprintf(path, sizeof(path), "%s/ls-none", t_tmpdir());
+	write_script(path, "echo 'version: something' >&2\n");
+	CHECK_INT(rt_version(path, &build, v, sizeof(v), c, sizeof(c), &err), LM_EFAIL);
+	CHECK(strstr(err.msg, "no build number") != NULL);
+	snprintf(path, sizeof(path), "%s/ls-missing", t_tmpdir());
+	CHECK_INT(rt_version(path, &build, v, sizeof(v), c, sizeof(c), &err), LM_ENOTFOUND);
+}
+
+/* A runtime directory as install leaves it. */
+static void fake_runtime(const char *rt, const char *name, const char *tag, long build)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", rt, name);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/%s/llama-server", rt, name);
+	write_script(p, "exit 0\n");
+	snprintf(p, sizeof(p), "%s/%s/.localmodel.json", rt, name);
+	f = fopen(p, "w");
+	fprintf(f, "{\"tag\":\"%s\",\"build\":%ld,\"backend\":\"cpu\",\"source\":\"github\"}\n",
+		tag, build);
+	fclose(f);
+}
+
+static void test_layout(void)
+{
+	char rt[PATH_MAX], p[PATH_MAX * 2], path[PATH_MAX];
+	struct rt_info info;
+	struct lm_err err = { 0 };
+	int removed = 0, fd = -1, fd2 = -1;
+
+	snprintf(rt, sizeof(rt), "%s/runtime", t_tmpdir());
+	mkdir(rt, 0700);
+	/* nothing installed: every reader says LM_ERUNTIME */
+	CHECK_INT(rt_current(rt, &info, &err), LM_ERUNTIME);
+	CHECK(strstr(err.msg, "no runtime installed") != NULL);
+	CHECK_INT(rt_server_path(rt, path, sizeof(path), &err), LM_ERUNTIME);
+	CHECK_INT(rt_previous(rt, &info, &err), LM_ERUNTIME);
+	CHECK_INT(rt_rollback(rt, &err), LM_ERUNTIME);
+	CHECK_INT(rt_restart_needed(rt, "b1"), 0);
+
+	fake_runtime(rt, "b100-cpu", "b100", 100);
+	fake_runtime(rt, "b200-cpu", "b200", 200);
+	fake_runtime(rt, "b300-cpu", "b300", 300);
+	CHECK_INT(rt_switch(rt, "b100-cpu", &err), 0);
+	CHECK_INT(rt_switch(rt, "b200-cpu", &err), 0);
+	CHECK_INT(rt_current(rt, &info, &err), 0);
+	CHECK_STR(info.tag, "b200");
+	CHECK_INT(info.build, 200);
+	CHECK_STR(info.backend, "cpu");
+	CHECK_STR(info.name, "b200-cpu");
+	snprintf(p, sizeof(p), "%s/b200-cpu/llama-server", rt);
+	CHECK_STR(info.server, p);
+	CHECK_INT(rt_previous(rt, &info, &err), 0);
+	CHECK_STR(info.tag, "b100");
+
+	/* serve's path is resolved, so a later switch does not move it */
+	CHECK_INT(rt_server_path(rt, path, sizeof(path), &err), 0);
+	CHECK(strstr(path, "/b200-cpu/llama-server") != NULL);
+	CHECK(strstr(path, "current") == NULL);
+
+	/* status: does a running server need a restart to pick up current? */
+	CHECK_INT(rt_restart_needed(rt, path), 0);
+	CHECK_INT(rt_restart_needed(rt, "b200"), 0);
+	CHECK_INT(rt_restart_needed(rt, "b200-cpu"), 0);
+	CHECK_INT(rt_restart_needed(rt, "b100"), 1);
+	snprintf(p, sizeof(p), "%s/current/llama-server", rt);
+	CHECK_INT(rt_restart_needed(rt, p), 0);
+	CHECK_INT(rt_switch(rt, "b300-cpu", &err), 0);
+	CHECK_INT(rt_restart_needed(rt, path), 1); /* started from b200, current is b300 */
+	CHECK_INT(rt_restart_needed(rt, "b200"), 1);
+	CHECK_INT(rt_restart_needed(rt, "/nonexistent/llama-server"), 1);
+	CHECK_INT(rt_restart_needed(rt, NULL), 0);
+
+	/* keep current and previous, remove the rest, never foreign dirs */
+	snprintf(p, sizeof(p), "%s/hand-made", rt);
+	mkdir(p, 0755);
+	CHECK_INT(rt_prune(rt, &removed, &err), 0);
+	CHECK_INT(removed, 1);
+	snprintf(p, sizeof(p), "%s/b100-cpu", rt);
+	CHECK(access(p, F_OK) < 0);
+	snprintf(p, sizeof(p), "%s/b200-cpu", rt);
+	CHECK(access(p, F_OK) == 0);
+	snprintf(p, sizeof(p), "%s/hand-made", rt);
+	CHECK(access(p, F_OK) == 0);
+
+	/* rollback swaps current and previous */
+	CHECK_INT(rt_rollback(rt, &err), 0);
+	CHECK_INT(rt_current(rt, &info, &err), 0);
+	CHECK_STR(info.tag, "b200");
+	CHECK_INT(rt_previous(rt, &info, &err), 0);
+	CHECK_STR(info.tag, "b300");
+
+	/* a current without a runnable llama-server is no runtime */
+	snprintf(p, sizeof(p), "%s/b200-cpu/llama-server", rt);
+	chmod(p, 0644);
+	CHECK_INT(rt_current(rt, &info, &err), LM_ERUNTIME);
+	chmod(p, 0755);
+
+	/* one installer at a time */
+	CHECK_INT(rt_lock(rt, &fd, &err), 0);
+	CHECK_INT(rt_lock(rt, &fd2, &err), LM_ESTATE);
+	rt_unlock(fd);
+	CHECK_INT(rt_lock(rt, &fd2, &err), 0);
+	rt_unlock(fd2);
+}
+
+static void test_register(void)
+{
+	char rt[PATH_MAX], srv[PATH_MAX], link[PATH_MAX];
+	struct rt_info info;
+	struct lm_err err = { 0 };
+
+	snprintf(rt, sizeof(rt), "%s/rt2", t_tmpdir());
+	snprintf(srv, sizeof(srv), "%s/my-llama-server", t_tmpdir());
+	write_script(srv, "echo 'version: 0.2.0 (build 4242, commit abc)' >&2\n");
+	CHECK_INT(rt_register_path(rt, srv, &info, &err), 0);
+	CHECK_STR(info.name, "b4242-local");
+	CHECK_STR(info.source, "path");
+	CHECK_INT(rt_current(rt, &info, &err), 0);
+	CHECK_INT(info.build, 4242);
+	CHECK_STR(info.origin, srv);
+	ssize_t n = readlink(info.server, link, sizeof(link) - 1);
+	CHECK(n > 0);
+	link[n > 0 ? n : 0] = '\0';
+	CHECK_STR(link, srv);
+	/* pruning a registered runtime removes the link, never what it points at */
+	fake_runtime(rt, "b1-cpu", "b1", 1);
+	fake_runtime(rt, "b2-cpu", "b2", 2);
+	CHECK_INT(rt_switch(rt, "b1-cpu", &err), 0);
+	CHECK_INT(rt_switch(rt, "b2-cpu", &err), 0);
+	int removed = 0;
+	CHECK_INT(rt_prune(rt, &removed, &err), 0);
+	CHECK_INT(removed, 1);
+	CHECK(access(info.dir, F_OK) < 0);
+	CHECK(access(srv, X_OK) == 0);
+}
+
+int main(void)
+{
+	test_choice();
+	test_version();
+	test_layout();
+	test_register();
+	return T_DONE();
+}
