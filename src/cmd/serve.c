@@ -5,6 +5,7 @@
 #include "localmodel/gguf.h"
 #include "localmodel/hw.h"
 #include "localmodel/paths.h"
+#include "localmodel/runtime.h"
 #include "localmodel/store.h"
 #include "localmodel/supervise.h"
 #include "localmodel/dl.h"
@@ -178,11 +179,11 @@ static int parse_options(struct serve *s, struct lm_err *err)
 
 /* ---- the runtime ----------------------------------------------------- */
 
-/* LOCALMODEL_LLAMA_SERVER, else <runtime>/current/llama-server. */
+/* LOCALMODEL_LLAMA_SERVER, else the installed runtime's llama-server
+ * (resolved, so that status tells when runtime/current moves on). */
 static int find_llama(struct serve *s, struct lm_err *err)
 {
 	const char *env = getenv("LOCALMODEL_LLAMA_SERVER");
-	char cur[PATH_MAX];
 
 	if (env && *env) {
 		if (access(env, X_OK) < 0)
@@ -192,12 +193,8 @@ static int find_llama(struct serve *s, struct lm_err *err)
 			lm_strlcpy(s->llama, env, sizeof(s->llama));
 		return LM_OK;
 	}
-	if (paths_join(cur, sizeof(cur), s->ctx->paths.runtime_dir, "current/llama-server") < 0 ||
-	    access(cur, X_OK) < 0)
+	if (rt_server_path(s->ctx->paths.runtime_dir, s->llama, sizeof(s->llama), err))
 		return lm_err_set(err, LM_ERUNTIME, "no llama-server installed (run 'localmodel install')");
-	/* the resolved path: status tells when runtime/current moved on */
-	if (!realpath(cur, s->llama))
-		lm_strlcpy(s->llama, cur, sizeof(s->llama));
 	return LM_OK;
 }
 

@@ -4,6 +4,7 @@
 #include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
 #include "localmodel/paths.h"
+#include "localmodel/runtime.h"
 #include "localmodel/store.h"
 #include "localmodel/supervise.h"
 #include "localmodel/usagelog.h"
@@ -38,7 +39,6 @@ struct server_info {
 struct status_info {
 	char runtime_bin[PATH_MAX];
 	char runtime_target[PATH_MAX];
-	char runtime_real[PATH_MAX];
 	int runtime_installed;
 	int64_t models;
 	int64_t models_bytes;
@@ -62,8 +62,6 @@ static void read_runtime(const struct lm_ctx *ctx, struct status_info *si)
 		si->runtime_target[n] = '\0';
 	if (paths_join(si->runtime_bin, sizeof(si->runtime_bin), cur, "llama-server") == 0)
 		si->runtime_installed = access(si->runtime_bin, X_OK) == 0;
-	if (si->runtime_installed && !realpath(si->runtime_bin, si->runtime_real))
-		si->runtime_real[0] = '\0';
 }
 
 /* Request and token sums of a session's usage rows. */
@@ -178,8 +176,8 @@ static void gather_server(struct lm_ctx *ctx, struct status_info *si, struct ser
 		sv->tokens_out = rows.tokens_out;
 	}
 	probe_server(sv);
-	sv->runtime_outdated = si->runtime_real[0] && st->runtime[0] &&
-			       !getenv("LOCALMODEL_LLAMA_SERVER") && strcmp(si->runtime_real, st->runtime);
+	sv->runtime_outdated = !getenv("LOCALMODEL_LLAMA_SERVER") &&
+			       rt_restart_needed(ctx->paths.runtime_dir, st->runtime) == 1;
 }
 
 static int gather(struct lm_ctx *ctx, struct status_info *si, struct lm_err *err)
