@@ -36,6 +36,10 @@ else
 	ln -s "$LOCALMODEL_BIN" "$TRASH/bin/localmodel"
 fi
 PATH="$TRASH/bin:$PATH"
+# run fixtures with the real interpreter, not a version manager's shim, so that
+# the pid a test records is the server's own and cleanup can kill it
+py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -n "$py" ] && [ -x "$py" ] && ln -sf "$py" "$TRASH/bin/python3"
 cd "$TRASH" || exit 1
 
 test_count=0
