@@ -52,6 +52,7 @@ struct target {
 	uint64_t size;
 	long ctx;         /* 0: fit failed, let llama-server decide from 4096 */
 	char ngl[16];     /* "-ngl" value */
+	const char *kv;   /* KV cache type for this model */
 	int fits;
 };
 
@@ -313,6 +314,18 @@ static int resolve_models(struct serve *s, struct lm_err *err)
 
 /* ---- the fit ---------------------------------------------------------- */
 
+/* The default quantized KV cache stores blocks of 32 values per head:
+ * llama.cpp refuses it ("does not divide n_embd_head_k") when a head is not
+ * a multiple of 32 wide, so such a model gets f16 unless --kv-cache says. */
+static const char *kv_for_model(const struct serve *s, const struct lm_gguf *g)
+{
+	if (args_get(s->args, "kv-cache") || !strcmp(s->kv, "f16"))
+		return s->kv;
+	if ((g->key_length && g->key_length % 32) || (g->value_length && g->value_length % 32))
+		return "f16";
+	return s->kv;
+}
+
 /* Estimate memory for one model on this machine; NO_FIT -> LM_ERESOURCE
  * saying how much is missing and what would fit. Other failures (an
  * unreadable header) leave t->ctx 0 and return a message for a warning. */
@@ -329,13 +342,15 @@ static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
 	char need[32], miss[32], avail[32];
 
 	t->fits = 1;
+	t->kv = s->kv;
 	memset(&g, 0, sizeof(g));
 	if (gguf_read_model(t->path, &g, warn) || fit_model_from_gguf(m, &g, warn))
 		goto out;
+	t->kv = kv_for_model(s, &g);
 	fit_machine_from_hw(&mc, hw, 1);
 	fit_opts_default(&o);
 	o.ctx = (uint32_t)s->ctx_size;
-	if (fit_cache_parse(s->kv, &ct) == 0)
+	if (fit_cache_parse(t->kv, &ct) == 0)
 		o.cache = ct;
 	o.reserve_bytes = (uint64_t)(s->ctx->cfg.reserve_gb * 1073741824.0);
 	o.parallel = s->parallel > 0 ? (int)s->parallel : 1;
@@ -514,12 +529,15 @@ static int write_preset(struct serve *s, struct lm_err *err)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->nt; i++) {
 		char *sec = lm_asprintf("[%s]\nmodel = %s\n", s->t[i].name, s->t[i].path);
-		char extra[96] = "";
+		char extra[160] = "";
 		if (s->t[i].ctx)
 			snprintf(extra, sizeof(extra), "ctx-size = %ld\n", s->t[i].ctx);
 		if (s->t[i].ngl[0])
 			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 				 "n-gpu-layers = %s\n", s->t[i].ngl);
+		if (s->t[i].kv && strcmp(s->t[i].kv, s->kv))
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+				 "cache-type-k = %s\ncache-type-v = %s\n", s->t[i].kv, s->t[i].kv);
 		size_t need = strlen(sec) + strlen(extra) + 2;
 		if (len + need >= cap) {
 			cap = (len + need) * 2;
@@ -566,10 +584,13 @@ static void build_argv(struct serve *s)
 	argv_add(s, num);
 	argv_add(s, "-fa");
 	argv_add(s, s->fa);
+	/* one model: its own cache type; a router: the default, with
+	 * per-model exceptions in the preset */
+	const char *kv = !s->router && s->t[0].kv ? s->t[0].kv : s->kv;
 	argv_add(s, "-ctk");
-	argv_add(s, s->kv);
+	argv_add(s, kv);
 	argv_add(s, "-ctv");
-	argv_add(s, s->kv);
+	argv_add(s, kv);
 	argv_add(s, "--jinja");
 	argv_add(s, "--metrics");
 	if (s->parallel > 0) {

@@ -79,6 +79,19 @@ test_expect_success 'flash attention off: the KV cache stays f16; --kv-cache win
 	test_grep " -np 2 " f
 '
 
+test_expect_success 'a head not a multiple of 32 wide gets an f16 KV cache, not q8_0' '
+	python3 "$FIXTURES/mkgguf.py" "$TRASH/narrow.gguf" --layers 2 --embd 64 --heads 4 \
+		--heads-kv 2 --ctx 4096 >/dev/null &&
+	: >args &&
+	localmodel serve ./narrow.gguf --port $PORT >/dev/null &&
+	flat >f && localmodel stop >/dev/null &&
+	test_grep " -fa auto -ctk f16 -ctv f16 " f &&
+	: >args &&
+	localmodel serve ./small.gguf --port $PORT >/dev/null &&
+	flat >f && localmodel stop >/dev/null &&
+	test_grep " -fa auto -ctk q8_0 -ctv q8_0 " f
+'
+
 test_expect_success '--all: models that do not fit are left out of the preset' '
 	add_model org/big-GGUF:Q4_K_M "$TRASH/big.gguf" &&
 	add_model org/small-GGUF:Q4_K_M "$TRASH/small.gguf" &&
