@@ -3,6 +3,7 @@
  * are removed. The hardware summary joins the "hardware" object. */
 #include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
+#include "localmodel/hw.h"
 #include "localmodel/paths.h"
 #include "localmodel/runtime.h"
 #include "localmodel/store.h"
@@ -48,6 +49,10 @@ struct status_info {
 	size_t nservers;
 	struct sup_state *stale;
 	size_t nstale;
+	struct lm_hw hw;
+	int hw_ok;
+	struct rt_info rt;     /* the current runtime, when rt_ok */
+	int rt_ok;
 };
 
 static void read_runtime(const struct lm_ctx *ctx, struct status_info *si)
@@ -188,6 +193,8 @@ static int gather(struct lm_ctx *ctx, struct status_info *si, struct lm_err *err
 
 	memset(si, 0, sizeof(*si));
 	read_runtime(ctx, si);
+	si->rt_ok = rt_current(ctx->paths.runtime_dir, &si->rt, NULL) == LM_OK;
+	si->hw_ok = hw_probe(&si->hw, ctx->paths.models_dir, 0, NULL) == LM_OK;
 	if ((rc = sup_state_reap(ctx->paths.run_dir, ctx->store, &live, &nlive, &si->stale,
 				 &si->nstale, err)))
 		return rc;
@@ -284,9 +291,18 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 		cJSON_AddStringToObject(rt, "path", si->runtime_bin);
 	else
 		cJSON_AddNullToObject(rt, "path");
+	if (si->rt_ok) {
+		cJSON_AddStringToObject(rt, "name", si->rt.name);
+		cJSON_AddStringToObject(rt, "tag", si->rt.tag);
+		cJSON_AddNumberToObject(rt, "build", (double)si->rt.build);
+		cJSON_AddStringToObject(rt, "backend", si->rt.backend);
+		cJSON_AddStringToObject(rt, "source", si->rt.source);
+	}
 	cJSON_AddBoolToObject(rt, "restart_needed", restart);
-	/* the hardware summary (hw_json) is added here */
-	cJSON_AddObjectToObject(doc, "hardware");
+	if (si->hw_ok)
+		cJSON_AddItemToObject(doc, "hardware", hw_json(&si->hw));
+	else
+		cJSON_AddObjectToObject(doc, "hardware");
 	cJSON_AddNumberToObject(models, "count", (double)si->models);
 	cJSON_AddNumberToObject(models, "size_bytes", (double)si->models_bytes);
 	add_num_or_null(models, "stale_count", si->stale_models);
@@ -351,8 +367,16 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 
 	lm_format_size((uint64_t)si->models_bytes, size, sizeof(size));
 	printf("%slocalmodel %s%s\n", ui_bold(ctx), LM_VERSION, ui_reset(ctx));
-	printf("runtime:  %s\n", si->runtime_installed ? si->runtime_bin
-			: "not installed (run 'localmodel install')");
+	if (si->rt_ok)
+		printf("runtime:  llama.cpp %s (%s) %s\n", si->rt.tag, si->rt.backend, si->rt.server);
+	else
+		printf("runtime:  %s\n", si->runtime_installed ? si->runtime_bin
+				: "not installed (run 'localmodel install')");
+	if (si->hw_ok) {
+		char hw[256];
+		hw_summary(&si->hw, hw, sizeof(hw));
+		printf("hardware: %s\n", hw);
+	}
 	printf("models:   %lld (%s)", (long long)si->models, size);
 	if (si->stale_models > 0) {
 		lm_format_size((uint64_t)si->stale_bytes, size, sizeof(size));

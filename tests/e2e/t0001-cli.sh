@@ -86,4 +86,11 @@ test_expect_success 'a bad config value is an error naming the line' '
 	rm "$LOCALMODEL_HOME/config"
 '
 
+test_expect_success 'status shows the hardware of the machine it runs on' '
+	LOCALMODEL_SYSROOT="$FIXTURES/sysroot/laptop-8g" localmodel status >out &&
+	test_grep "^hardware: .*8 cores, 7.6 GB RAM" out &&
+	LOCALMODEL_SYSROOT="$FIXTURES/sysroot/laptop-8g" localmodel --json status >out.json &&
+	test "$(json_get out.json "[\"hardware\"][\"memory\"][\"total_bytes\"]")" = 8180973568
+'
+
 test_done
