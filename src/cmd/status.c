@@ -368,7 +368,8 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 	lm_format_size((uint64_t)si->models_bytes, size, sizeof(size));
 	printf("%slocalmodel %s%s\n", ui_bold(ctx), LM_VERSION, ui_reset(ctx));
 	if (si->rt_ok)
-		printf("runtime:  llama.cpp %s (%s) %s\n", si->rt.tag, si->rt.backend, si->rt.server);
+		printf("runtime:  llama.cpp %s (%s) %s\n", si->rt.tag, si->rt.backend,
+		       si->runtime_installed ? si->runtime_bin : si->rt.server);
 	else
 		printf("runtime:  %s\n", si->runtime_installed ? si->runtime_bin
 				: "not installed (run 'localmodel install')");

@@ -26,7 +26,8 @@ except urllib.error.HTTPError as e:
     print(e.code); print(e.read().decode())
 PY
 }
-python3 "$FIXTURES/mkgguf.py" "$TRASH/tiny.gguf" >/dev/null
+# heads 32 wide, so that the default q8_0 KV cache applies
+python3 "$FIXTURES/mkgguf.py" "$TRASH/tiny.gguf" --embd 128 --heads 4 --heads-kv 2 >/dev/null
 PORT=$(free_port)
 
 test_expect_success 'serve returns once /health answers, printing endpoint and alias' '
