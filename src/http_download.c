@@ -1,12 +1,15 @@
 /* http_download: one file over several parallel range requests (curl multi),
- * each range written at its offset, SHA-256 computed in file order by
- * reading back what is contiguous on disk, and a small state file beside the
- * partial file so that an interrupted download resumes. */
+ * each range written at its offset, SHA-256 computed in file order by a
+ * second thread reading back what is contiguous on disk (from the page
+ * cache, so memory stays bounded and hashing overlaps the transfers), and a
+ * small state file beside the partial file so that an interrupted download
+ * resumes. */
 #include "http_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +19,10 @@
 
 #define DL_MAX_CONNS 16
 #define DL_CHUNK (8ull << 20)
+#define DL_MIN_CHUNK (1ull << 20)
 #define DL_MAX_CHUNKS 8192
 #define DL_HASH_BUF (1u << 20)
-#define DL_HASH_SLICE (8u << 20)   /* hashed per loop turn while transfers run */
-#define DL_STATE_EVERY_MS 5000
+#define DL_STATE_EVERY_MS 2000
 #define DL_PROGRESS_EVERY_MS 100
 #define DL_MAX_HOPS 10
 #define DL_UNKNOWN UINT64_MAX
@@ -73,9 +76,16 @@ struct dl {
 	char *cdn_url;         /* where ranges go once the probe has resolved it */
 	struct lm_sha256 sha;
 	int sha_ok;
-	uint64_t hashed;
-	size_t hash_chunk;     /* first chunk not fully hashed */
+	size_t hash_chunk;     /* first chunk not complete (frontier scan) */
 	unsigned char *hbuf;
+	/* the hashing thread; the fields below hmu are under it */
+	pthread_t hash_tid;
+	int hash_running;
+	pthread_mutex_t hmu;
+	pthread_cond_t hcv;
+	uint64_t hashed;       /* bytes hashed so far */
+	uint64_t published;    /* contiguous bytes on disk, told to the thread */
+	int h_stop, h_finish, h_err;
 	int fatal;             /* an LM_E* code set by a callback */
 	struct lm_err *err;
 	long long last_state, last_progress, rate_t;
@@ -83,10 +93,18 @@ struct dl {
 	double rate;
 };
 
-/* Chunk size for a file: 8 MiB, more for huge files (bounded state). */
+/* Chunk size for a file, a function of its size alone (resume needs the
+ * same layout): about size/128 between 1 and 8 MiB, so that the in-order
+ * hash never lags far behind many connections; more for huge files
+ * (bounded state). */
 static uint64_t chunk_size_for(uint64_t size)
 {
-	uint64_t c = DL_CHUNK;
+	uint64_t c = (size / 128) & ~((1ull << 20) - 1);
+
+	if (c < DL_MIN_CHUNK)
+		c = DL_MIN_CHUNK;
+	if (c > DL_CHUNK)
+		c = DL_CHUNK;
 	while (size / c >= DL_MAX_CHUNKS)
 		c *= 2;
 	return c;
@@ -123,27 +141,36 @@ static void chunks_setup(struct dl *x)
 }
 
 /* Forget everything written and hashed: start over from byte 0. */
+static void hasher_stop(struct dl *x);
+static void hasher_start(struct dl *x);
+
 static int restart_from_zero(struct dl *x)
 {
 	for (size_t i = 0; i < x->nchunks; i++) {
 		x->chunks[i].got = 0;
 		x->chunks[i].state = x->chunks[i].len ? CH_TODO : CH_DONE;
 	}
+	hasher_stop(x);
 	if (x->sha_ok)
 		sha256_release(&x->sha);
 	x->sha_ok = 0;
 	x->hashed = 0;
+	x->published = 0;
 	x->hash_chunk = 0;
 	unlink(x->state_path);
 	if (sha256_init(&x->sha, x->err) != LM_OK)
 		return x->err->code;
 	x->sha_ok = 1;
+	hasher_start(x);
 	return LM_OK;
 }
 
 /* ---- state file ------------------------------------------------------ */
 
-/* Write "<partial>.state" after making the data it describes durable. */
+/* Write "<partial>.state" (itself fsync'd). The data it describes is not
+ * synced first: after a kill the page cache still holds it, and after a
+ * reboot that lost some of it the final hash fails and the download starts
+ * over. Waiting for the disk here would stall the transfers. */
 static int state_save(struct dl *x)
 {
 	size_t cap = 128 + x->nchunks * 32, n;
@@ -152,9 +179,6 @@ static int state_save(struct dl *x)
 
 	if (x->size == DL_UNKNOWN || x->ranges == 0)
 		return LM_OK;
-	if (fdatasync(x->fd) < 0 && errno != EINVAL)
-		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
-				  "cannot write '%s': %s", x->d->partial, strerror(errno));
 	buf = lm_xmalloc(cap);
 	n = (size_t)snprintf(buf, cap, "localmodel-partial 1\nsize %" PRIu64 "\nchunk %" PRIu64
 			     "\nsha256 %s\n", x->size, x->chunk_size,
@@ -228,13 +252,13 @@ static uint64_t frontier(struct dl *x)
 	return x->chunks[x->hash_chunk].start + x->chunks[x->hash_chunk].got;
 }
 
-/* Hash up to budget bytes behind the write frontier, read back from the
- * file (the page cache), so memory stays bounded. */
-static int hash_advance(struct dl *x, uint64_t budget)
+/* Hash what lies between x->hashed and the frontier, read back from the
+ * file (the page cache). Only with no hashing thread running. */
+static int hash_rest(struct dl *x)
 {
 	uint64_t f = frontier(x);
 
-	while (x->hashed < f && budget > 0) {
+	while (x->hashed < f) {
 		uint64_t want = f - x->hashed;
 		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
 		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)x->hashed);
@@ -245,9 +269,81 @@ static int hash_advance(struct dl *x, uint64_t budget)
 					  r < 0 ? strerror(errno) : "file shrank");
 		sha256_update(&x->sha, x->hbuf, (size_t)r);
 		x->hashed += (uint64_t)r;
-		budget = budget > (uint64_t)r ? budget - (uint64_t)r : 0;
 	}
 	return LM_OK;
+}
+
+/* The hashing thread: follows the published frontier. */
+static void *hasher_main(void *arg)
+{
+	struct dl *x = arg;
+
+	pthread_mutex_lock(&x->hmu);
+	for (;;) {
+		while (x->hashed == x->published && !x->h_stop && !x->h_finish)
+			pthread_cond_wait(&x->hcv, &x->hmu);
+		if (x->h_stop || x->hashed == x->published)
+			break;
+		uint64_t pos = x->hashed, want = x->published - pos;
+		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
+		pthread_mutex_unlock(&x->hmu);
+		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)pos);
+		if (r > 0)
+			sha256_update(&x->sha, x->hbuf, (size_t)r);
+		pthread_mutex_lock(&x->hmu);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			x->h_err = r < 0 ? errno : EIO;
+			break;
+		}
+		x->hashed += (uint64_t)r;
+	}
+	pthread_mutex_unlock(&x->hmu);
+	return NULL;
+}
+
+/* Start the hashing thread; without one, finish() hashes everything. */
+static void hasher_start(struct dl *x)
+{
+	x->h_stop = x->h_finish = 0;
+	x->hash_running = pthread_create(&x->hash_tid, NULL, hasher_main, x) == 0;
+}
+
+/* Tell the thread how far the contiguous data goes. */
+static void hasher_publish(struct dl *x)
+{
+	uint64_t f = frontier(x);
+
+	if (!x->hash_running)
+		return;
+	pthread_mutex_lock(&x->hmu);
+	if (f != x->published) {
+		x->published = f;
+		pthread_cond_signal(&x->hcv);
+	}
+	pthread_mutex_unlock(&x->hmu);
+}
+
+/* Stop the thread now (finish = 0) or once it has caught up (finish = 1). */
+static void hasher_join(struct dl *x, int finish)
+{
+	if (!x->hash_running)
+		return;
+	pthread_mutex_lock(&x->hmu);
+	if (finish)
+		x->h_finish = 1;
+	else
+		x->h_stop = 1;
+	pthread_cond_signal(&x->hcv);
+	pthread_mutex_unlock(&x->hmu);
+	pthread_join(x->hash_tid, NULL);
+	x->hash_running = 0;
+}
+
+static void hasher_stop(struct dl *x)
+{
+	hasher_join(x, 0);
 }
 
 /* ---- transfers ------------------------------------------------------- */
@@ -294,6 +390,12 @@ static int body_check(struct conn *c)
 			x->fatal = LM_EINTEGRITY;
 			return 0;
 		}
+	}
+	if (x->ranges < 0 && st == 206) {
+		/* ranges work: the other connections may start on this URL now */
+		x->ranges = 1;
+		free(x->cdn_url);
+		x->cdn_url = lm_xstrdup(c->url);
 	}
 	c->writing = 1;
 	return 1;
@@ -442,7 +544,7 @@ static int assign(struct dl *x, long long now)
 		while (next < x->nchunks && x->chunks[next].state != CH_TODO)
 			next++;
 		if (next >= x->nchunks)
-			break;
+			continue; /* nothing left to start; others may still retry */
 		c->chunk = (int)next;
 		c->hops = 0;
 		conn_set_url(c, x->ranges > 0 && x->cdn_url ? x->cdn_url : x->d->url);
@@ -569,11 +671,6 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		conn_refused(x, c);
 		return;
 	}
-	if (x->ranges < 0 && st == 206) {
-		x->ranges = 1;
-		free(x->cdn_url);
-		x->cdn_url = lm_xstrdup(c->url);
-	}
 	if (c->chunk >= 0) {
 		struct chunk *ch = &x->chunks[c->chunk];
 		if (ch->state != CH_DONE) {
@@ -636,6 +733,15 @@ static int busy_count(struct dl *x)
 	return n;
 }
 
+/* Connections idle until a retry time. */
+static int waiting_count(struct dl *x)
+{
+	int n = 0;
+	for (int i = 0; i < x->nconns; i++)
+		n += !x->conns[i].busy && x->conns[i].not_before > http_now_ms();
+	return n;
+}
+
 static void progress(struct dl *x, long long now, int force)
 {
 	struct lm_dl_progress p;
@@ -686,8 +792,13 @@ static int run(struct dl *x)
 		check_stalls(x, http_now_ms());
 		if (x->fatal)
 			return x->fatal;
-		if (hash_advance(x, DL_HASH_SLICE) != LM_OK)
-			return x->err->code;
+		/* idle connections take their next chunk before we wait */
+		if (assign(x, http_now_ms()) != LM_OK || x->fatal)
+			return x->fatal ? x->fatal : x->err->code;
+		if (!all_done(x) && !busy_count(x) && !waiting_count(x))
+			return lm_err_set(x->err, LM_EFAIL, "download of '%s' stopped: no transfer left",
+					  x->name);
+		hasher_publish(x);
 		if (now - x->last_state >= DL_STATE_EVERY_MS) {
 			x->last_state = now;
 			if (state_save(x) != LM_OK)
@@ -695,7 +806,7 @@ static int run(struct dl *x)
 		}
 		progress(x, now, 0);
 		if (!all_done(x))
-			lm_curl.multi_poll(x->multi, NULL, 0, x->hashed < frontier(x) ? 0 : 100, NULL);
+			lm_curl.multi_poll(x->multi, NULL, 0, 100, NULL);
 	}
 	return LM_OK;
 }
@@ -706,16 +817,18 @@ static int finish(struct dl *x, char sha256_out[65])
 	char hex[65];
 	struct stat st;
 
-	if (hash_advance(x, UINT64_MAX) != LM_OK)
+	hasher_publish(x);
+	hasher_join(x, 1);
+	if (x->h_err)
+		return lm_err_set(x->err, LM_EFAIL, "cannot read '%s': %s", x->d->partial,
+				  strerror(x->h_err));
+	if (hash_rest(x) != LM_OK)
 		return x->err->code;
 	if (x->size == DL_UNKNOWN)
 		x->size = x->hashed;
 	if (ftruncate(x->fd, (off_t)x->size) < 0 || fstat(x->fd, &st) < 0)
 		return lm_err_set(x->err, LM_EFAIL, "cannot write '%s': %s", x->d->partial,
 				  strerror(errno));
-	if (fdatasync(x->fd) < 0 && errno != EINVAL)
-		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
-				  "cannot write '%s': %s", x->d->partial, strerror(errno));
 	sha256_final_hex(&x->sha, hex);
 	x->sha_ok = 0;
 	if (x->hashed != x->size || (uint64_t)st.st_size != x->size)
@@ -762,6 +875,7 @@ static int dl_setup(struct dl *x)
 		return rc;
 	x->sha_ok = 1;
 	x->hbuf = lm_xmalloc(DL_HASH_BUF);
+	hasher_start(x);
 	x->nconns = d->connections > 0 ? d->connections : 0;
 	if (x->size == DL_UNKNOWN) {
 		x->nconns = 1;
@@ -793,6 +907,7 @@ static int dl_setup(struct dl *x)
 
 static void dl_release(struct dl *x)
 {
+	hasher_stop(x);
 	for (int i = 0; i < DL_MAX_CONNS; i++) {
 		struct conn *c = &x->conns[i];
 		if (c->easy) {
@@ -832,6 +947,8 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 	x.state_path = lm_asprintf("%s.state", d->partial);
 	x.name = http_url_for_msg(d->url);
 	x.last_state = x.last_progress = x.rate_t = http_now_ms();
+	pthread_mutex_init(&x.hmu, NULL);
+	pthread_cond_init(&x.hcv, NULL);
 	sha256_out[0] = '\0';
 	rc = dl_setup(&x);
 	if (rc == LM_OK)
@@ -849,5 +966,7 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 		unlink(x.state_path);
 	}
 	dl_release(&x);
+	pthread_mutex_destroy(&x.hmu);
+	pthread_cond_destroy(&x.hcv);
 	return rc;
 }

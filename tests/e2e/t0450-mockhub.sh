@@ -15,8 +15,10 @@ echo x >repos/org/priv/p.gguf
 echo '{"downloads": 9, "tags": ["text"]}' >repos/org/other/.mock.json
 echo x >repos/org/other/o.txt
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl --token "$TOKEN" --page-size 2) || exit 1
+# not in $(...): start_fixture must run in this shell to record the pid
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl --token "$TOKEN" --page-size 2 >/dev/null || exit 1
+P=$(cat hub.port)
 H=http://127.0.0.1:$P
 CDN=$(cat cdn.port)
 

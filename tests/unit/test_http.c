@@ -95,7 +95,7 @@ static int start_hub(void)
 	snprintf(logpath, sizeof(logpath), "%s/req.jsonl", dir);
 	char *argv[] = { "python3", script,	"--repos",	   repos,	  "--port-file",
 			 pf,	    "--cdn-port-file", cpf,	   "--log",	  logpath,
-			 "--token", TOKEN,	"--page-size", "2",	   NULL };
+			 "--token", TOKEN,	"--page-size", "2", "--lifetime", "150", NULL };
 	if (posix_spawnp(&hub_pid, "python3", NULL, NULL, argv, environ) != 0)
 		return -1;
 	hub_port = read_port(pf);
@@ -437,11 +437,15 @@ static void test_download_basic(void)
 	long mark = log_lines();
 	char *p = part_path("a.part", ""), *st = part_path("a.part", ".state");
 
+	/* slowed down so that progress reports see the parallel connections */
+	fault("{\"action\":\"throttle\",\"rate\":2000000,\"server\":\"cdn\"}");
 	CHECK_INT(download(h, "a.part", BIG_SIZE, 4, &g, NULL, sha, &err), LM_OK);
+	faults_clear();
 	CHECK_STR(sha, big_sha);
 	CHECK(file_equals(p, big_data, BIG_SIZE));
 	CHECK(!exists(st));
-	CHECK(g.max_conns >= 2);
+	CHECK_INT(g.max_conns, 4);
+	CHECK(g.calls >= 2 && g.calls <= 20);
 	CHECK_INT(g.last, BIG_SIZE);
 	CHECK_INT(g.total, BIG_SIZE);
 	/* one resolve on the hub (with the token), 12 ranges on the CDN (without) */
@@ -619,6 +623,7 @@ int main(void)
 	struct lm_sha256 s;
 	unsigned seed = 12345;
 
+	alarm(120); /* a hang fails the test instead of the suite */
 	setenv("LOCALMODEL_HTTP_BACKOFF_MS", "20", 1);
 	setenv("no_proxy", "*", 1);
 	lm_strlcpy(dir, t_tmpdir(), sizeof(dir));
