@@ -391,7 +391,7 @@ static int body_check(struct conn *c)
 			return 0;
 		}
 	}
-	if (x->ranges < 0 && st == 206) {
+	if (st == 206 && (x->ranges < 0 || !x->cdn_url)) {
 		/* ranges work: the other connections may start on this URL now */
 		x->ranges = 1;
 		free(x->cdn_url);
@@ -490,6 +490,9 @@ static int conn_start(struct dl *x, struct conn *c)
 	lm_curl.easy_setopt(e, CURLOPT_PRIVATE, c);
 	lm_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
 	lm_curl.easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+	/* one TCP connection per transfer: HTTP/2 would multiplex them all
+	 * onto one, and per-connection limits are what parallelism beats */
+	lm_curl.easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (c->chunk >= 0) {
 		struct chunk *ch = &x->chunks[c->chunk];
 		c->pos = c->req_start = ch->start + ch->got;
@@ -565,7 +568,12 @@ static void conn_retry(struct dl *x, struct conn *c, long server_wait, const cha
 	c->tries++;
 	wait = http_backoff_ms(c->tries - 1, server_wait);
 	if (c->tries > max || wait < 0) {
-		fail(x, LM_ENET, "cannot download '%s': %s", x->name, why);
+		char more[300];
+		if (server_wait >= 0)
+			snprintf(more, sizeof(more), "%s, retry in %ld s", why, server_wait);
+		else
+			snprintf(more, sizeof(more), "%s", why);
+		fail(x, LM_ENET, "cannot download '%s': %s", x->name, more);
 		return;
 	}
 	/* the connection keeps its chunk (CH_ACTIVE) until it tries again */
@@ -681,6 +689,7 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		} else {
 			c->chunk = -1;
 			c->tries = 0;
+			c->refreshes = 0;
 		}
 		return;
 	}

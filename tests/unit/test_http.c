@@ -538,10 +538,19 @@ static void test_download_faults(void)
 		free(pp);
 	}
 
+	/* rate limited for longer than we wait: LM_ENET with when to retry */
+	fault("{\"action\":\"status\",\"status\":429,\"reset\":3600,\"server\":\"cdn\"}");
+	CHECK_INT(download(h, "l.part", BIG_SIZE, 2, NULL, NULL, sha, &err), LM_ENET);
+	CHECK(strstr(err.msg, "HTTP 429, retry in 3600 s") != NULL);
+	faults_clear();
+
 	/* retries exhausted: LM_ENET, the partial kept for later */
 	fault("{\"action\":\"status\",\"status\":500,\"server\":\"cdn\"}");
 	CHECK_INT(download(h, "k.part", BIG_SIZE, 2, NULL, NULL, sha, &err), LM_ENET);
 	CHECK(strstr(err.msg, "HTTP 500") != NULL && !strstr(err.msg, "Signature"));
+	p = part_path("k.part", ".state");
+	CHECK(exists(p));
+	free(p);
 	faults_clear();
 	http_free(h);
 }
