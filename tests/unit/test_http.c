@@ -257,6 +257,19 @@ static void test_helpers(void)
 	CHECK_INT(http_retry_after(&r), 42);
 	hs[2].value = "\"api\";r=5;t=42";
 	CHECK_INT(http_retry_after(&r), -1);
+	/* GitHub: X-RateLimit-Remaining: 0 and the reset time (epoch) */
+	{
+		char reset[32];
+		struct lm_http_header gh[2] = { { "X-RateLimit-Remaining", "0" },
+						{ "X-RateLimit-Reset", reset } };
+		struct lm_http_response g = { .headers = gh, .nheaders = 2 };
+		long w;
+		snprintf(reset, sizeof(reset), "%lld", (long long)time(NULL) + 100);
+		w = http_retry_after(&g);
+		CHECK(w >= 98 && w <= 100);
+		gh[0].value = "12";
+		CHECK_INT(http_retry_after(&g), -1);
+	}
 	hs[0].value = "</api/x?c=3>; rel=\"last next\"";
 	r.url = "http://127.0.0.1:5/api/models?q=1";
 	s = http_link_next(&r);
