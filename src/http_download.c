@@ -21,6 +21,7 @@
 #define DL_CHUNK (8ull << 20)
 #define DL_MIN_CHUNK (1ull << 20)
 #define DL_MAX_CHUNKS 8192
+#define DL_MAX_SPAN 8          /* chunks one request may take */
 #define DL_HASH_BUF (1u << 20)
 #define DL_STATE_EVERY_MS 2000
 #define DL_PROGRESS_EVERY_MS 100
@@ -41,7 +42,10 @@ struct conn {
 	struct dl *dl;
 	CURL *easy;
 	int busy;              /* in the multi handle */
-	int chunk;             /* chunk index, -1 = whole file (single mode) */
+	int chunk;             /* first chunk of its span, -1 = none or whole
+				  file (single mode), -2 = single mode to
+				  (re)start, -3 = single mode done */
+	int chunk_end;         /* end (exclusive) of the span of chunks */
 	char *url;             /* current URL (origin, redirect or CDN) */
 	struct curl_slist *hdrs;
 	struct lm_http_response r; /* status + headers of the current response */
@@ -430,7 +434,8 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 		return len;
 	if (x->fatal)
 		return 0;
-	limit = c->chunk >= 0 ? x->chunks[c->chunk].start + x->chunks[c->chunk].len : x->size;
+	limit = c->chunk >= 0 ? x->chunks[c->chunk_end - 1].start + x->chunks[c->chunk_end - 1].len
+			      : x->size;
 	if (limit != DL_UNKNOWN && c->pos + len > limit) {
 		fail(x, LM_EINTEGRITY, "size mismatch for '%s': the server sent more than %s",
 		     x->name, "expected");
@@ -494,12 +499,17 @@ static int conn_start(struct dl *x, struct conn *c)
 	 * onto one, and per-connection limits are what parallelism beats */
 	lm_curl.easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (c->chunk >= 0) {
-		struct chunk *ch = &x->chunks[c->chunk];
+		struct chunk *last = &x->chunks[c->chunk_end - 1], *ch;
+		while (x->chunks[c->chunk].state == CH_DONE)
+			c->chunk++; /* callers make sure one is left */
+		ch = &x->chunks[c->chunk];
 		c->pos = c->req_start = ch->start + ch->got;
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, c->pos,
-			 ch->start + ch->len - 1);
+			 last->start + last->len - 1);
 		lm_curl.easy_setopt(e, CURLOPT_RANGE, range);
-		ch->state = CH_ACTIVE;
+		for (int i = c->chunk; i < c->chunk_end; i++)
+			if (x->chunks[i].state != CH_DONE)
+				x->chunks[i].state = CH_ACTIVE;
 	} else {
 		c->pos = c->req_start = 0;
 	}
@@ -516,6 +526,32 @@ static void conn_set_url(struct conn *c, const char *url)
 	c->url = u;
 }
 
+/* 1 when c's span of chunks still has bytes to fetch. */
+static int span_left(const struct dl *x, const struct conn *c)
+{
+	for (int i = c->chunk; i >= 0 && i < c->chunk_end; i++)
+		if (x->chunks[i].state != CH_DONE)
+			return 1;
+	return 0;
+}
+
+/* How many chunks the next request takes: a share of what is left to
+ * start (guided scheduling), so that early requests are long (few of them)
+ * and the last ones short (connections finish together and the in-order
+ * hash does not lag). */
+static int span_len(const struct dl *x, size_t next)
+{
+	size_t todo = 0, n, run = 0;
+
+	for (size_t i = next; i < x->nchunks; i++)
+		todo += x->chunks[i].state == CH_TODO;
+	n = todo / (2 * (size_t)x->nconns);
+	n = n < 1 ? 1 : n > DL_MAX_SPAN ? DL_MAX_SPAN : n;
+	while (run < n && next + run < x->nchunks && x->chunks[next + run].state == CH_TODO)
+		run++;
+	return (int)run;
+}
+
 /* Give idle connections the next chunks to fetch. */
 static int assign(struct dl *x, long long now)
 {
@@ -525,8 +561,8 @@ static int assign(struct dl *x, long long now)
 		struct conn *c = &x->conns[i];
 		if (c->busy || c->not_before > now)
 			continue;
-		if (c->chunk >= 0 && x->chunks[c->chunk].state != CH_DONE) {
-			/* a retry of the rest of its chunk */
+		if (c->chunk >= 0 && span_left(x, c)) {
+			/* a retry of the rest of its span */
 			if (conn_start(x, c) != LM_OK)
 				return x->fatal;
 			continue;
@@ -549,6 +585,7 @@ static int assign(struct dl *x, long long now)
 		if (next >= x->nchunks)
 			continue; /* nothing left to start; others may still retry */
 		c->chunk = (int)next;
+		c->chunk_end = (int)next + span_len(x, next);
 		c->hops = 0;
 		conn_set_url(c, x->ranges > 0 && x->cdn_url ? x->cdn_url : x->d->url);
 		if (conn_start(x, c) != LM_OK)
@@ -680,10 +717,8 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		return;
 	}
 	if (c->chunk >= 0) {
-		struct chunk *ch = &x->chunks[c->chunk];
-		if (ch->state != CH_DONE) {
+		if (span_left(x, c)) {
 			/* the server ended the range early: ask for the rest */
-			ch->state = CH_ACTIVE;
 			if (c->req_got == 0)
 				conn_retry(x, c, -1, "empty response");
 		} else {

@@ -494,6 +494,17 @@ static void test_download_faults(void)
 	CHECK_STR(sha, big_sha);
 	faults_clear();
 
+	/* one connection takes several chunks per request; a drop in the
+	 * middle of such a span resumes at the byte where it stopped */
+	fault("{\"action\":\"drop\",\"after\":300000,\"count\":2,\"server\":\"cdn\"}");
+	mark = log_lines();
+	CHECK_INT(download(h, "m.part", BIG_SIZE, 1, NULL, NULL, sha, &err), LM_OK);
+	CHECK_STR(sha, big_sha);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1572863\"", NULL), 1);
+	/* (how many bytes made it before each reset varies) */
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "-1572863\"", NULL), 3);
+	faults_clear();
+
 	/* short bodies */
 	fault("{\"action\":\"short\",\"after\":50000,\"count\":2,\"server\":\"cdn\"}");
 	CHECK_INT(download(h, "d.part", BIG_SIZE, 4, NULL, NULL, sha, &err), LM_OK);
