@@ -819,7 +819,7 @@ static int run(struct dl *x)
 		CURLMsg *m;
 		int left;
 
-		if (x->d->cancel && *x->d->cancel)
+		if ((x->d->cancel && *x->d->cancel) || (x->h->cancel && *x->h->cancel))
 			return lm_err_set(x->err, LM_EFAIL, "download of '%s' interrupted", x->name);
 		if (assign(x, now) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;

@@ -27,6 +27,8 @@ struct lm_http_opts {
 	long low_speed_time_s;  /* abort a transfer under 1 KB/s for this long; 0 = 30 */
 	int max_retries;        /* 0 = 5; -1 = none */
 	const char *const *extra_headers; /* NULL-terminated "Name: value", or NULL */
+	volatile sig_atomic_t *cancel; /* non-zero stops http_get (and its retry
+					  waits) with LM_EFAIL "... interrupted"; or NULL */
 };
 
 int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *err);

@@ -383,6 +383,19 @@ static void test_get(void)
 	free(u);
 	http_free(h);
 
+	/* a cancel flag already set: nothing is asked, LM_EFAIL */
+	{
+		volatile sig_atomic_t stop = 1;
+		struct lm_http_opts co = { .cancel = &stop };
+		struct lm_http *hc = NULL;
+		CHECK_INT(http_new(&hc, &co, &err), LM_OK);
+		u = url_of("/org/m-GGUF/resolve/main/README.md");
+		CHECK_INT(http_get(hc, u, 0, &r, &err), LM_EFAIL);
+		CHECK(strstr(err.msg, "interrupted") != NULL);
+		free(u);
+		http_free(hc);
+	}
+
 	/* no answer at all: LM_ENET, and no token in the message */
 	struct lm_http_opts o = { .token = TOKEN, .token_host = "127.0.0.1:9", .max_retries = 1 };
 	CHECK_INT(http_new(&h, &o, &err), LM_OK);
