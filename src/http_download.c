@@ -23,6 +23,7 @@
 #define DL_MAX_CHUNKS 8192
 #define DL_MAX_SPAN 8          /* chunks one request may take */
 #define DL_HASH_BUF (1u << 20)
+#define DL_PUBLISH_EVERY (4u << 20)
 #define DL_STATE_EVERY_MS 2000
 #define DL_PROGRESS_EVERY_MS 100
 #define DL_MAX_HOPS 10
@@ -90,6 +91,7 @@ struct dl {
 	uint64_t hashed;       /* bytes hashed so far */
 	uint64_t published;    /* contiguous bytes on disk, told to the thread */
 	int h_stop, h_finish, h_err;
+	uint64_t unpublished;  /* bytes written since the last publish */
 	int fatal;             /* an LM_E* code set by a callback */
 	struct lm_err *err;
 	long long last_state, last_progress, rate_t;
@@ -457,6 +459,12 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 	account(x, c->pos, len);
 	c->pos += len;
 	c->req_got += len;
+	/* one multi_perform may read many MiB: keep the hasher fed meanwhile */
+	x->unpublished += len;
+	if (x->unpublished >= DL_PUBLISH_EVERY) {
+		x->unpublished = 0;
+		hasher_publish(x);
+	}
 	return len;
 }
 
@@ -543,6 +551,8 @@ static int span_len(const struct dl *x, size_t next)
 {
 	size_t todo = 0, n, run = 0;
 
+	if (x->ranges < 0)
+		return 1; /* the probe: short, so the others start soon */
 	for (size_t i = next; i < x->nchunks; i++)
 		todo += x->chunks[i].state == CH_TODO;
 	n = todo / (2 * (size_t)x->nconns);

@@ -1,13 +1,15 @@
 #!/bin/sh
-# pull-speed: download a 256 MiB file from the mock Hub + CDN
-# (tests/fixtures/mockhub.py) with localmodel's downloader, hash check
-# included, and with `curl -L -o` in the same run:
+# pull-speed: download a 256 MiB GGUF from the mock Hub + CDN
+# (tests/fixtures/mockhub.py) with localmodel, sha256 verification
+# included, and with `curl -L -o` of the same URL in the same run:
 #   (a) the CDN throttled to 40 MB/s per connection (target: >= 10x curl)
 #   (b) unthrottled on loopback (target: >= 0.9x curl's speed)
 #   (c) peak RSS of the download (target: < 40 MB)
-# Uses `localmodel pull` when it can (LOCALMODEL_BENCH_PULL=1 and a build
-# whose pull works against HF_ENDPOINT), else a small driver of
-# http_download compiled against the build's objects.
+# localmodel is `localmodel pull ORG/REPO:QUANT` when the build has a pull
+# command, else a small driver of http_download compiled against the
+# build's objects (LOCALMODEL_BENCH_DRIVER=1 forces the driver). Peak RSS is
+# the child's ru_maxrss (wait4). The machine's other load makes single runs
+# noisy: localmodel's figure is the best of RUNS, curl's too.
 # Usage: sh scripts/bench/pull-speed.sh   (after `make`; BUILD=build by default)
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,8 +17,10 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 : "${CC:=cc}"
 : "${SIZE_MB:=256}"
 : "${RUNS:=5}"
+: "${LOCALMODEL_BENCH_DRIVER:=0}"
+BIN=$SRC/$BUILD/localmodel
 OBJ=$(ls "$SRC/$BUILD"/src/*.o "$SRC/$BUILD"/src/dl/*.o 2>/dev/null | grep -v '/main\.o$' || true)
-[ -n "$OBJ" ] || { echo "pull-speed: build first (make)" >&2; exit 1; }
+[ -n "$OBJ" ] && [ -x "$BIN" ] || { echo "pull-speed: build first (make)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "pull-speed: curl is needed" >&2; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lm-bench-pull.XXXXXX")
@@ -27,43 +31,68 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$TMP/repos/bench/big-GGUF"
-head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom >"$TMP/repos/bench/big-GGUF/big-Q4_K_M.gguf"
-SHA=$(sha256sum "$TMP/repos/bench/big-GGUF/big-Q4_K_M.gguf" | cut -c1-64)
+REPO=bench/big-GGUF
+mkdir -p "$TMP/repos/$REPO"
+head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom >"$TMP/repos/$REPO/big-Q4_K_M.gguf"
+SHA=$(sha256sum "$TMP/repos/$REPO/big-Q4_K_M.gguf" | cut -c1-64)
 SIZE=$((SIZE_MB * 1024 * 1024))
 
+# drv dl URL PARTIAL SIZE SHA: one http_download;
+# drv run CMD...: run a command. Both print "<seconds> <peak RSS KiB>".
 cat >"$TMP/drv.c" <<'CEOF'
-/* drv: one http_download, prints "<seconds> <peak rss KiB>". */
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include "localmodel/http.h"
+extern char **environ;
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+static int run(char **argv)
+{
+	pid_t pid;
+	int st;
+	struct rusage ru;
+	double t0 = now();
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ))
+		return 1;
+	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return 1;
+	printf("%.3f %ld\n", now() - t0, ru.ru_maxrss);
+	return 0;
+}
 int main(int argc, char **argv)
 {
 	struct lm_http *h;
 	struct lm_err err = { 0 };
 	struct lm_http_opts o = { 0 };
 	struct lm_download d = { 0 };
-	struct timespec a, b;
 	struct rusage ru;
 	char sha[65];
-	if (argc < 5 || http_new(&h, &o, &err))
+	if (argc > 2 && !strcmp(argv[1], "run"))
+		return run(argv + 2);
+	if (argc < 6 || http_new(&h, &o, &err))
 		return 1;
-	d.url = argv[1];
-	d.partial = argv[2];
-	d.size = strtoull(argv[3], NULL, 10);
-	d.sha256 = argv[4];
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	d.url = argv[2];
+	d.partial = argv[3];
+	d.size = strtoull(argv[4], NULL, 10);
+	d.sha256 = argv[5];
+	double t0 = now();
 	int rc = http_download(h, &d, sha, &err);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	double t = now() - t0;
 	getrusage(RUSAGE_SELF, &ru);
 	if (rc) {
 		fprintf(stderr, "drv: %s\n", err.msg);
 		return rc;
 	}
-	printf("%.3f %ld\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
-	       ru.ru_maxrss);
+	printf("%.3f %ld\n", t, ru.ru_maxrss);
 	http_free(h);
 	return 0;
 }
@@ -74,7 +103,7 @@ $CC -std=c11 -D_GNU_SOURCE -O2 -I"$SRC/include" $PKG_CFLAGS -o "$TMP/drv" "$TMP/
 	-lsqlite3 -lcjson -ldl -lm
 
 python3 "$SRC/tests/fixtures/mockhub.py" --repos "$TMP/repos" --port-file "$TMP/hub.port" \
-	--cdn-port-file "$TMP/cdn.port" >"$TMP/hub.log" 2>&1 &
+	--cdn-port-file "$TMP/cdn.port" --lifetime 1800 >"$TMP/hub.log" 2>&1 &
 HUB_PID=$!
 i=0
 while [ ! -s "$TMP/hub.port" ] && [ $i -lt 600 ]; do
@@ -83,11 +112,26 @@ while [ ! -s "$TMP/hub.port" ] && [ $i -lt 600 ]; do
 done
 [ -s "$TMP/hub.port" ] || { cat "$TMP/hub.log" >&2; exit 1; }
 PORT=$(cat "$TMP/hub.port")
-URL="http://127.0.0.1:$PORT/bench/big-GGUF/resolve/main/big-Q4_K_M.gguf"
-export no_proxy='*' NO_PROXY='*'
+URL="http://127.0.0.1:$PORT/$REPO/resolve/main/big-Q4_K_M.gguf"
+export no_proxy='*' NO_PROXY='*' HF_ENDPOINT="http://127.0.0.1:$PORT"
+unset HF_TOKEN HUGGING_FACE_HUB_TOKEN
+
+# The pull command when the build has one that works here, else the driver.
+MODE=driver
+if [ "$LOCALMODEL_BENCH_DRIVER" != 1 ] && "$BIN" pull --help >/dev/null 2>&1; then
+	if HOME="$TMP/home" LOCALMODEL_HOME="$TMP/lmhome" "$TMP/drv" run "$BIN" pull -q \
+		"$REPO:Q4_K_M" >/dev/null 2>&1; then
+		MODE=pull
+	fi
+fi
+WHAT="localmodel"
+[ "$MODE" = pull ] && WHAT="localmodel pull" || WHAT="localmodel (http_download driver)"
 
 now() { date +%s.%N; }
+calc() { awk "BEGIN { print $1 }"; }
+fmt() { printf '%.2f' "$1"; }
 fault() { curl -sf -X "$1" -d "${2:-}" "http://127.0.0.1:$PORT/_mock/fault" >/dev/null; }
+best() { sort -n | head -n 1; }
 
 time_curl() {
 	rm -f "$TMP/curl.out"
@@ -97,51 +141,54 @@ time_curl() {
 	calc "$t1 - $t0"
 }
 
-# time_localmodel -> "<seconds> <peak KiB>" (a fresh download each time)
+# time_localmodel -> "<seconds> <peak KiB>", a fresh download each time
 time_localmodel() {
-	rm -f "$TMP/lm.part" "$TMP/lm.part.state"
-	"$TMP/drv" "$URL" "$TMP/lm.part" "$SIZE" "$SHA"
+	rm -rf "$TMP/lm.part" "$TMP/lm.part.state" "$TMP/lmhome" "$TMP/home"
+	mkdir -p "$TMP/home"
+	if [ "$MODE" = pull ]; then
+		HOME="$TMP/home" LOCALMODEL_HOME="$TMP/lmhome" "$TMP/drv" run "$BIN" pull -q "$REPO:Q4_K_M"
+	else
+		"$TMP/drv" dl "$URL" "$TMP/lm.part" "$SIZE" "$SHA"
+	fi
 }
 
-best() { # pick the smallest of the numbers on stdin
-	sort -n | head -n 1
+# runs LABEL: RUNS timings of localmodel into $TMP/LABEL, peak RSS into rss_LABEL
+runs() {
+	: >"$TMP/$1"
+	peak=0
+	for _ in $(seq "$RUNS"); do
+		line=$(time_localmodel)
+		echo "${line% *}" >>"$TMP/$1"
+		r=${line#* }
+		[ "$r" -gt "$peak" ] && peak=$r
+	done
+	eval "rss_$1=$peak"
 }
 
-fmt() { printf '%.2f' "$1"; }
-calc() { awk "BEGIN { print $1 }"; }
-
-# (a) throttled: curl once (it takes SIZE/40 MB/s), localmodel best of $RUNS
+# (a) throttled: curl once (it takes SIZE / 40 MB/s)
 fault POST '{"action": "throttle", "rate": 40000000, "server": "cdn"}'
 c_a=$(time_curl)
-: >"$TMP/l_a"
-rss_a=0
-for _ in $(seq "$RUNS"); do
-	line=$(time_localmodel)
-	echo "${line% *}" >>"$TMP/l_a"
-	r=${line#* }
-	[ "$r" -gt "$rss_a" ] && rss_a=$r
-done
-l_a=$(best <"$TMP/l_a")
-echo "pull-throttled: localmodel $(fmt "$l_a") s, curl $(fmt "$c_a") s, ratio $(fmt "$(calc "$c_a / $l_a")")x (target >= 10x)"
+runs a
+l_a=$(best <"$TMP/a")
+echo "pull-throttled: $WHAT $(fmt "$l_a") s, curl $(fmt "$c_a") s, ratio $(fmt "$(calc "$c_a / $l_a")")x (target >= 10x)"
 
-# (b) unthrottled, best of $RUNS each (other load on the machine makes
-# single runs noisy)
+# (b) unthrottled, curl and localmodel in turn
 fault DELETE
 : >"$TMP/c_b"
-: >"$TMP/l_b"
+: >"$TMP/b"
 rss_b=0
 for _ in $(seq "$RUNS"); do
 	time_curl >>"$TMP/c_b"
 	line=$(time_localmodel)
-	echo "${line% *}" >>"$TMP/l_b"
+	echo "${line% *}" >>"$TMP/b"
 	r=${line#* }
 	[ "$r" -gt "$rss_b" ] && rss_b=$r
 done
 c_b=$(best <"$TMP/c_b")
-l_b=$(best <"$TMP/l_b")
-echo "pull-unthrottled: localmodel $(fmt "$l_b") s, curl $(fmt "$c_b") s, ratio $(fmt "$(calc "$c_b / $l_b")")x (target >= 0.9x)"
+l_b=$(best <"$TMP/b")
+echo "pull-unthrottled: $WHAT $(fmt "$l_b") s, curl $(fmt "$c_b") s, ratio $(fmt "$(calc "$c_b / $l_b")")x (target >= 0.9x)"
 
-# (c) peak RSS (getrusage of the downloading process)
+# (c) peak RSS over every run above
 rss=$rss_a
 [ "$rss_b" -gt "$rss" ] && rss=$rss_b
-echo "pull-peak-rss: localmodel $(fmt "$(calc "$rss / 1024")") MB for a $SIZE_MB MiB file (target < 40 MB)"
+echo "pull-peak-rss: $WHAT $(fmt "$(calc "$rss / 1024")") MB for a $SIZE_MB MiB file (target < 40 MB)"
