@@ -88,6 +88,8 @@ static int start_hub(void)
 		for (int up = 0; up < 3; up++)
 			*strrchr(exe, '/') = '\0'; /* <src>/<build>/tests/test_http */
 		snprintf(script, sizeof(script), "%s/tests/fixtures/mockhub.py", exe);
+		if (access(script, R_OK) != 0) /* a build tree elsewhere: try the cwd */
+			snprintf(script, sizeof(script), "tests/fixtures/mockhub.py");
 	}
 	snprintf(repos, sizeof(repos), "%s/repos", dir);
 	snprintf(pf, sizeof(pf), "%s/hub.port", dir);
