@@ -159,4 +159,20 @@ test_expect_success 'request log records Authorization presence, never the token
 	test_grep -v "$TOKEN" req.jsonl
 '
 
+# a second instance (started here, not in a test's subshell, so that it is stopped)
+start_fixture hub2.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub2.port \
+	--cdn-port-file cdn2.port --throttle 400000 \
+	--fault "status,status=503,count=1,match=README" >/dev/null || exit 1
+H2=http://127.0.0.1:$(cat hub2.port)
+
+test_expect_success 'faults and throttling given on the command line' '
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H2/org/m-GGUF/resolve/main/README.md") &&
+	test "$code" = 503 &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H2/org/m-GGUF/resolve/main/README.md") &&
+	test "$code" = 307 &&
+	t=$(curl -sL -o thr.out -w "%{time_total}" "$H2/org/m-GGUF/resolve/main/m-Q4_K_M.gguf") &&
+	cmp thr.out repos/org/m-GGUF/m-Q4_K_M.gguf &&
+	awk -v t="$t" "BEGIN { exit !(t >= 0.6 && t < 5) }"
+'
+
 test_done
