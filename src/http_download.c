@@ -24,6 +24,7 @@
 #define DL_MAX_SPAN 8          /* chunks one request may take */
 #define DL_HASH_BUF (1u << 20)
 #define DL_PUBLISH_EVERY (4u << 20)
+#define DL_WBUF (256u << 10)   /* per connection: curl hands over 16 KiB at a time */
 #define DL_STATE_EVERY_MS 2000
 #define DL_PROGRESS_EVERY_MS 100
 #define DL_MAX_HOPS 10
@@ -61,6 +62,9 @@ struct conn {
 	int want_single;       /* the server ignored Range: restart on one connection */
 	long long not_before;  /* retry time (ms) */
 	long long last_data;   /* when bytes last arrived (ms), for stalls */
+	unsigned char *wbuf;   /* received bytes not yet written (DL_WBUF) */
+	size_t wlen;
+	uint64_t wpos;         /* file offset of wbuf[0] */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -423,6 +427,36 @@ static void account(struct dl *x, uint64_t pos, uint64_t n)
 	}
 }
 
+/* Write what c holds at its offset and count it. 0 ok, -1 on error (set). */
+static int conn_flush(struct dl *x, struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->wlen) {
+		ssize_t w = pwrite(x->fd, c->wbuf + off, c->wlen - off, (off_t)(c->wpos + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
+			     "cannot write '%s': %s", x->d->partial, strerror(e));
+			c->wlen = 0;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	account(x, c->wpos, c->wlen);
+	c->wpos += c->wlen;
+	/* one multi_perform may read many MiB: keep the hasher fed meanwhile */
+	x->unpublished += c->wlen;
+	c->wlen = 0;
+	if (x->unpublished >= DL_PUBLISH_EVERY) {
+		x->unpublished = 0;
+		hasher_publish(x);
+	}
+	return 0;
+}
+
 static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct conn *c = arg;
@@ -443,28 +477,21 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 		     x->name, "expected");
 		return 0;
 	}
+	if (!c->wbuf)
+		c->wbuf = lm_xmalloc(DL_WBUF);
 	while (off < len) {
-		ssize_t w = pwrite(x->fd, buf + off, len - off, (off_t)(c->pos + off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
-			     "cannot write '%s': %s", x->d->partial, strerror(e));
+		size_t k = len - off < DL_WBUF - c->wlen ? len - off : DL_WBUF - c->wlen;
+		if (c->wlen == 0)
+			c->wpos = c->pos + off;
+		memcpy(c->wbuf + c->wlen, buf + off, k);
+		c->wlen += k;
+		off += k;
+		if (c->wlen == DL_WBUF && conn_flush(x, c) < 0)
 			return 0;
-		}
-		off += (size_t)w;
 	}
 	c->last_data = http_now_ms();
-	account(x, c->pos, len);
 	c->pos += len;
 	c->req_got += len;
-	/* one multi_perform may read many MiB: keep the hasher fed meanwhile */
-	x->unpublished += len;
-	if (x->unpublished >= DL_PUBLISH_EVERY) {
-		x->unpublished = 0;
-		hasher_publish(x);
-	}
 	return len;
 }
 
@@ -485,6 +512,8 @@ static int conn_start(struct dl *x, struct conn *c)
 		lm_curl.multi_remove_handle(x->multi, e);
 		c->busy = 0;
 	}
+	if (c->wlen && conn_flush(x, c) < 0)
+		return x->fatal;
 	http_response_reset(&c->r);
 	lm_curl.slist_free_all(c->hdrs);
 	c->hdrs = http_headers_for(x->h, c->url);
@@ -680,10 +709,14 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 
 	lm_curl.multi_remove_handle(x->multi, c->easy);
 	c->busy = 0;
+	if (!x->fatal && c->wlen)
+		conn_flush(x, c); /* what arrived before an error is good */
 	if (x->fatal)
 		return;
 	if (c->want_single) {
 		x->ranges = 0; /* the server ignores Range: one connection, from 0 */
+		for (int i = 0; i < x->nconns; i++)
+			x->conns[i].wlen = 0; /* start over anyway */
 		for (int i = 0; i < x->nconns; i++)
 			if (x->conns[i].busy) {
 				lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
@@ -972,6 +1005,7 @@ static void dl_release(struct dl *x)
 		lm_curl.slist_free_all(c->hdrs);
 		http_response_reset(&c->r);
 		free(c->url);
+		free(c->wbuf);
 	}
 	if (x->multi)
 		lm_curl.multi_cleanup(x->multi);
@@ -1012,6 +1046,9 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 		rc = finish(&x, sha256_out);
 	} else if (rc != LM_EINTEGRITY && x.fd >= 0 && x.chunks) {
 		struct lm_err keep = *x.err;
+		for (int i = 0; i < x.nconns; i++)
+			if (x.conns[i].wlen)
+				conn_flush(&x, &x.conns[i]);
 		state_save(&x); /* keep what arrived for the next run */
 		*x.err = keep;
 	}
