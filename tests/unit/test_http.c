@@ -624,6 +624,34 @@ static void test_download_resume(void)
 	log_count(mark, "\"server\": \"cdn\"", NULL, &bytes);
 	CHECK(bytes > 0 && bytes <= (long long)BIG_SIZE - (1 << 20));
 
+	/* kill -9 in the middle: the state saved every 2 s lets the next run
+	 * resume from there */
+	{
+		char *kp = part_path("kill.part", ""), *ks = part_path("kill.part", ".state");
+		pid_t pid;
+		fault("{\"action\":\"throttle\",\"rate\":250000,\"server\":\"cdn\"}");
+		pid = fork();
+		if (pid == 0) {
+			struct lm_http *hk = new_http(1, 0);
+			struct lm_err e2 = { 0 };
+			char s2[65];
+			download(hk, "kill.part", BIG_SIZE, 4, NULL, NULL, s2, &e2);
+			_exit(0);
+		}
+		usleep(2600000);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		faults_clear();
+		CHECK(exists(ks));
+		mark = log_lines();
+		CHECK_INT(download(h, "kill.part", BIG_SIZE, 4, NULL, NULL, sha, &err), LM_OK);
+		CHECK_STR(sha, big_sha);
+		log_count(mark, "\"server\": \"cdn\"", NULL, &bytes);
+		CHECK(bytes > 0 && bytes <= (long long)BIG_SIZE - (512 << 10));
+		free(kp);
+		free(ks);
+	}
+
 	/* kept bytes that went bad on disk: caught by the final hash */
 	fault("{\"action\":\"throttle\",\"rate\":2000000,\"server\":\"cdn\"}");
 	cancel = 0;
