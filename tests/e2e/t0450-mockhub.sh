@@ -156,6 +156,7 @@ test_expect_success 'faults: dropped connection mid-body, ignored Range' '
 test_expect_success 'request log records Authorization presence, never the token' '
 	test_grep "\"auth\": true" req.jsonl &&
 	test_grep "\"range\": \"bytes=100-199\"" req.jsonl &&
+	test_grep "\"Authorization\": \"\[redacted\]\"" req.jsonl &&
 	test_grep -v "$TOKEN" req.jsonl
 '
 
