@@ -154,7 +154,7 @@ static void faults_clear(void)
 /* The mock logs a request once its answer is out: give it a moment. */
 static void log_settle(void)
 {
-	usleep(150000);
+	usleep(80000);
 }
 
 static long log_lines(void)
@@ -560,6 +560,17 @@ static void test_download_faults(void)
 	CHECK(!exists(p) && !exists(st));
 	free(p);
 	free(st);
+	faults_clear();
+
+	/* signed URLs that expire during the download: asked for again */
+	CHECK_INT(control("POST", "/_mock/config", "{\"url_ttl\": 1}"), 0);
+	fault("{\"action\":\"throttle\",\"rate\":800000,\"server\":\"cdn\"}");
+	mark = log_lines();
+	CHECK_INT(download(h, "n.part", BIG_SIZE, 2, NULL, NULL, sha, &err), LM_OK);
+	CHECK_STR(sha, big_sha);
+	CHECK(log_count(mark, "\"server\": \"cdn\"", "\"status\": 403", NULL) >= 1);
+	CHECK(log_count(mark, "\"server\": \"hub\"", "\"status\": 302", NULL) >= 2);
+	CHECK_INT(control("POST", "/_mock/config", "{\"url_ttl\": 3600}"), 0);
 	faults_clear();
 
 	/* a size that does not match what the server has */
