@@ -248,6 +248,15 @@ int http_status_retryable(long s)
 	return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
+int http_response_retryable(const struct lm_http_response *r)
+{
+	const char *rem = http_header(r, "X-RateLimit-Remaining");
+
+	if (http_status_retryable(r->status))
+		return 1;
+	return r->status == 403 && rem && strtol(rem, NULL, 10) == 0;
+}
+
 /* The t= of a RateLimit header whose r= is 0, or -1. */
 static long ratelimit_reset(const char *v)
 {
@@ -387,7 +396,7 @@ static int get_with_retries(struct lm_http *h, const char *url, unsigned flags,
 		if (cancelled(h))
 			goto interrupted;
 		if (cc == CURLE_OK) {
-			if (!http_status_retryable(r->status) || attempt >= max)
+			if (!http_response_retryable(r) || attempt >= max)
 				return LM_OK;
 			wait = http_backoff_ms(attempt, http_retry_after(r));
 			if (wait < 0)

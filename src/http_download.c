@@ -738,7 +738,7 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		conn_redirect(x, c);
 		return;
 	}
-	if (http_status_retryable(st)) {
+	if (http_response_retryable(&c->r)) {
 		snprintf(why, sizeof(why), "HTTP %ld", st);
 		conn_retry(x, c, http_retry_after(&c->r), why);
 		if (c->chunk == -1 && !x->fatal)

@@ -75,6 +75,9 @@ char *http_url_hostport(const char *url);
 long http_retry_after(const struct lm_http_response *r);
 /* 1 for the statuses worth retrying: 408, 429, 500, 502, 503, 504. */
 int http_status_retryable(long status);
+/* 1 when r is worth retrying: a status above, or GitHub's rate limit
+ * (403 with X-RateLimit-Remaining: 0). */
+int http_response_retryable(const struct lm_http_response *r);
 
 /* Retries sleep 1, 2, 4, 8, 8 s (or what the server asks, plus 1 s, when it
  * asks at most 60 s). The environment variable LOCALMODEL_HTTP_BACKOFF_MS

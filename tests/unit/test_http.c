@@ -360,6 +360,19 @@ static void test_get(void)
 	CHECK(now_ms() - t0 >= 40);
 	http_response_release(&r);
 
+	/* GitHub's rate limit: 403 with X-RateLimit-Remaining: 0, reset soon */
+	{
+		char f[256];
+		snprintf(f, sizeof(f),
+			 "{\"action\":\"status\",\"status\":403,\"count\":1,\"match\":\"README\","
+			 "\"headers\":{\"X-RateLimit-Remaining\":\"0\",\"X-RateLimit-Reset\":\"%lld\"}}",
+			 (long long)time(NULL) + 1);
+		fault(f);
+		CHECK_INT(http_get(h, u, 0, &r, &err), LM_OK);
+		CHECK_INT(r.status, 200);
+		http_response_release(&r);
+	}
+
 	/* 500 twice then success */
 	fault("{\"action\":\"status\",\"status\":500,\"count\":2,\"match\":\"README\"}");
 	CHECK_INT(http_get(h, u, 0, &r, &err), LM_OK);
