@@ -639,8 +639,8 @@ static void conn_retry(struct dl *x, struct conn *c, long server_wait, const cha
 	long wait;
 	int max = x->h->max_retries < 0 ? 0 : x->h->max_retries;
 
-	if (c->req_got > 0)
-		c->tries = 0; /* progress: the budget starts over */
+	if (c->req_got > 0 && c->chunk != -1)
+		c->tries = 0; /* progress (kept, unlike single mode's): the budget starts over */
 	c->tries++;
 	wait = http_backoff_ms(c->tries - 1, server_wait);
 	if (c->tries > max || wait < 0) {
@@ -701,6 +701,54 @@ static void conn_refused(struct dl *x, struct conn *c)
 	fail(x, st == 404 ? LM_ENOTFOUND : LM_ENET, "cannot download '%s': %s", x->name, why);
 }
 
+/* The server ignores Range: stop everything, one connection from byte 0. */
+static void go_single(struct dl *x, struct conn *c)
+{
+	x->ranges = 0;
+	for (int i = 0; i < x->nconns; i++) {
+		x->conns[i].wlen = 0; /* starting over anyway */
+		if (x->conns[i].busy) {
+			lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
+			x->conns[i].busy = 0;
+		}
+	}
+	x->conns[0].chunk = -2; /* makes assign() restart it */
+	conn_set_url(&x->conns[0], c->url);
+	x->conns[0].not_before = 0;
+}
+
+/* A 200/206 answer ended well: its span is done, or the rest is asked for;
+ * in single mode the whole file has arrived. */
+static void conn_success(struct dl *x, struct conn *c)
+{
+	char got[32], want[32];
+
+	if (c->chunk >= 0) {
+		if (!span_left(x, c)) {
+			c->chunk = -1;
+			c->tries = 0;
+			c->refreshes = 0;
+		} else if (c->req_got == 0) {
+			conn_retry(x, c, -1, "empty response");
+		} /* else the server ended the range early: assign() asks for the rest */
+		return;
+	}
+	c->chunk = -3; /* finished */
+	if (x->size == DL_UNKNOWN) {
+		x->size = c->pos;
+		x->chunks[0].len = c->pos;
+		x->chunks[0].state = CH_DONE;
+		return;
+	}
+	if (c->pos == x->size)
+		return;
+	snprintf(got, sizeof(got), "%" PRIu64, c->pos);
+	snprintf(want, sizeof(want), "%" PRIu64, x->size);
+	lm_err_set(x->err, LM_EINTEGRITY, "size mismatch for '%s': received %s bytes, expected %s",
+		   x->name, got, want);
+	x->fatal = LM_EINTEGRITY;
+}
+
 /* A transfer ended: decide what comes next for its connection. */
 static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 {
@@ -714,17 +762,7 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 	if (x->fatal)
 		return;
 	if (c->want_single) {
-		x->ranges = 0; /* the server ignores Range: one connection, from 0 */
-		for (int i = 0; i < x->nconns; i++)
-			x->conns[i].wlen = 0; /* start over anyway */
-		for (int i = 0; i < x->nconns; i++)
-			if (x->conns[i].busy) {
-				lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
-				x->conns[i].busy = 0;
-			}
-		x->conns[0].chunk = -2; /* makes assign() restart it */
-		conn_set_url(&x->conns[0], c->url);
-		x->conns[0].not_before = 0;
+		go_single(x, c);
 		return;
 	}
 	if (cc != CURLE_OK) {
@@ -755,37 +793,10 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		conn_start(x, c);
 		return;
 	}
-	if (st != 200 && st != 206) {
+	if (st != 200 && st != 206)
 		conn_refused(x, c);
-		return;
-	}
-	if (c->chunk >= 0) {
-		if (span_left(x, c)) {
-			/* the server ended the range early: ask for the rest */
-			if (c->req_got == 0)
-				conn_retry(x, c, -1, "empty response");
-		} else {
-			c->chunk = -1;
-			c->tries = 0;
-			c->refreshes = 0;
-		}
-		return;
-	}
-	/* single mode: the whole file has arrived */
-	if (x->size == DL_UNKNOWN) {
-		x->size = c->pos;
-		x->chunks[0].len = c->pos;
-		x->chunks[0].state = CH_DONE;
-	} else if (c->pos != x->size) {
-		char got[32], want[32];
-		snprintf(got, sizeof(got), "%" PRIu64, c->pos);
-		snprintf(want, sizeof(want), "%" PRIu64, x->size);
-		lm_err_set(x->err, LM_EINTEGRITY,
-			   "size mismatch for '%s': received %s bytes, expected %s", x->name, got,
-			   want);
-		x->fatal = LM_EINTEGRITY;
-	}
-	c->chunk = -3; /* finished */
+	else
+		conn_success(x, c);
 }
 
 /* Abort transfers that got nothing for low_speed_time_s: curl's own

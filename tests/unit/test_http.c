@@ -556,6 +556,13 @@ static void test_download_faults(void)
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": null", NULL), 1);
 	faults_clear();
 
+	/* ... and one that always cuts the body short: restarting from 0 is no
+	 * progress, so the retries run out */
+	fault("[{\"action\":\"ignore_range\",\"server\":\"cdn\"},"
+	      "{\"action\":\"drop\",\"after\":100000,\"server\":\"cdn\"}]");
+	CHECK_INT(download(h, "f2.part", BIG_SIZE, 4, NULL, NULL, sha, &err), LM_ENET);
+	faults_clear();
+
 	/* a stall: the low-speed limit (1 s here) aborts, the range is retried */
 	fault("{\"action\":\"stall\",\"after\":10000,\"seconds\":4,\"count\":1,\"server\":\"cdn\"}");
 	t0 = now_ms();
