@@ -153,6 +153,13 @@ test_expect_success 'faults: dropped connection mid-body, ignored Range' '
 	curl -sf -XDELETE "$H/_mock/fault" >/dev/null
 '
 
+test_expect_success 'a repository added later appears after a rescan' '
+	mkdir -p repos/late/new && echo x >repos/late/new/n.gguf &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H/api/models/late/new") && test "$code" = 401 &&
+	curl -sf -XPOST "$H/_mock/rescan" >/dev/null &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H/api/models/late/new") && test "$code" = 200
+'
+
 test_expect_success 'request log records Authorization presence, never the token' '
 	test_grep "\"auth\": true" req.jsonl &&
 	test_grep "\"range\": \"bytes=100-199\"" req.jsonl &&
