@@ -54,9 +54,11 @@ enum {
 	HTTP_NO_RETRY = 1 << 2,    /* one attempt only */
 };
 
-/* GET (or HEAD) url. LM_OK when any HTTP response arrived (check
- * resp->status); LM_ENET when none did after the retries. 429/5xx answers
- * are retried and, if they persist, returned as they are (status set). */
+/* GET (or HEAD) url, following redirects (Authorization only while on
+ * token_host). LM_OK when any HTTP response arrived (check resp->status);
+ * LM_ENET when none did after the retries; LM_EFAIL when cancelled.
+ * Retryable answers (see http_response_retryable) are retried and, if they
+ * persist or ask for more than 60 s, returned as they are (status set). */
 int http_get(struct lm_http *h, const char *url, unsigned flags, struct lm_http_response *resp,
 	     struct lm_err *err);
 /* First header with that name (case-insensitive), or NULL. */
@@ -102,14 +104,19 @@ struct lm_download {
 	lm_dl_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *cancel; /* set to non-zero to stop (state kept) */
-	uint64_t chunk_size;    /* bytes per range request, 0 = automatic (8 MiB
-				   and up); resume needs the same value */
+	uint64_t chunk_size;    /* unit of resume and of range requests (a request
+				   takes one or more); 0 = automatic: size/128
+				   within 1-8 MiB, more for huge files. A resume
+				   needs the same value */
 };
 
 /* Download into d->partial, resuming what an earlier run kept (re-verifying
  * it), and verify size and sha256. On success the partial file is complete
- * and verified (the caller renames it into place) and sha256_out holds the
- * hash. A mismatch deletes the partial data and returns LM_EINTEGRITY.
+ * and verified (the caller renames it into place; the data is not fsync'd
+ * here) and sha256_out holds the hash. A mismatch deletes the partial data
+ * and its state and returns LM_EINTEGRITY. The hash runs on a second thread
+ * that reads the file back behind the bytes written (memory stays bounded:
+ * about 20 MB for 16 connections).
  * Other failures keep the partial file and its state for the next run:
  * LM_ENET (network, refused, retries exhausted), LM_ENOTFOUND (404),
  * LM_ERESOURCE (disk full), LM_EFAIL (cancelled: "... interrupted", or
