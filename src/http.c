@@ -113,6 +113,7 @@ int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *
 	for (size_t i = 0; i < n; i++)
 		h->extra[i] = lm_xstrdup(o->extra_headers[i]);
 	snprintf(h->user_agent, sizeof(h->user_agent), "localmodel/%s", LM_VERSION);
+	h->cancel = o ? o->cancel : NULL;
 	*out = h;
 	return LM_OK;
 }
@@ -247,6 +248,15 @@ int http_status_retryable(long s)
 	return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
+int http_response_retryable(const struct lm_http_response *r)
+{
+	const char *rem = http_header(r, "X-RateLimit-Remaining");
+
+	if (http_status_retryable(r->status))
+		return 1;
+	return r->status == 403 && rem && strtol(rem, NULL, 10) == 0;
+}
+
 /* The t= of a RateLimit header whose r= is 0, or -1. */
 static long ratelimit_reset(const char *v)
 {
@@ -306,12 +316,23 @@ char *http_url_for_msg(const char *url)
 	return lm_xstrndup(url, n);
 }
 
-/* Sleep ms milliseconds (EINTR-safe). */
-static void sleep_ms(long ms)
+static int cancelled(const struct lm_http *h)
+{
+	return h->cancel && *h->cancel;
+}
+
+/* Sleep ms milliseconds, cut short by cancel. */
+static void sleep_ms(const struct lm_http *h, long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !cancelled(h))
 		;
+}
+
+/* curl progress callback: a non-zero return aborts the transfer. */
+static int xfer_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	return cancelled(arg);
 }
 
 /* One request, no redirect, no retry. Returns the curl code. */
@@ -336,6 +357,11 @@ static CURLcode perform_once(struct lm_http *h, const char *url, int head,
 	lm_curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
 	lm_curl.easy_setopt(c, CURLOPT_WRITEDATA, r);
 	lm_curl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (h->cancel) {
+		lm_curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_cb);
+		lm_curl.easy_setopt(c, CURLOPT_XFERINFODATA, h);
+		lm_curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	errbuf[0] = '\0';
 	cc = lm_curl.easy_perform(c);
 	lm_curl.easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -361,11 +387,16 @@ static int get_with_retries(struct lm_http *h, const char *url, unsigned flags,
 	int max = (flags & HTTP_NO_RETRY) || h->max_retries < 0 ? 0 : h->max_retries;
 
 	for (int attempt = 0;; attempt++) {
-		CURLcode cc = perform_once(h, url, flags & HTTP_HEAD, r, errbuf);
+		CURLcode cc;
 		long wait;
 
+		if (cancelled(h))
+			goto interrupted;
+		cc = perform_once(h, url, flags & HTTP_HEAD, r, errbuf);
+		if (cancelled(h))
+			goto interrupted;
 		if (cc == CURLE_OK) {
-			if (!http_status_retryable(r->status) || attempt >= max)
+			if (!http_response_retryable(r) || attempt >= max)
 				return LM_OK;
 			wait = http_backoff_ms(attempt, http_retry_after(r));
 			if (wait < 0)
@@ -383,7 +414,15 @@ static int get_with_retries(struct lm_http *h, const char *url, unsigned flags,
 			}
 			wait = http_backoff_ms(attempt, -1);
 		}
-		sleep_ms(wait);
+		sleep_ms(h, wait);
+	}
+interrupted:
+	{
+		char *u = http_url_for_msg(url);
+		lm_err_set(err, LM_EFAIL, "request to '%s' interrupted", u);
+		free(u);
+		http_response_reset(r);
+		return LM_EFAIL;
 	}
 }
 

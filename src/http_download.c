@@ -1,12 +1,15 @@
 /* http_download: one file over several parallel range requests (curl multi),
- * each range written at its offset, SHA-256 computed in file order by
- * reading back what is contiguous on disk, and a small state file beside the
- * partial file so that an interrupted download resumes. */
+ * each range written at its offset, SHA-256 computed in file order by a
+ * second thread reading back what is contiguous on disk (from the page
+ * cache, so memory stays bounded and hashing overlaps the transfers), and a
+ * small state file beside the partial file so that an interrupted download
+ * resumes. */
 #include "http_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +19,13 @@
 
 #define DL_MAX_CONNS 16
 #define DL_CHUNK (8ull << 20)
+#define DL_MIN_CHUNK (1ull << 20)
 #define DL_MAX_CHUNKS 8192
+#define DL_MAX_SPAN 8          /* chunks one request may take */
 #define DL_HASH_BUF (1u << 20)
-#define DL_HASH_SLICE (8u << 20)   /* hashed per loop turn while transfers run */
-#define DL_STATE_EVERY_MS 5000
+#define DL_PUBLISH_EVERY (4u << 20)
+#define DL_WBUF (256u << 10)   /* per connection: curl hands over 16 KiB at a time */
+#define DL_STATE_EVERY_MS 2000
 #define DL_PROGRESS_EVERY_MS 100
 #define DL_MAX_HOPS 10
 #define DL_UNKNOWN UINT64_MAX
@@ -38,7 +44,10 @@ struct conn {
 	struct dl *dl;
 	CURL *easy;
 	int busy;              /* in the multi handle */
-	int chunk;             /* chunk index, -1 = whole file (single mode) */
+	int chunk;             /* first chunk of its span, -1 = none or whole
+				  file (single mode), -2 = single mode to
+				  (re)start, -3 = single mode done */
+	int chunk_end;         /* end (exclusive) of the span of chunks */
 	char *url;             /* current URL (origin, redirect or CDN) */
 	struct curl_slist *hdrs;
 	struct lm_http_response r; /* status + headers of the current response */
@@ -53,6 +62,9 @@ struct conn {
 	int want_single;       /* the server ignored Range: restart on one connection */
 	long long not_before;  /* retry time (ms) */
 	long long last_data;   /* when bytes last arrived (ms), for stalls */
+	unsigned char *wbuf;   /* received bytes not yet written (DL_WBUF) */
+	size_t wlen;
+	uint64_t wpos;         /* file offset of wbuf[0] */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -73,9 +85,17 @@ struct dl {
 	char *cdn_url;         /* where ranges go once the probe has resolved it */
 	struct lm_sha256 sha;
 	int sha_ok;
-	uint64_t hashed;
-	size_t hash_chunk;     /* first chunk not fully hashed */
+	size_t hash_chunk;     /* first chunk not complete (frontier scan) */
 	unsigned char *hbuf;
+	/* the hashing thread; the fields below hmu are under it */
+	pthread_t hash_tid;
+	int hash_running;
+	pthread_mutex_t hmu;
+	pthread_cond_t hcv;
+	uint64_t hashed;       /* bytes hashed so far */
+	uint64_t published;    /* contiguous bytes on disk, told to the thread */
+	int h_stop, h_finish, h_err;
+	uint64_t unpublished;  /* bytes written since the last publish */
 	int fatal;             /* an LM_E* code set by a callback */
 	struct lm_err *err;
 	long long last_state, last_progress, rate_t;
@@ -83,10 +103,18 @@ struct dl {
 	double rate;
 };
 
-/* Chunk size for a file: 8 MiB, more for huge files (bounded state). */
+/* Chunk size for a file, a function of its size alone (resume needs the
+ * same layout): about size/128 between 1 and 8 MiB, so that the in-order
+ * hash never lags far behind many connections; more for huge files
+ * (bounded state). */
 static uint64_t chunk_size_for(uint64_t size)
 {
-	uint64_t c = DL_CHUNK;
+	uint64_t c = (size / 128) & ~((1ull << 20) - 1);
+
+	if (c < DL_MIN_CHUNK)
+		c = DL_MIN_CHUNK;
+	if (c > DL_CHUNK)
+		c = DL_CHUNK;
 	while (size / c >= DL_MAX_CHUNKS)
 		c *= 2;
 	return c;
@@ -123,27 +151,36 @@ static void chunks_setup(struct dl *x)
 }
 
 /* Forget everything written and hashed: start over from byte 0. */
+static void hasher_stop(struct dl *x);
+static void hasher_start(struct dl *x);
+
 static int restart_from_zero(struct dl *x)
 {
 	for (size_t i = 0; i < x->nchunks; i++) {
 		x->chunks[i].got = 0;
 		x->chunks[i].state = x->chunks[i].len ? CH_TODO : CH_DONE;
 	}
+	hasher_stop(x);
 	if (x->sha_ok)
 		sha256_release(&x->sha);
 	x->sha_ok = 0;
 	x->hashed = 0;
+	x->published = 0;
 	x->hash_chunk = 0;
 	unlink(x->state_path);
 	if (sha256_init(&x->sha, x->err) != LM_OK)
 		return x->err->code;
 	x->sha_ok = 1;
+	hasher_start(x);
 	return LM_OK;
 }
 
 /* ---- state file ------------------------------------------------------ */
 
-/* Write "<partial>.state" after making the data it describes durable. */
+/* Write "<partial>.state" (itself fsync'd). The data it describes is not
+ * synced first: after a kill the page cache still holds it, and after a
+ * reboot that lost some of it the final hash fails and the download starts
+ * over. Waiting for the disk here would stall the transfers. */
 static int state_save(struct dl *x)
 {
 	size_t cap = 128 + x->nchunks * 32, n;
@@ -152,9 +189,6 @@ static int state_save(struct dl *x)
 
 	if (x->size == DL_UNKNOWN || x->ranges == 0)
 		return LM_OK;
-	if (fdatasync(x->fd) < 0 && errno != EINVAL)
-		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
-				  "cannot write '%s': %s", x->d->partial, strerror(errno));
 	buf = lm_xmalloc(cap);
 	n = (size_t)snprintf(buf, cap, "localmodel-partial 1\nsize %" PRIu64 "\nchunk %" PRIu64
 			     "\nsha256 %s\n", x->size, x->chunk_size,
@@ -228,13 +262,13 @@ static uint64_t frontier(struct dl *x)
 	return x->chunks[x->hash_chunk].start + x->chunks[x->hash_chunk].got;
 }
 
-/* Hash up to budget bytes behind the write frontier, read back from the
- * file (the page cache), so memory stays bounded. */
-static int hash_advance(struct dl *x, uint64_t budget)
+/* Hash what lies between x->hashed and the frontier, read back from the
+ * file (the page cache). Only with no hashing thread running. */
+static int hash_rest(struct dl *x)
 {
 	uint64_t f = frontier(x);
 
-	while (x->hashed < f && budget > 0) {
+	while (x->hashed < f) {
 		uint64_t want = f - x->hashed;
 		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
 		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)x->hashed);
@@ -245,9 +279,81 @@ static int hash_advance(struct dl *x, uint64_t budget)
 					  r < 0 ? strerror(errno) : "file shrank");
 		sha256_update(&x->sha, x->hbuf, (size_t)r);
 		x->hashed += (uint64_t)r;
-		budget = budget > (uint64_t)r ? budget - (uint64_t)r : 0;
 	}
 	return LM_OK;
+}
+
+/* The hashing thread: follows the published frontier. */
+static void *hasher_main(void *arg)
+{
+	struct dl *x = arg;
+
+	pthread_mutex_lock(&x->hmu);
+	for (;;) {
+		while (x->hashed == x->published && !x->h_stop && !x->h_finish)
+			pthread_cond_wait(&x->hcv, &x->hmu);
+		if (x->h_stop || x->hashed == x->published)
+			break;
+		uint64_t pos = x->hashed, want = x->published - pos;
+		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
+		pthread_mutex_unlock(&x->hmu);
+		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)pos);
+		if (r > 0)
+			sha256_update(&x->sha, x->hbuf, (size_t)r);
+		pthread_mutex_lock(&x->hmu);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			x->h_err = r < 0 ? errno : EIO;
+			break;
+		}
+		x->hashed += (uint64_t)r;
+	}
+	pthread_mutex_unlock(&x->hmu);
+	return NULL;
+}
+
+/* Start the hashing thread; without one, finish() hashes everything. */
+static void hasher_start(struct dl *x)
+{
+	x->h_stop = x->h_finish = 0;
+	x->hash_running = pthread_create(&x->hash_tid, NULL, hasher_main, x) == 0;
+}
+
+/* Tell the thread how far the contiguous data goes. */
+static void hasher_publish(struct dl *x)
+{
+	uint64_t f = frontier(x);
+
+	if (!x->hash_running)
+		return;
+	pthread_mutex_lock(&x->hmu);
+	if (f != x->published) {
+		x->published = f;
+		pthread_cond_signal(&x->hcv);
+	}
+	pthread_mutex_unlock(&x->hmu);
+}
+
+/* Stop the thread now (finish = 0) or once it has caught up (finish = 1). */
+static void hasher_join(struct dl *x, int finish)
+{
+	if (!x->hash_running)
+		return;
+	pthread_mutex_lock(&x->hmu);
+	if (finish)
+		x->h_finish = 1;
+	else
+		x->h_stop = 1;
+	pthread_cond_signal(&x->hcv);
+	pthread_mutex_unlock(&x->hmu);
+	pthread_join(x->hash_tid, NULL);
+	x->hash_running = 0;
+}
+
+static void hasher_stop(struct dl *x)
+{
+	hasher_join(x, 0);
 }
 
 /* ---- transfers ------------------------------------------------------- */
@@ -295,6 +401,12 @@ static int body_check(struct conn *c)
 			return 0;
 		}
 	}
+	if (st == 206 && (x->ranges < 0 || !x->cdn_url)) {
+		/* ranges work: the other connections may start on this URL now */
+		x->ranges = 1;
+		free(x->cdn_url);
+		x->cdn_url = lm_xstrdup(c->url);
+	}
 	c->writing = 1;
 	return 1;
 }
@@ -315,6 +427,36 @@ static void account(struct dl *x, uint64_t pos, uint64_t n)
 	}
 }
 
+/* Write what c holds at its offset and count it. 0 ok, -1 on error (set). */
+static int conn_flush(struct dl *x, struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->wlen) {
+		ssize_t w = pwrite(x->fd, c->wbuf + off, c->wlen - off, (off_t)(c->wpos + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
+			     "cannot write '%s': %s", x->d->partial, strerror(e));
+			c->wlen = 0;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	account(x, c->wpos, c->wlen);
+	c->wpos += c->wlen;
+	/* one multi_perform may read many MiB: keep the hasher fed meanwhile */
+	x->unpublished += c->wlen;
+	c->wlen = 0;
+	if (x->unpublished >= DL_PUBLISH_EVERY) {
+		x->unpublished = 0;
+		hasher_publish(x);
+	}
+	return 0;
+}
+
 static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct conn *c = arg;
@@ -328,26 +470,26 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 		return len;
 	if (x->fatal)
 		return 0;
-	limit = c->chunk >= 0 ? x->chunks[c->chunk].start + x->chunks[c->chunk].len : x->size;
+	limit = c->chunk >= 0 ? x->chunks[c->chunk_end - 1].start + x->chunks[c->chunk_end - 1].len
+			      : x->size;
 	if (limit != DL_UNKNOWN && c->pos + len > limit) {
 		fail(x, LM_EINTEGRITY, "size mismatch for '%s': the server sent more than %s",
 		     x->name, "expected");
 		return 0;
 	}
+	if (!c->wbuf)
+		c->wbuf = lm_xmalloc(DL_WBUF);
 	while (off < len) {
-		ssize_t w = pwrite(x->fd, buf + off, len - off, (off_t)(c->pos + off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
-			     "cannot write '%s': %s", x->d->partial, strerror(e));
+		size_t k = len - off < DL_WBUF - c->wlen ? len - off : DL_WBUF - c->wlen;
+		if (c->wlen == 0)
+			c->wpos = c->pos + off;
+		memcpy(c->wbuf + c->wlen, buf + off, k);
+		c->wlen += k;
+		off += k;
+		if (c->wlen == DL_WBUF && conn_flush(x, c) < 0)
 			return 0;
-		}
-		off += (size_t)w;
 	}
 	c->last_data = http_now_ms();
-	account(x, c->pos, len);
 	c->pos += len;
 	c->req_got += len;
 	return len;
@@ -370,6 +512,8 @@ static int conn_start(struct dl *x, struct conn *c)
 		lm_curl.multi_remove_handle(x->multi, e);
 		c->busy = 0;
 	}
+	if (c->wlen && conn_flush(x, c) < 0)
+		return x->fatal;
 	http_response_reset(&c->r);
 	lm_curl.slist_free_all(c->hdrs);
 	c->hdrs = http_headers_for(x->h, c->url);
@@ -388,13 +532,21 @@ static int conn_start(struct dl *x, struct conn *c)
 	lm_curl.easy_setopt(e, CURLOPT_PRIVATE, c);
 	lm_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
 	lm_curl.easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+	/* one TCP connection per transfer: HTTP/2 would multiplex them all
+	 * onto one, and per-connection limits are what parallelism beats */
+	lm_curl.easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (c->chunk >= 0) {
-		struct chunk *ch = &x->chunks[c->chunk];
+		struct chunk *last = &x->chunks[c->chunk_end - 1], *ch;
+		while (x->chunks[c->chunk].state == CH_DONE)
+			c->chunk++; /* callers make sure one is left */
+		ch = &x->chunks[c->chunk];
 		c->pos = c->req_start = ch->start + ch->got;
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, c->pos,
-			 ch->start + ch->len - 1);
+			 last->start + last->len - 1);
 		lm_curl.easy_setopt(e, CURLOPT_RANGE, range);
-		ch->state = CH_ACTIVE;
+		for (int i = c->chunk; i < c->chunk_end; i++)
+			if (x->chunks[i].state != CH_DONE)
+				x->chunks[i].state = CH_ACTIVE;
 	} else {
 		c->pos = c->req_start = 0;
 	}
@@ -411,6 +563,34 @@ static void conn_set_url(struct conn *c, const char *url)
 	c->url = u;
 }
 
+/* 1 when c's span of chunks still has bytes to fetch. */
+static int span_left(const struct dl *x, const struct conn *c)
+{
+	for (int i = c->chunk; i >= 0 && i < c->chunk_end; i++)
+		if (x->chunks[i].state != CH_DONE)
+			return 1;
+	return 0;
+}
+
+/* How many chunks the next request takes: a share of what is left to
+ * start (guided scheduling), so that early requests are long (few of them)
+ * and the last ones short (connections finish together and the in-order
+ * hash does not lag). */
+static int span_len(const struct dl *x, size_t next)
+{
+	size_t todo = 0, n, run = 0;
+
+	if (x->ranges < 0)
+		return 1; /* the probe: short, so the others start soon */
+	for (size_t i = next; i < x->nchunks; i++)
+		todo += x->chunks[i].state == CH_TODO;
+	n = todo / (2 * (size_t)x->nconns);
+	n = n < 1 ? 1 : n > DL_MAX_SPAN ? DL_MAX_SPAN : n;
+	while (run < n && next + run < x->nchunks && x->chunks[next + run].state == CH_TODO)
+		run++;
+	return (int)run;
+}
+
 /* Give idle connections the next chunks to fetch. */
 static int assign(struct dl *x, long long now)
 {
@@ -420,8 +600,8 @@ static int assign(struct dl *x, long long now)
 		struct conn *c = &x->conns[i];
 		if (c->busy || c->not_before > now)
 			continue;
-		if (c->chunk >= 0 && x->chunks[c->chunk].state != CH_DONE) {
-			/* a retry of the rest of its chunk */
+		if (c->chunk >= 0 && span_left(x, c)) {
+			/* a retry of the rest of its span */
 			if (conn_start(x, c) != LM_OK)
 				return x->fatal;
 			continue;
@@ -442,8 +622,9 @@ static int assign(struct dl *x, long long now)
 		while (next < x->nchunks && x->chunks[next].state != CH_TODO)
 			next++;
 		if (next >= x->nchunks)
-			break;
+			continue; /* nothing left to start; others may still retry */
 		c->chunk = (int)next;
+		c->chunk_end = (int)next + span_len(x, next);
 		c->hops = 0;
 		conn_set_url(c, x->ranges > 0 && x->cdn_url ? x->cdn_url : x->d->url);
 		if (conn_start(x, c) != LM_OK)
@@ -458,12 +639,17 @@ static void conn_retry(struct dl *x, struct conn *c, long server_wait, const cha
 	long wait;
 	int max = x->h->max_retries < 0 ? 0 : x->h->max_retries;
 
-	if (c->req_got > 0)
-		c->tries = 0; /* progress: the budget starts over */
+	if (c->req_got > 0 && c->chunk != -1)
+		c->tries = 0; /* progress (kept, unlike single mode's): the budget starts over */
 	c->tries++;
 	wait = http_backoff_ms(c->tries - 1, server_wait);
 	if (c->tries > max || wait < 0) {
-		fail(x, LM_ENET, "cannot download '%s': %s", x->name, why);
+		char more[300];
+		if (server_wait >= 0)
+			snprintf(more, sizeof(more), "%s, retry in %ld s", why, server_wait);
+		else
+			snprintf(more, sizeof(more), "%s", why);
+		fail(x, LM_ENET, "cannot download '%s': %s", x->name, more);
 		return;
 	}
 	/* the connection keeps its chunk (CH_ACTIVE) until it tries again */
@@ -515,6 +701,54 @@ static void conn_refused(struct dl *x, struct conn *c)
 	fail(x, st == 404 ? LM_ENOTFOUND : LM_ENET, "cannot download '%s': %s", x->name, why);
 }
 
+/* The server ignores Range: stop everything, one connection from byte 0. */
+static void go_single(struct dl *x, struct conn *c)
+{
+	x->ranges = 0;
+	for (int i = 0; i < x->nconns; i++) {
+		x->conns[i].wlen = 0; /* starting over anyway */
+		if (x->conns[i].busy) {
+			lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
+			x->conns[i].busy = 0;
+		}
+	}
+	x->conns[0].chunk = -2; /* makes assign() restart it */
+	conn_set_url(&x->conns[0], c->url);
+	x->conns[0].not_before = 0;
+}
+
+/* A 200/206 answer ended well: its span is done, or the rest is asked for;
+ * in single mode the whole file has arrived. */
+static void conn_success(struct dl *x, struct conn *c)
+{
+	char got[32], want[32];
+
+	if (c->chunk >= 0) {
+		if (!span_left(x, c)) {
+			c->chunk = -1;
+			c->tries = 0;
+			c->refreshes = 0;
+		} else if (c->req_got == 0) {
+			conn_retry(x, c, -1, "empty response");
+		} /* else the server ended the range early: assign() asks for the rest */
+		return;
+	}
+	c->chunk = -3; /* finished */
+	if (x->size == DL_UNKNOWN) {
+		x->size = c->pos;
+		x->chunks[0].len = c->pos;
+		x->chunks[0].state = CH_DONE;
+		return;
+	}
+	if (c->pos == x->size)
+		return;
+	snprintf(got, sizeof(got), "%" PRIu64, c->pos);
+	snprintf(want, sizeof(want), "%" PRIu64, x->size);
+	lm_err_set(x->err, LM_EINTEGRITY, "size mismatch for '%s': received %s bytes, expected %s",
+		   x->name, got, want);
+	x->fatal = LM_EINTEGRITY;
+}
+
 /* A transfer ended: decide what comes next for its connection. */
 static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 {
@@ -523,18 +757,12 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 
 	lm_curl.multi_remove_handle(x->multi, c->easy);
 	c->busy = 0;
+	if (!x->fatal && c->wlen)
+		conn_flush(x, c); /* what arrived before an error is good */
 	if (x->fatal)
 		return;
 	if (c->want_single) {
-		x->ranges = 0; /* the server ignores Range: one connection, from 0 */
-		for (int i = 0; i < x->nconns; i++)
-			if (x->conns[i].busy) {
-				lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
-				x->conns[i].busy = 0;
-			}
-		x->conns[0].chunk = -2; /* makes assign() restart it */
-		conn_set_url(&x->conns[0], c->url);
-		x->conns[0].not_before = 0;
+		go_single(x, c);
 		return;
 	}
 	if (cc != CURLE_OK) {
@@ -548,7 +776,7 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		conn_redirect(x, c);
 		return;
 	}
-	if (http_status_retryable(st)) {
+	if (http_response_retryable(&c->r)) {
 		snprintf(why, sizeof(why), "HTTP %ld", st);
 		conn_retry(x, c, http_retry_after(&c->r), why);
 		if (c->chunk == -1 && !x->fatal)
@@ -565,43 +793,10 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 		conn_start(x, c);
 		return;
 	}
-	if (st != 200 && st != 206) {
+	if (st != 200 && st != 206)
 		conn_refused(x, c);
-		return;
-	}
-	if (x->ranges < 0 && st == 206) {
-		x->ranges = 1;
-		free(x->cdn_url);
-		x->cdn_url = lm_xstrdup(c->url);
-	}
-	if (c->chunk >= 0) {
-		struct chunk *ch = &x->chunks[c->chunk];
-		if (ch->state != CH_DONE) {
-			/* the server ended the range early: ask for the rest */
-			ch->state = CH_ACTIVE;
-			if (c->req_got == 0)
-				conn_retry(x, c, -1, "empty response");
-		} else {
-			c->chunk = -1;
-			c->tries = 0;
-		}
-		return;
-	}
-	/* single mode: the whole file has arrived */
-	if (x->size == DL_UNKNOWN) {
-		x->size = c->pos;
-		x->chunks[0].len = c->pos;
-		x->chunks[0].state = CH_DONE;
-	} else if (c->pos != x->size) {
-		char got[32], want[32];
-		snprintf(got, sizeof(got), "%" PRIu64, c->pos);
-		snprintf(want, sizeof(want), "%" PRIu64, x->size);
-		lm_err_set(x->err, LM_EINTEGRITY,
-			   "size mismatch for '%s': received %s bytes, expected %s", x->name, got,
-			   want);
-		x->fatal = LM_EINTEGRITY;
-	}
-	c->chunk = -3; /* finished */
+	else
+		conn_success(x, c);
 }
 
 /* Abort transfers that got nothing for low_speed_time_s: curl's own
@@ -633,6 +828,15 @@ static int busy_count(struct dl *x)
 	int n = 0;
 	for (int i = 0; i < x->nconns; i++)
 		n += x->conns[i].busy;
+	return n;
+}
+
+/* Connections idle until a retry time. */
+static int waiting_count(struct dl *x)
+{
+	int n = 0;
+	for (int i = 0; i < x->nconns; i++)
+		n += !x->conns[i].busy && x->conns[i].not_before > http_now_ms();
 	return n;
 }
 
@@ -669,7 +873,7 @@ static int run(struct dl *x)
 		CURLMsg *m;
 		int left;
 
-		if (x->d->cancel && *x->d->cancel)
+		if ((x->d->cancel && *x->d->cancel) || (x->h->cancel && *x->h->cancel))
 			return lm_err_set(x->err, LM_EFAIL, "download of '%s' interrupted", x->name);
 		if (assign(x, now) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;
@@ -686,8 +890,13 @@ static int run(struct dl *x)
 		check_stalls(x, http_now_ms());
 		if (x->fatal)
 			return x->fatal;
-		if (hash_advance(x, DL_HASH_SLICE) != LM_OK)
-			return x->err->code;
+		/* idle connections take their next chunk before we wait */
+		if (assign(x, http_now_ms()) != LM_OK || x->fatal)
+			return x->fatal ? x->fatal : x->err->code;
+		if (!all_done(x) && !busy_count(x) && !waiting_count(x))
+			return lm_err_set(x->err, LM_EFAIL, "download of '%s' stopped: no transfer left",
+					  x->name);
+		hasher_publish(x);
 		if (now - x->last_state >= DL_STATE_EVERY_MS) {
 			x->last_state = now;
 			if (state_save(x) != LM_OK)
@@ -695,7 +904,7 @@ static int run(struct dl *x)
 		}
 		progress(x, now, 0);
 		if (!all_done(x))
-			lm_curl.multi_poll(x->multi, NULL, 0, x->hashed < frontier(x) ? 0 : 100, NULL);
+			lm_curl.multi_poll(x->multi, NULL, 0, 100, NULL);
 	}
 	return LM_OK;
 }
@@ -706,16 +915,18 @@ static int finish(struct dl *x, char sha256_out[65])
 	char hex[65];
 	struct stat st;
 
-	if (hash_advance(x, UINT64_MAX) != LM_OK)
+	hasher_publish(x);
+	hasher_join(x, 1);
+	if (x->h_err)
+		return lm_err_set(x->err, LM_EFAIL, "cannot read '%s': %s", x->d->partial,
+				  strerror(x->h_err));
+	if (hash_rest(x) != LM_OK)
 		return x->err->code;
 	if (x->size == DL_UNKNOWN)
 		x->size = x->hashed;
 	if (ftruncate(x->fd, (off_t)x->size) < 0 || fstat(x->fd, &st) < 0)
 		return lm_err_set(x->err, LM_EFAIL, "cannot write '%s': %s", x->d->partial,
 				  strerror(errno));
-	if (fdatasync(x->fd) < 0 && errno != EINVAL)
-		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
-				  "cannot write '%s': %s", x->d->partial, strerror(errno));
 	sha256_final_hex(&x->sha, hex);
 	x->sha_ok = 0;
 	if (x->hashed != x->size || (uint64_t)st.st_size != x->size)
@@ -762,6 +973,7 @@ static int dl_setup(struct dl *x)
 		return rc;
 	x->sha_ok = 1;
 	x->hbuf = lm_xmalloc(DL_HASH_BUF);
+	hasher_start(x);
 	x->nconns = d->connections > 0 ? d->connections : 0;
 	if (x->size == DL_UNKNOWN) {
 		x->nconns = 1;
@@ -793,6 +1005,7 @@ static int dl_setup(struct dl *x)
 
 static void dl_release(struct dl *x)
 {
+	hasher_stop(x);
 	for (int i = 0; i < DL_MAX_CONNS; i++) {
 		struct conn *c = &x->conns[i];
 		if (c->easy) {
@@ -803,6 +1016,7 @@ static void dl_release(struct dl *x)
 		lm_curl.slist_free_all(c->hdrs);
 		http_response_reset(&c->r);
 		free(c->url);
+		free(c->wbuf);
 	}
 	if (x->multi)
 		lm_curl.multi_cleanup(x->multi);
@@ -832,6 +1046,8 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 	x.state_path = lm_asprintf("%s.state", d->partial);
 	x.name = http_url_for_msg(d->url);
 	x.last_state = x.last_progress = x.rate_t = http_now_ms();
+	pthread_mutex_init(&x.hmu, NULL);
+	pthread_cond_init(&x.hcv, NULL);
 	sha256_out[0] = '\0';
 	rc = dl_setup(&x);
 	if (rc == LM_OK)
@@ -841,6 +1057,9 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 		rc = finish(&x, sha256_out);
 	} else if (rc != LM_EINTEGRITY && x.fd >= 0 && x.chunks) {
 		struct lm_err keep = *x.err;
+		for (int i = 0; i < x.nconns; i++)
+			if (x.conns[i].wlen)
+				conn_flush(&x, &x.conns[i]);
 		state_save(&x); /* keep what arrived for the next run */
 		*x.err = keep;
 	}
@@ -849,5 +1068,7 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 		unlink(x.state_path);
 	}
 	dl_release(&x);
+	pthread_mutex_destroy(&x.hmu);
+	pthread_cond_destroy(&x.hcv);
 	return rc;
 }

@@ -15,6 +15,7 @@ struct lm_http {
 	long low_speed_time_s;
 	int max_retries;      /* -1 none */
 	char **extra;         /* owned copies of the extra headers, NULL-terminated */
+	volatile sig_atomic_t *cancel; /* borrowed, may be NULL */
 	char user_agent[64];
 };
 

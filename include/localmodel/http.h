@@ -27,6 +27,8 @@ struct lm_http_opts {
 	long low_speed_time_s;  /* abort a transfer under 1 KB/s for this long; 0 = 30 */
 	int max_retries;        /* 0 = 5; -1 = none */
 	const char *const *extra_headers; /* NULL-terminated "Name: value", or NULL */
+	volatile sig_atomic_t *cancel; /* non-zero stops http_get (and its retry
+					  waits) with LM_EFAIL "... interrupted"; or NULL */
 };
 
 int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *err);
@@ -52,9 +54,11 @@ enum {
 	HTTP_NO_RETRY = 1 << 2,    /* one attempt only */
 };
 
-/* GET (or HEAD) url. LM_OK when any HTTP response arrived (check
- * resp->status); LM_ENET when none did after the retries. 429/5xx answers
- * are retried and, if they persist, returned as they are (status set). */
+/* GET (or HEAD) url, following redirects (Authorization only while on
+ * token_host). LM_OK when any HTTP response arrived (check resp->status);
+ * LM_ENET when none did after the retries; LM_EFAIL when cancelled.
+ * Retryable answers (see http_response_retryable) are retried and, if they
+ * persist or ask for more than 60 s, returned as they are (status set). */
 int http_get(struct lm_http *h, const char *url, unsigned flags, struct lm_http_response *resp,
 	     struct lm_err *err);
 /* First header with that name (case-insensitive), or NULL. */
@@ -73,6 +77,9 @@ char *http_url_hostport(const char *url);
 long http_retry_after(const struct lm_http_response *r);
 /* 1 for the statuses worth retrying: 408, 429, 500, 502, 503, 504. */
 int http_status_retryable(long status);
+/* 1 when r is worth retrying: a status above, or GitHub's rate limit
+ * (403 with X-RateLimit-Remaining: 0). */
+int http_response_retryable(const struct lm_http_response *r);
 
 /* Retries sleep 1, 2, 4, 8, 8 s (or what the server asks, plus 1 s, when it
  * asks at most 60 s). The environment variable LOCALMODEL_HTTP_BACKOFF_MS
@@ -97,14 +104,19 @@ struct lm_download {
 	lm_dl_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *cancel; /* set to non-zero to stop (state kept) */
-	uint64_t chunk_size;    /* bytes per range request, 0 = automatic (8 MiB
-				   and up); resume needs the same value */
+	uint64_t chunk_size;    /* unit of resume and of range requests (a request
+				   takes one or more); 0 = automatic: size/128
+				   within 1-8 MiB, more for huge files. A resume
+				   needs the same value */
 };
 
 /* Download into d->partial, resuming what an earlier run kept (re-verifying
  * it), and verify size and sha256. On success the partial file is complete
- * and verified (the caller renames it into place) and sha256_out holds the
- * hash. A mismatch deletes the partial data and returns LM_EINTEGRITY.
+ * and verified (the caller renames it into place; the data is not fsync'd
+ * here) and sha256_out holds the hash. A mismatch deletes the partial data
+ * and its state and returns LM_EINTEGRITY. The hash runs on a second thread
+ * that reads the file back behind the bytes written (memory stays bounded:
+ * about 20 MB for 16 connections).
  * Other failures keep the partial file and its state for the next run:
  * LM_ENET (network, refused, retries exhausted), LM_ENOTFOUND (404),
  * LM_ERESOURCE (disk full), LM_EFAIL (cancelled: "... interrupted", or

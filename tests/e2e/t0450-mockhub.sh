@@ -14,9 +14,19 @@ echo '{"private": true}' >repos/org/priv/.mock.json
 echo x >repos/org/priv/p.gguf
 echo '{"downloads": 9, "tags": ["text"]}' >repos/org/other/.mock.json
 echo x >repos/org/other/o.txt
+mkdir -p repos/org/liar
+head -c 5000 /dev/urandom >repos/org/liar/bad.gguf
+head -c 5000 /dev/urandom >repos/org/liar/big.gguf
+cat >repos/org/liar/.mock.json <<JSON
+{"wrong_sha": ["bad.gguf"], "size_lies": {"big.gguf": 9999},
+ "gguf": {"total": 8000000000, "architecture": "qwen3", "context_length": 40960},
+ "cardData": {"license": "apache-2.0"}, "likes": 4}
+JSON
 
-P=$(start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
-	--cdn-port-file cdn.port --log req.jsonl --token "$TOKEN" --page-size 2) || exit 1
+# not in $(...): start_fixture must run in this shell to record the pid
+start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \
+	--cdn-port-file cdn.port --log req.jsonl --token "$TOKEN" --page-size 2 >/dev/null || exit 1
+P=$(cat hub.port)
 H=http://127.0.0.1:$P
 CDN=$(cat cdn.port)
 
@@ -48,7 +58,7 @@ test_expect_success 'CDN serves the bytes and honours Range' '
 test_expect_success 'CDN refuses an Authorization header and a bad signature' '
 	code=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer x" "$loc") &&
 	test "$code" = 400 &&
-	bad=$(echo "$loc" | sed "s/Signature=./Signature=0/") &&
+	bad=$(echo "$loc" | sed "s/Signature=[0-9a-f]*/Signature=deadbeef/") &&
 	code=$(curl -s -o /dev/null -w "%{http_code}" "$bad") && test "$code" = 403
 '
 
@@ -75,9 +85,13 @@ assert paths==[\"Q8\",\"Q8/m-Q8_0.gguf\",\"README.md\",\"m-Q4_K_M.gguf\"], paths
 '
 
 test_expect_success 'search filters gguf, sorts by downloads, hides private repos' '
-	curl -s "$H/api/models?filter=gguf&sort=downloads&limit=10" >s.json &&
-	python3 -c "import json; d=json.load(open(\"s.json\")); ids=[m[\"id\"] for m in d]; \
-assert ids==[\"org/gated\",\"org/m-GGUF\"], ids"
+	curl -s -D sh1 "$H/api/models?filter=gguf&sort=downloads&limit=10" >s1.json &&
+	next=$(hdr sh1 link | sed -n "s/^<\(.*\)>; rel=\"next\"$/\1/p") &&
+	echo "$next" | grep -q "filter=gguf" &&
+	curl -s -D sh2 "$next" >s2.json && test -z "$(hdr sh2 link)" &&
+	python3 -c "import json; d=json.load(open(\"s1.json\"))+json.load(open(\"s2.json\")); \
+ids=[m[\"id\"] for m in d]; \
+assert ids==[\"org/gated\",\"org/liar\",\"org/m-GGUF\"], ids"
 '
 
 test_expect_success 'errors: missing repo 401 unauthenticated, 404 with a token' '
@@ -99,6 +113,27 @@ test_expect_success 'errors: gated 401 / 403, private 401, entry and revision no
 	test "$(hdr g5 x-error-code)" = RevisionNotFound
 '
 
+test_expect_success 'model info: blobs=true siblings, gguf, cardData, expand' '
+	curl -sf "$H/api/models/org/liar?blobs=true" >info.json &&
+	python3 -c "import json; d=json.load(open(\"info.json\")); \
+s={x[\"rfilename\"]: x for x in d[\"siblings\"]}; \
+assert s[\"big.gguf\"][\"lfs\"][\"size\"]==9999 and len(s[\"bad.gguf\"][\"lfs\"][\"sha256\"])==64; \
+assert d[\"gguf\"][\"architecture\"]==\"qwen3\" and d[\"cardData\"][\"license\"]==\"apache-2.0\"; \
+assert len(d[\"sha\"])==40 and d[\"likes\"]==4" &&
+	curl -sf "$H/api/models/org/liar?expand=likes" >ex.json &&
+	python3 -c "import json; d=json.load(open(\"ex.json\")); assert sorted(d)==[\"_id\",\"id\",\"likes\"], d"
+'
+
+test_expect_success 'wrong_sha and size_lies change what the Hub advertises, not the bytes' '
+	sha=$(sha256sum repos/org/liar/bad.gguf | cut -c1-64) &&
+	curl -sI "$H/org/liar/resolve/main/bad.gguf" >w1 &&
+	test -n "$(hdr w1 x-linked-etag)" &&
+	test "$(hdr w1 x-linked-etag)" != "\"$sha\"" &&
+	curl -sL "$H/org/liar/resolve/main/bad.gguf" | cmp - repos/org/liar/bad.gguf &&
+	curl -sI "$H/org/liar/resolve/main/big.gguf" >w2 &&
+	test "$(hdr w2 x-linked-size)" = 9999
+'
+
 test_expect_success 'faults: 429 with Retry-After once, then normal' '
 	curl -sf -XPOST -d "{\"action\":\"status\",\"status\":429,\"retry_after\":7,\"count\":1,\"match\":\"README\"}" \
 		"$H/_mock/fault" >/dev/null &&
@@ -118,10 +153,34 @@ test_expect_success 'faults: dropped connection mid-body, ignored Range' '
 	curl -sf -XDELETE "$H/_mock/fault" >/dev/null
 '
 
+test_expect_success 'a repository added later appears after a rescan' '
+	mkdir -p repos/late/new && echo x >repos/late/new/n.gguf &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H/api/models/late/new") && test "$code" = 401 &&
+	curl -sf -XPOST "$H/_mock/rescan" >/dev/null &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H/api/models/late/new") && test "$code" = 200
+'
+
 test_expect_success 'request log records Authorization presence, never the token' '
 	test_grep "\"auth\": true" req.jsonl &&
 	test_grep "\"range\": \"bytes=100-199\"" req.jsonl &&
+	test_grep "\"Authorization\": \"\[redacted\]\"" req.jsonl &&
 	test_grep -v "$TOKEN" req.jsonl
+'
+
+# a second instance (started here, not in a test's subshell, so that it is stopped)
+start_fixture hub2.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub2.port \
+	--cdn-port-file cdn2.port --throttle 400000 \
+	--fault "status,status=503,count=1,match=README" >/dev/null || exit 1
+H2=http://127.0.0.1:$(cat hub2.port)
+
+test_expect_success 'faults and throttling given on the command line' '
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H2/org/m-GGUF/resolve/main/README.md") &&
+	test "$code" = 503 &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" "$H2/org/m-GGUF/resolve/main/README.md") &&
+	test "$code" = 307 &&
+	t=$(curl -sL -o thr.out -w "%{time_total}" "$H2/org/m-GGUF/resolve/main/m-Q4_K_M.gguf") &&
+	cmp thr.out repos/org/m-GGUF/m-Q4_K_M.gguf &&
+	awk -v t="$t" "BEGIN { exit !(t >= 0.6 && t < 5) }"
 '
 
 test_done

@@ -88,6 +88,8 @@ static int start_hub(void)
 		for (int up = 0; up < 3; up++)
 			*strrchr(exe, '/') = '\0'; /* <src>/<build>/tests/test_http */
 		snprintf(script, sizeof(script), "%s/tests/fixtures/mockhub.py", exe);
+		if (access(script, R_OK) != 0) /* a build tree elsewhere: try the cwd */
+			snprintf(script, sizeof(script), "tests/fixtures/mockhub.py");
 	}
 	snprintf(repos, sizeof(repos), "%s/repos", dir);
 	snprintf(pf, sizeof(pf), "%s/hub.port", dir);
@@ -95,7 +97,7 @@ static int start_hub(void)
 	snprintf(logpath, sizeof(logpath), "%s/req.jsonl", dir);
 	char *argv[] = { "python3", script,	"--repos",	   repos,	  "--port-file",
 			 pf,	    "--cdn-port-file", cpf,	   "--log",	  logpath,
-			 "--token", TOKEN,	"--page-size", "2",	   NULL };
+			 "--token", TOKEN,	"--page-size", "2", "--lifetime", "150", NULL };
 	if (posix_spawnp(&hub_pid, "python3", NULL, NULL, argv, environ) != 0)
 		return -1;
 	hub_port = read_port(pf);
@@ -152,7 +154,7 @@ static void faults_clear(void)
 /* The mock logs a request once its answer is out: give it a moment. */
 static void log_settle(void)
 {
-	usleep(150000);
+	usleep(80000);
 }
 
 static long log_lines(void)
@@ -257,6 +259,19 @@ static void test_helpers(void)
 	CHECK_INT(http_retry_after(&r), 42);
 	hs[2].value = "\"api\";r=5;t=42";
 	CHECK_INT(http_retry_after(&r), -1);
+	/* GitHub: X-RateLimit-Remaining: 0 and the reset time (epoch) */
+	{
+		char reset[32];
+		struct lm_http_header gh[2] = { { "X-RateLimit-Remaining", "0" },
+						{ "X-RateLimit-Reset", reset } };
+		struct lm_http_response g = { .headers = gh, .nheaders = 2 };
+		long w;
+		snprintf(reset, sizeof(reset), "%lld", (long long)time(NULL) + 100);
+		w = http_retry_after(&g);
+		CHECK(w >= 98 && w <= 100);
+		gh[0].value = "12";
+		CHECK_INT(http_retry_after(&g), -1);
+	}
 	hs[0].value = "</api/x?c=3>; rel=\"last next\"";
 	r.url = "http://127.0.0.1:5/api/models?q=1";
 	s = http_link_next(&r);
@@ -345,6 +360,19 @@ static void test_get(void)
 	CHECK(now_ms() - t0 >= 40);
 	http_response_release(&r);
 
+	/* GitHub's rate limit: 403 with X-RateLimit-Remaining: 0, reset soon */
+	{
+		char f[256];
+		snprintf(f, sizeof(f),
+			 "{\"action\":\"status\",\"status\":403,\"count\":1,\"match\":\"README\","
+			 "\"headers\":{\"X-RateLimit-Remaining\":\"0\",\"X-RateLimit-Reset\":\"%lld\"}}",
+			 (long long)time(NULL) + 1);
+		fault(f);
+		CHECK_INT(http_get(h, u, 0, &r, &err), LM_OK);
+		CHECK_INT(r.status, 200);
+		http_response_release(&r);
+	}
+
 	/* 500 twice then success */
 	fault("{\"action\":\"status\",\"status\":500,\"count\":2,\"match\":\"README\"}");
 	CHECK_INT(http_get(h, u, 0, &r, &err), LM_OK);
@@ -369,6 +397,19 @@ static void test_get(void)
 	http_response_release(&r);
 	free(u);
 	http_free(h);
+
+	/* a cancel flag already set: nothing is asked, LM_EFAIL */
+	{
+		volatile sig_atomic_t stop = 1;
+		struct lm_http_opts co = { .cancel = &stop };
+		struct lm_http *hc = NULL;
+		CHECK_INT(http_new(&hc, &co, &err), LM_OK);
+		u = url_of("/org/m-GGUF/resolve/main/README.md");
+		CHECK_INT(http_get(hc, u, 0, &r, &err), LM_EFAIL);
+		CHECK(strstr(err.msg, "interrupted") != NULL);
+		free(u);
+		http_free(hc);
+	}
 
 	/* no answer at all: LM_ENET, and no token in the message */
 	struct lm_http_opts o = { .token = TOKEN, .token_host = "127.0.0.1:9", .max_retries = 1 };
@@ -437,11 +478,15 @@ static void test_download_basic(void)
 	long mark = log_lines();
 	char *p = part_path("a.part", ""), *st = part_path("a.part", ".state");
 
+	/* slowed down so that progress reports see the parallel connections */
+	fault("{\"action\":\"throttle\",\"rate\":2000000,\"server\":\"cdn\"}");
 	CHECK_INT(download(h, "a.part", BIG_SIZE, 4, &g, NULL, sha, &err), LM_OK);
+	faults_clear();
 	CHECK_STR(sha, big_sha);
 	CHECK(file_equals(p, big_data, BIG_SIZE));
 	CHECK(!exists(st));
-	CHECK(g.max_conns >= 2);
+	CHECK(g.max_conns >= 2 && g.max_conns <= 4);
+	CHECK(g.calls >= 2 && g.calls <= 20);
 	CHECK_INT(g.last, BIG_SIZE);
 	CHECK_INT(g.total, BIG_SIZE);
 	/* one resolve on the hub (with the token), 12 ranges on the CDN (without) */
@@ -477,6 +522,19 @@ static void test_download_faults(void)
 	CHECK_STR(sha, big_sha);
 	faults_clear();
 
+	/* one connection takes several chunks per request; a drop in the
+	 * middle of such a span resumes at the byte where it stopped */
+	fault("{\"action\":\"drop\",\"after\":300000,\"skip\":1,\"count\":2,\"server\":\"cdn\"}");
+	mark = log_lines();
+	CHECK_INT(download(h, "m.part", BIG_SIZE, 1, NULL, NULL, sha, &err), LM_OK);
+	CHECK_STR(sha, big_sha);
+	/* the probe takes one chunk, the next request five of the eleven left */
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-262143\"", NULL), 1);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=262144-1572863\"", NULL), 1);
+	/* (how many bytes made it before each reset varies) */
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "-1572863\"", NULL), 3);
+	faults_clear();
+
 	/* short bodies */
 	fault("{\"action\":\"short\",\"after\":50000,\"count\":2,\"server\":\"cdn\"}");
 	CHECK_INT(download(h, "d.part", BIG_SIZE, 4, NULL, NULL, sha, &err), LM_OK);
@@ -498,6 +556,13 @@ static void test_download_faults(void)
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": null", NULL), 1);
 	faults_clear();
 
+	/* ... and one that always cuts the body short: restarting from 0 is no
+	 * progress, so the retries run out */
+	fault("[{\"action\":\"ignore_range\",\"server\":\"cdn\"},"
+	      "{\"action\":\"drop\",\"after\":100000,\"server\":\"cdn\"}]");
+	CHECK_INT(download(h, "f2.part", BIG_SIZE, 4, NULL, NULL, sha, &err), LM_ENET);
+	faults_clear();
+
 	/* a stall: the low-speed limit (1 s here) aborts, the range is retried */
 	fault("{\"action\":\"stall\",\"after\":10000,\"seconds\":4,\"count\":1,\"server\":\"cdn\"}");
 	t0 = now_ms();
@@ -517,6 +582,17 @@ static void test_download_faults(void)
 	free(st);
 	faults_clear();
 
+	/* signed URLs that expire during the download: asked for again */
+	CHECK_INT(control("POST", "/_mock/config", "{\"url_ttl\": 1}"), 0);
+	fault("{\"action\":\"throttle\",\"rate\":800000,\"server\":\"cdn\"}");
+	mark = log_lines();
+	CHECK_INT(download(h, "n.part", BIG_SIZE, 2, NULL, NULL, sha, &err), LM_OK);
+	CHECK_STR(sha, big_sha);
+	CHECK(log_count(mark, "\"server\": \"cdn\"", "\"status\": 403", NULL) >= 1);
+	CHECK(log_count(mark, "\"server\": \"hub\"", "\"status\": 302", NULL) >= 2);
+	CHECK_INT(control("POST", "/_mock/config", "{\"url_ttl\": 3600}"), 0);
+	faults_clear();
+
 	/* a size that does not match what the server has */
 	CHECK_INT(download(h, "i.part", BIG_SIZE + 1, 4, NULL, NULL, sha, &err), LM_EINTEGRITY);
 	CHECK(strstr(err.msg, "size mismatch") != NULL);
@@ -534,10 +610,19 @@ static void test_download_faults(void)
 		free(pp);
 	}
 
+	/* rate limited for longer than we wait: LM_ENET with when to retry */
+	fault("{\"action\":\"status\",\"status\":429,\"reset\":3600,\"server\":\"cdn\"}");
+	CHECK_INT(download(h, "l.part", BIG_SIZE, 2, NULL, NULL, sha, &err), LM_ENET);
+	CHECK(strstr(err.msg, "HTTP 429, retry in 3600 s") != NULL);
+	faults_clear();
+
 	/* retries exhausted: LM_ENET, the partial kept for later */
 	fault("{\"action\":\"status\",\"status\":500,\"server\":\"cdn\"}");
 	CHECK_INT(download(h, "k.part", BIG_SIZE, 2, NULL, NULL, sha, &err), LM_ENET);
 	CHECK(strstr(err.msg, "HTTP 500") != NULL && !strstr(err.msg, "Signature"));
+	p = part_path("k.part", ".state");
+	CHECK(exists(p));
+	free(p);
 	faults_clear();
 	http_free(h);
 }
@@ -569,6 +654,34 @@ static void test_download_resume(void)
 	CHECK(!exists(st));
 	log_count(mark, "\"server\": \"cdn\"", NULL, &bytes);
 	CHECK(bytes > 0 && bytes <= (long long)BIG_SIZE - (1 << 20));
+
+	/* kill -9 in the middle: the state saved every 2 s lets the next run
+	 * resume from there */
+	{
+		char *kp = part_path("kill.part", ""), *ks = part_path("kill.part", ".state");
+		pid_t pid;
+		fault("{\"action\":\"throttle\",\"rate\":250000,\"server\":\"cdn\"}");
+		pid = fork();
+		if (pid == 0) {
+			struct lm_http *hk = new_http(1, 0);
+			struct lm_err e2 = { 0 };
+			char s2[65];
+			download(hk, "kill.part", BIG_SIZE, 4, NULL, NULL, s2, &e2);
+			_exit(0);
+		}
+		usleep(2600000);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		faults_clear();
+		CHECK(exists(ks));
+		mark = log_lines();
+		CHECK_INT(download(h, "kill.part", BIG_SIZE, 4, NULL, NULL, sha, &err), LM_OK);
+		CHECK_STR(sha, big_sha);
+		log_count(mark, "\"server\": \"cdn\"", NULL, &bytes);
+		CHECK(bytes > 0 && bytes <= (long long)BIG_SIZE - (512 << 10));
+		free(kp);
+		free(ks);
+	}
 
 	/* kept bytes that went bad on disk: caught by the final hash */
 	fault("{\"action\":\"throttle\",\"rate\":2000000,\"server\":\"cdn\"}");
@@ -619,6 +732,7 @@ int main(void)
 	struct lm_sha256 s;
 	unsigned seed = 12345;
 
+	alarm(120); /* a hang fails the test instead of the suite */
 	setenv("LOCALMODEL_HTTP_BACKOFF_MS", "20", 1);
 	setenv("no_proxy", "*", 1);
 	lm_strlcpy(dir, t_tmpdir(), sizeof(dir));
