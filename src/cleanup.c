@@ -123,12 +123,27 @@ static void parts_free(char **v, size_t n)
 	free(v);
 }
 
-/* 1 when pid names a live process (ours or another user's). */
+/* 1 when pid names a live process (ours or another user's); a zombie is
+ * dead. */
 static int pid_alive(int pid)
 {
-	if (pid <= 0)
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	char *p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && p[2] == 'Z');
 }
 
 int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,
@@ -143,7 +158,9 @@ int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path,
 		return rc;
 	for (size_t i = 0; i < n && !*in_use; i++) {
 		const char *m = open[i].model;
-		if (!m || (strcmp(m, model) && (!file_path || strcmp(m, file_path))))
+		/* a router ("all") may load any model: every model counts as used */
+		if (!m || (strcmp(m, model) && strcmp(m, "all") &&
+			   (!file_path || strcmp(m, file_path))))
 			continue;
 		*in_use = pid_alive(open[i].supervisor_pid) || pid_alive(open[i].child_pid);
 	}

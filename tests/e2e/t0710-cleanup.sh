@@ -110,7 +110,7 @@ test_expect_success 'pinned, in-use and outside models are kept' '
 	ln -s "$TRASH/elsewhere/i.gguf" "$M/link/i/i.gguf" &&
 	add_model link/i:Q4_0 "$M/link/i/i.gguf" 100 2025-01-01T00:00:00Z &&
 	add_model dots/j:Q4_0 "$M/../elsewhere/h.gguf" 100 2025-01-01T00:00:00Z &&
-	localmodel cleanup --yes --json >out.json; kill $spid;
+	localmodel cleanup --yes --json >out.json; kill $spid; wait $spid
 	python3 -c "
 import json
 d = {m[\"model\"]: m for m in json.load(open(\"out.json\"))[\"models\"]}
@@ -142,6 +142,21 @@ test_expect_success 'a dead server does not keep its model' '
 	test_grep "^busy/g:Q4_0 .*deleted" out &&
 	test_grep "deleted 1 model, freed 100 B" out &&
 	test ! -e "$M/busy"
+'
+
+test_expect_success 'a running router keeps every model; an ended session none' '
+	sleep 30 & spid=$!
+	add_model rt/m:Q4_0 "$M/rt/m/m.gguf" 100 2025-01-01T00:00:00Z &&
+	sqlite3 "$DB" "INSERT INTO sessions(id, model, port, started_at, supervisor_pid)
+		VALUES ('\''s2'\'', '\''all'\'', 8081, '\''2026-04-10T00:00:00Z'\'', $spid);
+		INSERT INTO sessions(id, model, port, started_at, ended_at, supervisor_pid)
+		VALUES ('\''s3'\'', '\''rt/m:Q4_0'\'', 8082, '\''2026-04-10T00:00:00Z'\'',
+		'\''2026-04-10T01:00:00Z'\'', $$)" &&
+	localmodel cleanup --yes >out; kill $spid; wait $spid
+	test_grep "^rt/m:Q4_0 .*kept: a running server uses it" out &&
+	test -f "$M/rt/m/m.gguf" &&
+	localmodel cleanup --yes >out &&
+	test_grep "^rt/m:Q4_0 .*deleted" out && test ! -e "$M/rt"
 '
 
 test_expect_success 'a folder with other files stays' '

@@ -300,6 +300,38 @@ static void test_counter_restart(void)
 	store_close(s);
 }
 
+/* An announced restart counts a new run even when its counter already
+ * passed the old value. */
+static void test_announced_restart(void)
+{
+	struct lm_store *s = open_store("f.db");
+	struct lm_usagelog *u = NULL;
+	struct lm_err err = { 0 };
+	struct usagelog_stats st;
+
+	CHECK_INT(usagelog_new_store(&u, s, "m", "sess-6", &err), 0);
+	feed_request(u, "", 0, 1, 10, 20);
+	usagelog_metrics(u, NULL, "llamacpp:prompt_tokens_total 10\n"
+			 "llamacpp:tokens_predicted_total 20\n");
+	/* the crashed run's half request is closed with what it had */
+	usagelog_feed_line(u, "slot print_timing: id 0 | task 2 | prompt eval time = 1 ms / 4 tokens");
+	usagelog_child_restarted(u);
+	feed_request(u, "", 0, 1, 30, 40);
+	usagelog_metrics(u, NULL, "llamacpp:prompt_tokens_total 30\n"
+			 "llamacpp:tokens_predicted_total 40\n");
+	CHECK_INT(usagelog_finish(u, NULL, &err), 0);
+	usagelog_stats(u, &st);
+	CHECK_INT(st.requests, 3);
+	CHECK_INT(st.metrics_prompt, 40);
+	CHECK_INT(st.metrics_predicted, 60);
+	CHECK_INT(st.tokens_in, 44);
+	CHECK_INT(st.diff_in, -4);
+	CHECK_INT(st.diff_out, 0);
+	usagelog_child_restarted(NULL);
+	usagelog_free(u);
+	store_close(s);
+}
+
 /* Interleaved slots, router ports, a missing total line, partial chunks. */
 static void test_batcher(void)
 {
@@ -412,6 +444,7 @@ int main(void)
 	test_session_rows();
 	test_reconcile_loss();
 	test_counter_restart();
+	test_announced_restart();
 	test_batcher();
 	test_flush_policy();
 	test_new();
