@@ -80,14 +80,13 @@ static int real_inside(const char *path, const char *dir)
 	return !strcmp(rp, rd) || path_inside(rp, rd);
 }
 
-char **cleanup_parts(const char *file_path, int parts, size_t *n)
+char **cleanup_parts(const char *file_path, size_t *n)
 {
 	char **v;
 	const char *of = NULL, *p;
 	size_t len = strlen(file_path);
 	long total = 0;
 
-	(void)parts;
 	/* "<prefix>-NNNNN-of-MMMMM.gguf" */
 	for (p = strstr(file_path, "-of-"); p; p = strstr(p + 1, "-of-"))
 		of = p;
@@ -172,7 +171,7 @@ int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path,
 static int parts_inside(const struct cleanup_item *it, const char *models_dir)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, it->parts, &n);
+	char **v = cleanup_parts(it->file_path, &n);
 	int ok = 1;
 
 	for (size_t i = 0; i < n && ok; i++)
@@ -345,7 +344,7 @@ static int remove_owned(struct lm_store *s, const char *models_dir,
 			const struct cleanup_item *it, uint64_t *freed, struct lm_err *err)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, it->parts, &n);
+	char **v = cleanup_parts(it->file_path, &n);
 	char **aside = lm_xcalloc(n, sizeof(*aside));
 	int64_t *sizes = lm_xcalloc(n, sizeof(*sizes));
 	char dir[PATH_MAX];
@@ -459,7 +458,7 @@ static int remove_external(struct lm_store *s, const struct cleanup_item *it, ui
 			   struct lm_err *err)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, it->parts, &n);
+	char **v = cleanup_parts(it->file_path, &n);
 	int hub = strcmp(it->source, "lmstudio") != 0;
 	int rc;
 

@@ -74,8 +74,9 @@ int cleanup_remove(struct lm_store *s, const char *models_dir, const struct clea
 		   uint64_t *freed, struct lm_err *err);
 
 /* The split parts of a "-00001-of-0000N.gguf" file, in order (just the file
- * itself otherwise). Free each string and the array. */
-char **cleanup_parts(const char *file_path, int parts, size_t *n);
+ * itself otherwise), found from the name as llama.cpp writes it. Free each
+ * string and the array. */
+char **cleanup_parts(const char *file_path, size_t *n);
 
 /* ---- the nudge: read-only, never waits on a lock, never creates ----- */
 

@@ -12,7 +12,7 @@
 static void test_parts(void)
 {
 	size_t n = 0;
-	char **v = cleanup_parts("/m/org/r/x-Q4_K_M-00001-of-00003.gguf", 3, &n);
+	char **v = cleanup_parts("/m/org/r/x-Q4_K_M-00001-of-00003.gguf", &n);
 
 	CHECK_INT(n, 3);
 	CHECK_STR(v[0], "/m/org/r/x-Q4_K_M-00001-of-00003.gguf");
@@ -25,13 +25,13 @@ static void test_parts(void)
 		"/m/x-00001-of-00003.bin", "/m/x00001-of-00003.gguf", "-of-", "", NULL,
 	};
 	for (int i = 0; single[i]; i++) {
-		v = cleanup_parts(single[i], 2, &n);
+		v = cleanup_parts(single[i], &n);
 		CHECK_INT(n, 1);
 		CHECK_STR(v[0], single[i]);
 		free(v[0]);
 		free(v);
 	}
-	v = cleanup_parts("/m/x-00002-OF-00002.GGUF", 1, &n);
+	v = cleanup_parts("/m/x-00002-OF-00002.GGUF", &n);
 	CHECK_INT(n, 1); /* "-of-" is lower case in llama.cpp's names */
 	free(v[0]);
 	free(v);
