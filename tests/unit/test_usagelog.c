@@ -415,6 +415,50 @@ static void test_flush_policy(void)
 	store_close(s);
 }
 
+/* Overlong lines are skipped whole; random bytes never crash or count. */
+static void test_hostile_input(void)
+{
+	struct lm_store *s = open_store("g.db");
+	struct lm_usagelog *u = NULL;
+	struct lm_err err = { 0 };
+	struct usagelog_stats st;
+	size_t big = 200000;
+	char *junk = malloc(big);
+	unsigned seed = 12345;
+
+	CHECK_INT(usagelog_new_store(&u, s, "m", "sess-7", &err), 0);
+	/* a timing line hidden at the end of a 200 kB line does not count */
+	memset(junk, 'x', big);
+	usagelog_feed(u, junk, big);
+	usagelog_feed(u, L_PROMPT, strlen(L_PROMPT));
+	usagelog_feed(u, "\n", 1);
+	usagelog_feed(u, L_TOTAL, strlen(L_TOTAL));
+	usagelog_feed(u, "\n", 1);
+	usagelog_stats(u, &st);
+	CHECK_INT(st.requests, 0);
+	/* random bytes, with newlines and pieces of real lines mixed in */
+	for (int round = 0; round < 2000; round++) {
+		char buf[512];
+		size_t n = (size_t)(rand_r(&seed) % sizeof(buf));
+		for (size_t i = 0; i < n; i++) {
+			int r = rand_r(&seed) % 100;
+			buf[i] = r < 5 ? '\n' : r < 20 ? L_EVAL[rand_r(&seed) % 60] : (char)rand_r(&seed);
+		}
+		usagelog_feed(u, buf, n);
+		usagelog_metrics(u, NULL, buf);
+	}
+	/* still works afterwards */
+	usagelog_feed(u, "\n", 1);
+	feed_request(u, "", 9, 99, 3, 4);
+	CHECK_INT(usagelog_finish(u, NULL, &err), 0);
+	usagelog_stats(u, &st);
+	CHECK(st.tokens_in >= 3);
+	CHECK_INT(st.pending, 0);
+	usagelog_free(u);
+	free(junk);
+	store_close(s);
+}
+
 /* usagelog_new opens its own database; bad arguments fail cleanly. */
 static void test_new(void)
 {
@@ -447,6 +491,7 @@ int main(void)
 	test_announced_restart();
 	test_batcher();
 	test_flush_policy();
+	test_hostile_input();
 	test_new();
 	return T_DONE();
 }
