@@ -185,6 +185,22 @@ static int is_hub_layout(const char *path)
 	return path && strstr(path, "/models--") && strstr(path, "/snapshots/");
 }
 
+/* Bytes on disk of every part (symbolic links followed), for rows that
+ * recorded no size. */
+static int64_t parts_size(const char *file_path)
+{
+	size_t n;
+	char **v = cleanup_parts(file_path, &n);
+	int64_t total = 0;
+	struct stat sb;
+
+	for (size_t i = 0; i < n; i++)
+		if (stat(v[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			total += (int64_t)sb.st_size;
+	parts_free(v, n);
+	return total;
+}
+
 /* The verdict for one stale item (before the in-use check). */
 static void judge(struct cleanup_item *it, int pinned, const char *models_dir,
 		  int include_external)
@@ -217,6 +233,11 @@ static void judge(struct cleanup_item *it, int pinned, const char *models_dir,
 	} else if (strcmp(src, "lmstudio")) {
 		it->verdict = CLEANUP_EXTERNAL;
 		snprintf(it->note, sizeof(it->note), "not downloaded by localmodel (%s)", src);
+	}
+	if (it->verdict == CLEANUP_DELETE && strcmp(src, "localmodel") &&
+	    !lm_ends_with_ci(it->file_path, ".gguf")) {
+		it->verdict = CLEANUP_EXTERNAL;
+		snprintf(it->note, sizeof(it->note), "not a .gguf file in %s", src);
 	}
 }
 
@@ -254,6 +275,8 @@ int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
 		if (lm_time_parse(it->last_used, &it->last) && lm_time_parse(it->first_seen, &it->last))
 			it->last = 0;
 		judge(it, sqlite3_column_int(st, 7), models_dir, include_external);
+		if (it->size_bytes <= 0 && it->file_path)
+			it->size_bytes = parts_size(it->file_path);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

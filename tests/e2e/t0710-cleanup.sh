@@ -167,6 +167,15 @@ test_expect_success 'a folder with other files stays' '
 	test ! -e "$M/keep/k/k.gguf" && test -f "$M/keep/k/README"
 '
 
+test_expect_success 'a row without a size is measured on disk' '
+	add_model size/n:Q4_0 "$M/size/n/n.gguf" 0 2025-01-01T00:00:00Z &&
+	head -c 4096 /dev/zero >"$M/size/n/n.gguf" &&
+	localmodel cleanup --json >out.json &&
+	test "$(json_get out.json "[\"stale_bytes\"]")" = 4096 &&
+	localmodel cleanup --yes --json >out.json &&
+	test "$(json_get out.json "[\"freed_bytes\"]")" = 4096
+'
+
 test_expect_success 'a file already gone only drops the row' '
 	add_model gone/l:Q4_0 "$M/gone/l/l.gguf" 100 2025-01-01T00:00:00Z &&
 	rm "$M/gone/l/l.gguf" &&
