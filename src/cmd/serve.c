@@ -1,20 +1,42 @@
-/* serve: serve a model with a supervised llama-server. */
+/* serve: serve a model (or every model, router mode) with a supervised
+ * llama-server, detached unless --foreground; or print a service unit. */
 #include "localmodel/cmd.h"
+#include "localmodel/fit.h"
+#include "localmodel/gguf.h"
+#include "localmodel/hw.h"
+#include "localmodel/paths.h"
+#include "localmodel/runtime.h"
+#include "localmodel/store.h"
+#include "localmodel/supervise.h"
+#include "localmodel/dl.h"
 #include "localmodel/ui.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static const struct lm_opt opts[] = {
 	{ "port", 'p', LM_OPT_VALUE, "N", "port (8080)" },
 	{ "host", 0, LM_OPT_VALUE, "H", "address to bind (127.0.0.1)" },
-	{ "ctx", 'c', LM_OPT_VALUE, "N|auto", "context size" },
+	{ "ctx", 'c', LM_OPT_VALUE, "N|auto", "context size (auto: the largest that fits)" },
 	{ "parallel", 0, LM_OPT_VALUE, "N", "parallel slots" },
 	{ "gpu-layers", 0, LM_OPT_VALUE, "N|auto", "layers to offload to the GPU" },
-	{ "flash-attn", 0, LM_OPT_VALUE, "on|off|auto", "flash attention" },
-	{ "kv-cache", 0, LM_OPT_VALUE, "TYPE", "KV cache type (q8_0 with flash attention)" },
+	{ "flash-attn", 0, LM_OPT_VALUE, "on|off|auto", "flash attention (auto)" },
+	{ "kv-cache", 0, LM_OPT_VALUE, "TYPE", "KV cache type (q8_0 unless flash attention is off)" },
 	{ "api-key-file", 0, LM_OPT_VALUE, "F", "file holding the API key" },
 	{ "alias", 0, LM_OPT_VALUE, "NAME", "model name served by the API" },
 	{ "idle-unload", 0, LM_OPT_VALUE, "SECONDS", "unload the model after SECONDS idle" },
 	{ "all", 0, LM_OPT_FLAG, NULL, "serve every installed model (router mode)" },
-	{ "max-loaded", 0, LM_OPT_VALUE, "N", "with --all: models loaded at once" },
+	{ "max-loaded", 0, LM_OPT_VALUE, "N", "with --all: models loaded at once (1)" },
 	{ "foreground", 0, LM_OPT_FLAG, NULL, "run the supervisor in the foreground" },
 	{ "force", 0, LM_OPT_FLAG, NULL, "serve even if the model does not fit" },
 	{ "timeout", 0, LM_OPT_VALUE, "SECONDS", "wait this long for the server to be healthy" },
@@ -22,11 +44,983 @@ static const struct lm_opt opts[] = {
 	LM_OPT_END,
 };
 
+/* One model to serve, with what the fit estimate chose for it. */
+struct target {
+	char *name;       /* inventory name, or the path */
+	char *path;
+	uint64_t size;
+	long ctx;         /* 0: fit failed, let llama-server decide from 4096 */
+	char ngl[16];     /* "-ngl" value */
+	int fits;
+};
+
+struct serve {
+	struct lm_ctx *ctx;
+	struct lm_args *args;
+	char llama[PATH_MAX];
+	struct target *t;
+	size_t nt;
+	int router;
+	char alias[256];
+	char host[256];
+	long port;
+	long ctx_size;    /* 0 = auto */
+	long ngl;         /* -1 = auto */
+	const char *fa;
+	const char *kv;
+	long parallel, idle, max_loaded, timeout_s;
+	char key_file[PATH_MAX];
+	int key_generated;
+	char log_path[PATH_MAX];
+	char ini_path[PATH_MAX];
+	char session[40];
+	char **argv;
+	int argc, cap;
+	int lock_fd;
+	int ready_fd;     /* detached supervisor: pipe to the waiting serve */
+};
+
+static void targets_free(struct serve *s)
+{
+	for (size_t i = 0; i < s->nt; i++) {
+		free(s->t[i].name);
+		free(s->t[i].path);
+	}
+	free(s->t);
+	s->t = NULL;
+	s->nt = 0;
+}
+
+static void argv_add(struct serve *s, const char *a)
+{
+	if (s->argc + 2 > s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 32;
+		s->argv = lm_xrealloc(s->argv, (size_t)s->cap * sizeof(char *));
+	}
+	s->argv[s->argc++] = lm_xstrdup(a);
+	s->argv[s->argc] = NULL;
+}
+
+static void argv_free(struct serve *s)
+{
+	for (int i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+	free(s->argv);
+	s->argv = NULL;
+	s->argc = s->cap = 0;
+}
+
+/* ---- options --------------------------------------------------------- */
+
+/* "N" or "auto" (-> 0 / -1). */
+static int parse_auto(const char *v, const char *name, long min, long max, long autoval,
+		      long *out, struct lm_err *err)
+{
+	if (!v)
+		return LM_OK;
+	if (!strcmp(v, "auto")) {
+		*out = autoval;
+		return LM_OK;
+	}
+	if (lm_parse_long(v, min, max, out) < 0)
+		return lm_err_set(err, LM_EUSAGE, "bad value for '--%s': '%s' (want N or auto)",
+				  name, v);
+	return LM_OK;
+}
+
+static int parse_options(struct serve *s, struct lm_err *err)
+{
+	const struct lm_args *a = s->args;
+	const struct lm_config *cfg = &s->ctx->cfg;
+	int rc;
+
+	s->port = cfg->port;
+	lm_strlcpy(s->host, args_get(a, "host") ? args_get(a, "host") : cfg->host,
+		   sizeof(s->host));
+	s->ngl = -1;
+	s->fa = args_get(a, "flash-attn") ? args_get(a, "flash-attn") : "auto";
+	s->max_loaded = 1;
+	if ((rc = args_get_long(a, "port", 1, 65535, &s->port, err)) ||
+	    (rc = args_get_long(a, "parallel", 1, 256, &s->parallel, err)) ||
+	    (rc = args_get_long(a, "idle-unload", 1, 86400 * 365, &s->idle, err)) ||
+	    (rc = args_get_long(a, "max-loaded", 0, 1024, &s->max_loaded, err)) ||
+	    (rc = args_get_long(a, "timeout", 1, 86400, &s->timeout_s, err)) ||
+	    (rc = parse_auto(args_get(a, "ctx"), "ctx", 256, 1L << 24, 0, &s->ctx_size, err)) ||
+	    (rc = parse_auto(args_get(a, "gpu-layers"), "gpu-layers", 0, 100000, -1, &s->ngl,
+			     err)))
+		return rc;
+	if (strcmp(s->fa, "on") && strcmp(s->fa, "off") && strcmp(s->fa, "auto"))
+		return lm_err_set(err, LM_EUSAGE, "bad value for '--flash-attn': '%s' (want on, off or auto)",
+				  s->fa);
+	s->kv = args_get(a, "kv-cache");
+	if (s->kv) {
+		static const char *const kinds[] = { "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1",
+						     "iq4_nl", "q5_0", "q5_1", NULL };
+		int ok = 0;
+		for (int i = 0; kinds[i]; i++)
+			ok |= !strcmp(kinds[i], s->kv);
+		if (!ok)
+			return lm_err_set(err, LM_EUSAGE, "bad value for '--kv-cache': '%s' (want f16, q8_0, q4_0, ...)",
+					  s->kv);
+	} else {
+		/* q8_0 needs flash attention for V; llama.cpp's auto turns it on on
+		 * every backend of its release builds */
+		s->kv = strcmp(s->fa, "off") ? "q8_0" : "f16";
+	}
+	s->router = args_has(a, "all");
+	if (s->router && a->npos)
+		return lm_err_set(err, LM_EUSAGE, "--all serves every model: give no MODEL");
+	if (args_has(a, "max-loaded") && !s->router)
+		return lm_err_set(err, LM_EUSAGE, "--max-loaded goes with --all");
+	if (s->router && args_has(a, "alias"))
+		return lm_err_set(err, LM_EUSAGE, "--alias does not go with --all");
+	return args_want_pos(a, 0, 1, err);
+}
+
+/* ---- the runtime ----------------------------------------------------- */
+
+/* LOCALMODEL_LLAMA_SERVER, else the installed runtime's llama-server
+ * (resolved, so that status tells when runtime/current moves on). */
+static int find_llama(struct serve *s, struct lm_err *err)
+{
+	const char *env = getenv("LOCALMODEL_LLAMA_SERVER");
+
+	if (env && *env) {
+		if (access(env, X_OK) < 0)
+			return lm_err_set(err, LM_ERUNTIME, "LOCALMODEL_LLAMA_SERVER '%s' is not executable: %s",
+					  env, strerror(errno));
+		if (!realpath(env, s->llama))
+			lm_strlcpy(s->llama, env, sizeof(s->llama));
+		return LM_OK;
+	}
+	if (rt_server_path(s->ctx->paths.runtime_dir, s->llama, sizeof(s->llama), err))
+		return lm_err_set(err, LM_ERUNTIME, "no llama-server installed (run 'localmodel install')");
+	return LM_OK;
+}
+
+/* ---- the model -------------------------------------------------------- */
+
+static void target_add(struct serve *s, const char *name, const char *path, uint64_t size)
+{
+	s->t = lm_xrealloc(s->t, (s->nt + 1) * sizeof(*s->t));
+	memset(&s->t[s->nt], 0, sizeof(s->t[0]));
+	s->t[s->nt].name = lm_xstrdup(name);
+	s->t[s->nt].path = lm_xstrdup(path);
+	s->t[s->nt].size = size;
+	s->nt++;
+}
+
+static int looks_like_path(const char *m)
+{
+	return lm_ends_with_ci(m, ".gguf") || m[0] == '/' || m[0] == '.' || m[0] == '~';
+}
+
+/* A .gguf given by path; named after its inventory row when it has one. */
+static int resolve_path(struct serve *s, const char *arg, struct lm_model *list, size_t n,
+			struct lm_err *err)
+{
+	char real[PATH_MAX];
+	struct stat sb;
+
+	if (!realpath(arg, real) || stat(real, &sb) < 0)
+		return lm_err_set(err, LM_ENOTFOUND, "cannot open '%s': %s", arg, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return lm_err_set(err, LM_ENOTFOUND, "'%s' is not a file", arg);
+	for (size_t i = 0; i < n; i++) {
+		char other[PATH_MAX];
+		if (list[i].file_path && realpath(list[i].file_path, other) && !strcmp(other, real)) {
+			target_add(s, list[i].model, real, (uint64_t)list[i].size_bytes);
+			return LM_OK;
+		}
+	}
+	target_add(s, real, real, (uint64_t)sb.st_size);
+	return LM_OK;
+}
+
+/* A name, a unique prefix of one, or (none) the most recently used. */
+static int resolve_name(struct serve *s, const char *arg, struct lm_model *list, size_t n,
+			struct lm_err *err)
+{
+	struct lm_model *hit = NULL;
+	size_t nhit = 0;
+	char names[400] = "";
+	int exact = 0;
+
+	if (!n)
+		return lm_err_set(err, LM_ENOTFOUND, "no models installed (see 'localmodel pull')");
+	for (size_t i = 0; i < n && arg; i++)
+		if (!strcmp(list[i].model, arg))
+			hit = &list[i], nhit = 1, exact = 1;
+	if (!arg) {
+		for (size_t i = 0; i < n; i++)
+			if (list[i].last_used && (!hit || strcmp(list[i].last_used, hit->last_used) > 0))
+				hit = &list[i];
+		if (!hit && n == 1)
+			hit = &list[0];
+		if (!hit)
+			return lm_err_set(err, LM_EUSAGE, "no MODEL given and none used yet: name one (see 'localmodel models')");
+		nhit = 1;
+		exact = 1;
+	}
+	for (size_t i = 0; i < n && !exact; i++)
+		if (!strncasecmp(list[i].model, arg, strlen(arg))) {
+			if (nhit++ < 4)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s'%s'",
+					 nhit > 1 ? ", " : "", list[i].model);
+			hit = &list[i];
+		}
+	for (size_t i = 0; i < n && nhit > 1; i++) /* exact match ignoring case wins */
+		if (!strcasecmp(list[i].model, arg))
+			hit = &list[i], nhit = 1;
+	if (nhit > 1)
+		return lm_err_set(err, LM_EUSAGE, "'%s' matches %zu models: %s%s", arg, nhit, names,
+				  nhit > 4 ? ", ..." : "");
+	if (!hit)
+		return lm_err_set(err, LM_ENOTFOUND, "no model '%s' (see 'localmodel models')", arg);
+	if (!hit->file_path || access(hit->file_path, R_OK) < 0)
+		return lm_err_set(err, LM_ENOTFOUND, "the file of '%s' is missing: '%s'", hit->model,
+				  hit->file_path ? hit->file_path : "");
+	target_add(s, hit->model, hit->file_path, (uint64_t)hit->size_bytes);
+	return LM_OK;
+}
+
+static int resolve_models(struct serve *s, struct lm_err *err)
+{
+	struct lm_model *list = NULL;
+	size_t n = 0;
+	const char *arg = s->args->npos ? s->args->pos[0] : NULL;
+	int rc;
+
+	if (s->ctx->store && (rc = store_model_list(s->ctx->store, &list, &n, err)))
+		return rc;
+	if (s->router) {
+		for (size_t i = 0; i < n; i++)
+			if (list[i].file_path && access(list[i].file_path, R_OK) == 0)
+				target_add(s, list[i].model, list[i].file_path,
+					   (uint64_t)list[i].size_bytes);
+		rc = s->nt ? LM_OK : lm_err_set(err, LM_ENOTFOUND, "no models installed (see 'localmodel pull')");
+	} else if (arg && looks_like_path(arg)) {
+		rc = resolve_path(s, arg, list, n, err);
+	} else if (arg && !n && access(arg, R_OK) == 0) {
+		rc = resolve_path(s, arg, list, n, err);
+	} else {
+		rc = resolve_name(s, arg, list, n, err);
+	}
+	store_model_list_free(list, n);
+	return rc;
+}
+
+/* ---- the fit ---------------------------------------------------------- */
+
+/* Estimate memory for one model on this machine; NO_FIT -> LM_ERESOURCE
+ * saying how much is missing and what would fit. Other failures (an
+ * unreadable header) leave t->ctx 0 and return a message for a warning. */
+static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
+		      struct lm_err *warn, struct lm_err *err)
+{
+	struct lm_gguf g;
+	struct lm_fit_model *m = lm_xcalloc(1, sizeof(*m));
+	struct lm_fit_machine mc;
+	struct lm_fit_opts o;
+	struct lm_fit_result r, r2;
+	enum lm_cache_type ct = LM_CACHE_F16;
+	int rc = LM_OK;
+	char need[32], miss[32], avail[32];
+
+	t->fits = 1;
+	memset(&g, 0, sizeof(g));
+	if (gguf_read_model(t->path, &g, warn) || fit_model_from_gguf(m, &g, warn))
+		goto out;
+	fit_machine_from_hw(&mc, hw, 1);
+	fit_opts_default(&o);
+	o.ctx = (uint32_t)s->ctx_size;
+	if (fit_cache_parse(s->kv, &ct) == 0)
+		o.cache = ct;
+	o.reserve_bytes = (uint64_t)(s->ctx->cfg.reserve_gb * 1073741824.0);
+	o.parallel = s->parallel > 0 ? (int)s->parallel : 1;
+	/* a forced -ngl is passed as given; the verdict uses the best placement */
+	o.gpu_layers = -1;
+	if (fit_estimate(m, &mc, &o, &r, warn))
+		goto out;
+	t->ctx = r.ctx;
+	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
+	if (r.verdict == LM_FIT_NO_FIT) {
+		char hint[160] = "";
+		t->fits = 0;
+		lm_format_size(r.total_bytes, need, sizeof(need));
+		lm_format_size(r.missing_bytes, miss, sizeof(miss));
+		o.ctx = 0;
+		if (s->ctx_size > LM_FIT_MIN_CTX && fit_estimate(m, &mc, &o, &r2, warn) == 0 &&
+		    r2.verdict != LM_FIT_NO_FIT) {
+			snprintf(hint, sizeof(hint), "it fits with --ctx %u", r2.ctx);
+		} else {
+			/* what is left for weights once the rest is paid for */
+			uint64_t budget = r.total_bytes > r.missing_bytes ? r.total_bytes - r.missing_bytes : 0;
+			uint64_t rest = r.total_bytes - r.weight_bytes;
+			if (budget > rest) {
+				lm_format_size(budget - rest, avail, sizeof(avail));
+				snprintf(hint, sizeof(hint), "a model of at most %s would fit", avail);
+			} else {
+				snprintf(hint, sizeof(hint), "no model fits in the memory left");
+			}
+		}
+		rc = lm_err_set(err, LM_ERESOURCE,
+				"'%s' does not fit: it needs %s at context %u, %s more than the memory "
+				"available; %s (--force to try anyway)",
+				t->name, need, r.ctx, miss, hint);
+	}
+out:
+	gguf_release(&g);
+	free(m);
+	return rc;
+}
+
+static int fit_targets(struct serve *s, struct lm_err *err)
+{
+	struct lm_hw *hw = lm_xcalloc(1, sizeof(*hw));
+	struct lm_err warn = { 0 };
+	int rc = LM_OK, force = args_has(s->args, "force");
+
+	if (hw_probe(hw, s->ctx->paths.models_dir, 0, &warn)) {
+		ui_warn(s->ctx, "cannot probe the hardware: %s", warn.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < s->nt; i++) {
+		struct lm_err e = { 0 };
+		lm_err_clear(&warn);
+		rc = fit_target(s, hw, &s->t[i], &warn, &e);
+		if (warn.msg[0])
+			ui_warn(s->ctx, "cannot estimate the memory of '%s': %s", s->t[i].name, warn.msg);
+		if (rc && force) {
+			ui_warn(s->ctx, "%s", e.msg);
+			rc = LM_OK;
+		} else if (rc && s->router) {
+			ui_warn(s->ctx, "skipped: %s", e.msg);
+			rc = LM_OK;
+		} else if (rc) {
+			*err = e;
+			goto out;
+		}
+	}
+	if (s->router) { /* drop what does not fit */
+		size_t k = 0;
+		for (size_t i = 0; i < s->nt; i++) {
+			if (s->t[i].fits || force) {
+				s->t[k++] = s->t[i];
+			} else {
+				free(s->t[i].name);
+				free(s->t[i].path);
+			}
+		}
+		s->nt = k;
+		if (!k)
+			rc = lm_err_set(err, LM_ERESOURCE, "no installed model fits in memory (--force to try anyway)");
+	}
+out:
+	free(hw);
+	return rc;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* Where this port's log and preset go. */
+static int name_files(struct serve *s, struct lm_err *err)
+{
+	if (sup_file_path(s->ini_path, sizeof(s->ini_path), s->ctx->paths.run_dir, (int)s->port,
+			  "ini") < 0 ||
+	    snprintf(s->log_path, sizeof(s->log_path), "%s/server-%ld.log", s->ctx->paths.log_dir,
+		     s->port) >= (int)sizeof(s->log_path))
+		return lm_err_set(err, LM_EFAIL, "state directory path too long");
+	return LM_OK;
+}
+
+static int prepare_dirs(struct serve *s, struct lm_err *err)
+{
+	int rc;
+
+	if ((rc = paths_ensure_dir(s->ctx->paths.run_dir, err)) ||
+	    (rc = paths_ensure_dir(s->ctx->paths.log_dir, err)))
+		return rc;
+	chmod(s->ctx->paths.run_dir, 0700);
+	return LM_OK;
+}
+
+/* Refuse a port that one of ours or anything else already holds. */
+static int check_port(struct serve *s, struct lm_err *err)
+{
+	char path[PATH_MAX];
+	struct sup_state st;
+	struct lm_err ignored = { 0 };
+	int rc;
+
+	if (sup_file_path(path, sizeof(path), s->ctx->paths.run_dir, (int)s->port, "state") == 0 &&
+	    sup_state_read(path, &st, &ignored) == LM_OK) {
+		if (sup_state_alive(&st))
+			return lm_err_set(err, LM_ESTATE,
+					  "'%s' is already served on port %d (supervisor pid %d); "
+					  "stop it with 'localmodel stop --port %d'",
+					  st.model, st.port, (int)st.sup_pid, st.port);
+		sup_state_remove(s->ctx->paths.run_dir, st.port);
+	}
+	if ((rc = sup_lock_port(s->ctx->paths.run_dir, (int)s->port, &s->lock_fd, err)))
+		return rc;
+	return sup_port_check(s->host, (int)s->port, err);
+}
+
+/* Use --api-key-file, or make one for a non-loopback host. */
+static int prepare_key(struct serve *s, struct lm_err *err)
+{
+	const char *given = args_get(s->args, "api-key-file");
+	char *key;
+	struct stat sb;
+
+	if (given) {
+		if (!realpath(given, s->key_file))
+			return lm_err_set(err, LM_ENOTFOUND, "cannot open '%s': %s", given, strerror(errno));
+		if (!(key = sup_key_read(s->key_file)))
+			return lm_err_set(err, LM_EUSAGE, "no key in '%s'", given);
+		memset(key, 0, strlen(key));
+		free(key);
+		if (stat(s->key_file, &sb) == 0 && (sb.st_mode & 077))
+			ui_warn(s->ctx, "'%s' is readable by others (chmod 600 it)", s->key_file);
+		return LM_OK;
+	}
+	if (sup_host_is_loopback(s->host))
+		return LM_OK;
+	if (sup_file_path(s->key_file, sizeof(s->key_file), s->ctx->paths.run_dir, (int)s->port,
+			  "key") < 0)
+		return lm_err_set(err, LM_EFAIL, "run directory path too long");
+	/* keep a key made earlier for this port, so clients keep working */
+	if (lstat(s->key_file, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == getuid() &&
+	    (sb.st_mode & 0777) == 0600 && (key = sup_key_read(s->key_file))) {
+		memset(key, 0, strlen(key));
+		free(key);
+		s->key_generated = 1;
+		return LM_OK;
+	}
+	s->key_generated = 1;
+	return sup_key_generate(s->key_file, err);
+}
+
+/* The router's --models-preset: one section per model, context and GPU
+ * layers from the fit estimate. */
+static int write_preset(struct serve *s, struct lm_err *err)
+{
+	size_t cap = 256, len = 0;
+	char *buf = lm_xmalloc(cap);
+	int rc;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->nt; i++) {
+		char *sec = lm_asprintf("[%s]\nmodel = %s\n", s->t[i].name, s->t[i].path);
+		char extra[96] = "";
+		if (s->t[i].ctx)
+			snprintf(extra, sizeof(extra), "ctx-size = %ld\n", s->t[i].ctx);
+		if (s->t[i].ngl[0])
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+				 "n-gpu-layers = %s\n", s->t[i].ngl);
+		size_t need = strlen(sec) + strlen(extra) + 2;
+		if (len + need >= cap) {
+			cap = (len + need) * 2;
+			buf = lm_xrealloc(buf, cap);
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", i ? "\n" : "", sec, extra);
+		free(sec);
+	}
+	rc = lm_write_file_atomic(s->ini_path, buf, len, 0600, err);
+	free(buf);
+	return rc;
+}
+
+/* The llama-server command line (never a key on it). */
+static void build_argv(struct serve *s)
+{
+	char num[32];
+
+	argv_add(s, s->llama);
+	if (!s->router) {
+		struct target *t = &s->t[0];
+		argv_add(s, "-m");
+		argv_add(s, t->path);
+		snprintf(num, sizeof(num), "%ld", s->ctx_size ? s->ctx_size : t->ctx ? t->ctx : 4096);
+		argv_add(s, "-c");
+		argv_add(s, num);
+		argv_add(s, "-ngl");
+		if (s->ngl >= 0)
+			snprintf(t->ngl, sizeof(t->ngl), "%ld", s->ngl);
+		argv_add(s, t->ngl[0] ? t->ngl : "auto");
+		argv_add(s, "--alias");
+		argv_add(s, s->alias);
+	} else {
+		argv_add(s, "--models-preset");
+		argv_add(s, s->ini_path);
+		snprintf(num, sizeof(num), "%ld", s->max_loaded);
+		argv_add(s, "--models-max");
+		argv_add(s, num);
+	}
+	argv_add(s, "--host");
+	argv_add(s, s->host);
+	snprintf(num, sizeof(num), "%ld", s->port);
+	argv_add(s, "--port");
+	argv_add(s, num);
+	argv_add(s, "-fa");
+	argv_add(s, s->fa);
+	argv_add(s, "-ctk");
+	argv_add(s, s->kv);
+	argv_add(s, "-ctv");
+	argv_add(s, s->kv);
+	argv_add(s, "--jinja");
+	argv_add(s, "--metrics");
+	if (s->parallel > 0) {
+		snprintf(num, sizeof(num), "%ld", s->parallel);
+		argv_add(s, "-np");
+		argv_add(s, num);
+	}
+	if (s->idle > 0) {
+		snprintf(num, sizeof(num), "%ld", s->idle);
+		argv_add(s, "--sleep-idle-seconds");
+		argv_add(s, num);
+	}
+	if (s->key_file[0]) {
+		argv_add(s, "--api-key-file");
+		argv_add(s, s->key_file);
+	}
+	for (int i = 0; i < s->args->nextra; i++)
+		argv_add(s, s->args->extra[i]);
+}
+
+/* A new sessions row; the supervisor fills in the pids and the end. */
+static int add_session(struct serve *s, struct lm_err *err)
+{
+	unsigned char raw[8];
+	struct lm_session x;
+	char now[32];
+	int rc;
+
+	if ((rc = lm_random_bytes(raw, sizeof(raw), err)))
+		return rc;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(s->session + 2 * i, 3, "%02x", raw[i]);
+	if (!s->ctx->store)
+		return LM_OK;
+	lm_time_iso(lm_now(), now, sizeof(now));
+	memset(&x, 0, sizeof(x));
+	x.id = s->session;
+	x.model = s->router ? "all" : s->t[0].name;
+	x.host = s->host;
+	x.port = (int)s->port;
+	x.started_at = now;
+	x.runtime = s->llama;
+	return store_session_add(s->ctx->store, &x, err);
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+static void fill_config(struct serve *s, struct sup_config *c)
+{
+	sup_config_init(c);
+	c->argv = s->argv;
+	c->run_dir = s->ctx->paths.run_dir;
+	c->db_path = s->ctx->paths.db_path;
+	lm_strlcpy(c->st.host, s->host, sizeof(c->st.host));
+	c->st.port = (int)s->port;
+	lm_strlcpy(c->st.model, s->router ? "all" : s->t[0].name, sizeof(c->st.model));
+	lm_strlcpy(c->st.alias, s->router ? "" : s->alias, sizeof(c->st.alias));
+	lm_strlcpy(c->st.session, s->session, sizeof(c->st.session));
+	lm_strlcpy(c->st.log_path, s->log_path, sizeof(c->st.log_path));
+	lm_strlcpy(c->st.key_file, s->key_file, sizeof(c->st.key_file));
+	lm_strlcpy(c->st.runtime, s->llama, sizeof(c->st.runtime));
+	c->st.router = s->router;
+	c->lock_fd = s->lock_fd;
+	s->lock_fd = -1;
+}
+
+static void endpoint(const struct serve *s, char *buf, size_t size)
+{
+	int v6 = strchr(s->host, ':') && s->host[0] != '[';
+	snprintf(buf, size, "http://%s%s%s:%ld/v1", v6 ? "[" : "", s->host, v6 ? "]" : "", s->port);
+}
+
+static void print_ready(struct serve *s, pid_t pid)
+{
+	char ep[400];
+
+	endpoint(s, ep, sizeof(ep));
+	if (s->ctx->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "model", s->router ? "all" : s->t[0].name);
+		if (s->router)
+			cJSON_AddNullToObject(doc, "alias");
+		else
+			cJSON_AddStringToObject(doc, "alias", s->alias);
+		cJSON_AddStringToObject(doc, "endpoint", ep);
+		cJSON_AddStringToObject(doc, "host", s->host);
+		cJSON_AddNumberToObject(doc, "port", (double)s->port);
+		cJSON_AddNumberToObject(doc, "pid", (double)pid);
+		cJSON_AddStringToObject(doc, "log", s->log_path);
+		if (s->key_file[0])
+			cJSON_AddStringToObject(doc, "api_key_file", s->key_file);
+		else
+			cJSON_AddNullToObject(doc, "api_key_file");
+		cJSON_AddStringToObject(doc, "session", s->session);
+		if (s->router) {
+			cJSON *arr = cJSON_AddArrayToObject(doc, "models");
+			for (size_t i = 0; i < s->nt; i++)
+				cJSON_AddItemToArray(arr, cJSON_CreateString(s->t[i].name));
+		}
+		ui_json_print(doc);
+		return;
+	}
+	if (s->ctx->quiet)
+		return;
+	if (s->router)
+		printf("serving %zu models at %s (pick one with \"model\": NAME)\n", s->nt, ep);
+	else
+		printf("serving %s at %s as \"%s\"\n", s->t[0].name, ep, s->alias);
+	if (s->key_file[0])
+		printf("api key: %s%s\n", s->key_file, s->key_generated ? " (generated)" : "");
+	printf("log:     %s\n", s->log_path);
+	fflush(stdout);
+}
+
+/* Events of the detached supervisor: tell the waiting serve. */
+static void detached_event(void *data, enum sup_event ev, const char *msg)
+{
+	struct serve *s = data;
+	char line[600];
+	int n;
+
+	if (s->ready_fd < 0 || ev == SUP_EV_RESTART)
+		return;
+	n = snprintf(line, sizeof(line), "%s %s\n", ev == SUP_EV_READY ? "ready" : "fail",
+		     msg ? msg : "");
+	if (write(s->ready_fd, line, n > 0 && n < (int)sizeof(line) ? (size_t)n : strlen(line)) < 0) {
+		/* serve gave up waiting: nobody to tell */
+	}
+	close(s->ready_fd);
+	s->ready_fd = -1;
+}
+
+/* Events of the foreground supervisor: print them. */
+static void foreground_event(void *data, enum sup_event ev, const char *msg)
+{
+	struct serve *s = data;
+
+	if (ev == SUP_EV_READY)
+		print_ready(s, getpid());
+	else if (ev == SUP_EV_RESTART)
+		ui_warn(s->ctx, "llama-server %s; restarting", msg);
+}
+
+static int run_foreground(struct serve *s)
+{
+	struct sup_config c;
+	struct lm_err err = { 0 };
+	int rc;
+
+	fill_config(s, &c);
+	c.on_event = foreground_event;
+	c.data = s;
+	rc = sup_run(&c, &err);
+	if (rc)
+		ui_error(s->ctx, "%s (log: %s)", err.msg, s->log_path);
+	return rc;
+}
+
+/* After a failure: the log's last lines and why the child ended. */
+static void print_failure(struct serve *s, const char *why)
+{
+	char *tail = sup_log_tail(s->log_path, 20);
+
+	ui_error(s->ctx, "%s", why);
+	if (*tail) {
+		fprintf(stderr, "last lines of %s:\n", s->log_path);
+		fputs(tail, stderr);
+		if (tail[strlen(tail) - 1] != '\n')
+			fputc('\n', stderr);
+	}
+	free(tail);
+}
+
+/* Default wait for /health: a minute plus 30 s per GB of weights. */
+static long default_timeout(const struct serve *s)
+{
+	uint64_t size = 0;
+	for (size_t i = 0; i < s->nt; i++)
+		size = s->t[i].size > size ? s->t[i].size : size;
+	long t = 60 + (long)(size / 1000000000ull) * 30;
+	return t > 1800 ? 1800 : t;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Stop the supervisor we started (our child: its pid cannot be recycled
+ * before we reap it) and reap it. */
+static void stop_child_supervisor(pid_t pid)
+{
+	union sigval v = { .sival_int = 2000 };
+
+	sigqueue(pid, SIGTERM, v);
+	for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
+}
+
+/* Wait for the supervisor's word (or its end) up to the timeout; Ctrl-C or
+ * SIGTERM meanwhile stops it. */
+static int wait_ready(struct serve *s, pid_t pid, int fd)
+{
+	char buf[600];
+	size_t len = 0;
+	long timeout = s->timeout_s > 0 ? s->timeout_s : default_timeout(s);
+	struct timespec t0, t1;
+	int rc = LM_EFAIL;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long left = timeout * 1000 - ((t1.tv_sec - t0.tv_sec) * 1000 +
+					     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || interrupted) {
+			char why[160];
+			stop_child_supervisor(pid);
+			if (interrupted)
+				snprintf(why, sizeof(why), "interrupted before llama-server was ready; stopped it");
+			else
+				snprintf(why, sizeof(why), "llama-server was not healthy after %ld s (--timeout); stopped it",
+					 timeout);
+			print_failure(s, why);
+			return LM_EFAIL;
+		}
+		int r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			if (!strchr(buf, '\n') && len < sizeof(buf) - 1)
+				continue;
+		}
+		buf[len] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (lm_starts_with(buf, "ready")) {
+			print_ready(s, pid);
+			rc = LM_OK;
+		} else {
+			waitpid(pid, NULL, 0);
+			print_failure(s, len > 5 ? buf + 5 : "the supervisor ended before llama-server was ready");
+		}
+		return rc;
+	}
+}
+
+static int run_detached(struct serve *s)
+{
+	struct lm_err err = { 0 };
+	int fds[2];
+	pid_t pid;
+	int rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		ui_error(s->ctx, "cannot create a pipe: %s", strerror(errno));
+		return LM_EFAIL;
+	}
+	int keep[2] = { fds[1], s->lock_fd };
+	if (keep[1] >= 0 && keep[1] < keep[0]) {
+		keep[1] = keep[0];
+		keep[0] = s->lock_fd;
+	}
+	if ((rc = sup_detach(s->log_path, keep, keep[1] >= 0 ? 2 : 1, &pid, &err))) {
+		close(fds[0]);
+		close(fds[1]);
+		return ui_fail(s->ctx, &err);
+	}
+	if (pid == 0) { /* the supervisor */
+		struct sup_config c;
+		close(fds[0]);
+		s->ready_fd = fds[1];
+		fill_config(s, &c);
+		c.on_event = detached_event;
+		c.data = s;
+		rc = sup_run(&c, &err);
+		if (s->ready_fd >= 0)
+			close(s->ready_fd);
+		s->ready_fd = -1;
+		return rc;
+	}
+	close(fds[1]);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = -1;
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt; /* no SA_RESTART: poll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = wait_ready(s, pid, fds[0]);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	close(fds[0]);
+	return rc;
+}
+
+/* ---- --print-service -------------------------------------------------- */
+
+/* Environment worth baking into a unit (never tokens). */
+static const char *const unit_env[] = {
+	"LOCALMODEL_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
+	"HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "LLAMA_CACHE", "OLLAMA_MODELS",
+	"LOCALMODEL_LLAMA_SERVER", "LOCALMODEL_RESTART_BACKOFF_MS", "LD_LIBRARY_PATH", "PATH",
+	"CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
+	"GGML_VK_VISIBLE_DEVICES", "GGML_BACKEND_PATH", NULL,
+};
+
+static void list_add(char ***list, int *n, char *s)
+{
+	*list = lm_xrealloc(*list, (size_t)(*n + 2) * sizeof(char *));
+	(*list)[(*n)++] = s;
+	(*list)[*n] = NULL;
+}
+
+static void list_free(char **list, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* An absolute path for path-like values, so the unit runs from anywhere. */
+static char *absolute(const char *v)
+{
+	char real[PATH_MAX];
+	return realpath(v, real) ? lm_xstrdup(real) : lm_xstrdup(v);
+}
+
+static int print_service(struct serve *s, const char *kind)
+{
+	char exe[PATH_MAX], desc[700], label[64];
+	char **argv = NULL, **env = NULL;
+	int na = 0, ne = 0;
+	char *out;
+	const struct lm_args *a = s->args;
+
+	if (strcmp(kind, "systemd") && strcmp(kind, "launchd")) {
+		ui_error(s->ctx, "bad value for '--print-service': '%s' (want systemd or launchd)", kind);
+		return LM_EUSAGE;
+	}
+	if (sup_proc_exe(getpid(), exe, sizeof(exe)) < 0)
+		lm_strlcpy(exe, "localmodel", sizeof(exe));
+	list_add(&argv, &na, lm_xstrdup(exe));
+	list_add(&argv, &na, lm_xstrdup("serve"));
+	list_add(&argv, &na, lm_xstrdup("--foreground"));
+	if (a->npos)
+		list_add(&argv, &na, looks_like_path(a->pos[0]) ? absolute(a->pos[0])
+				: lm_xstrdup(a->pos[0]));
+	for (int i = 0; i < a->nopts; i++) {
+		const struct lm_opt *o = &a->opts[i];
+		if (!a->count[i] || !strcmp(o->name, "print-service") ||
+		    !strcmp(o->name, "foreground") || !strcmp(o->name, "json") ||
+		    !strcmp(o->name, "help"))
+			continue;
+		list_add(&argv, &na, lm_asprintf("--%s", o->name));
+		if (o->kind == LM_OPT_VALUE)
+			list_add(&argv, &na, !strcmp(o->name, "api-key-file") ? absolute(a->value[i])
+					: lm_xstrdup(a->value[i]));
+	}
+	if (a->nextra) {
+		list_add(&argv, &na, lm_xstrdup("--"));
+		for (int i = 0; i < a->nextra; i++)
+			list_add(&argv, &na, lm_xstrdup(a->extra[i]));
+	}
+	if (s->ctx->paths.home[0] && !getenv("LOCALMODEL_HOME"))
+		list_add(&env, &ne, lm_asprintf("LOCALMODEL_HOME=%s", s->ctx->paths.home));
+	for (int i = 0; unit_env[i]; i++) {
+		const char *v = getenv(unit_env[i]);
+		if (v && *v)
+			list_add(&env, &ne, lm_asprintf("%s=%s", unit_env[i], v));
+	}
+	snprintf(desc, sizeof(desc), "localmodel: %s on port %ld",
+		 s->router ? "every model" : s->t[0].name, s->port);
+	snprintf(label, sizeof(label), "org.localmodel.serve.%ld", s->port);
+	out = !strcmp(kind, "systemd") ? sup_unit_systemd(desc, argv, env)
+				       : sup_unit_launchd(label, argv, env, s->log_path);
+	fputs(out, stdout);
+	free(out);
+	list_free(argv, na);
+	list_free(env, ne);
+	return LM_OK;
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static int serve_prepare(struct serve *s, struct lm_err *err)
+{
+	int rc;
+
+	/* a unit may be written before the runtime is installed */
+	if ((rc = parse_options(s, err)) ||
+	    (!args_get(s->args, "print-service") && (rc = find_llama(s, err))) ||
+	    (rc = resolve_models(s, err)))
+		return rc;
+	lm_strlcpy(s->alias, args_get(s->args, "alias") ? args_get(s->args, "alias")
+			: s->router ? "" : s->t[0].name, sizeof(s->alias));
+	if (!args_get(s->args, "alias") && !s->router && s->t[0].name[0] == '/') {
+		/* a path: the file name without .gguf */
+		const char *b = strrchr(s->t[0].name, '/') + 1;
+		lm_strlcpy(s->alias, b, sizeof(s->alias));
+		if (lm_ends_with_ci(s->alias, ".gguf"))
+			s->alias[strlen(s->alias) - 5] = '\0';
+	}
+	return LM_OK;
+}
+
 static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 {
-	(void)args;
-	ui_error(ctx, "not implemented yet");
-	return LM_EFAIL;
+	struct serve s;
+	struct lm_err err = { 0 };
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.ctx = ctx;
+	s.args = args;
+	s.lock_fd = -1;
+	s.ready_fd = -1;
+	if ((rc = serve_prepare(&s, &err)) || (rc = name_files(&s, &err)))
+		goto fail;
+	if (args_get(args, "print-service")) {
+		rc = print_service(&s, args_get(args, "print-service"));
+		goto out;
+	}
+	if ((rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
+	    (rc = check_port(&s, &err)) || (rc = prepare_key(&s, &err)) ||
+	    (s.router && (rc = write_preset(&s, &err))) || (rc = add_session(&s, &err)))
+		goto fail;
+	build_argv(&s);
+	/* the supervisor opens the database briefly when it needs it */
+	store_close(ctx->store);
+	ctx->store = NULL;
+	rc = args_has(args, "foreground") ? run_foreground(&s) : run_detached(&s);
+	goto out;
+fail:
+	rc = ui_fail(ctx, &err);
+out:
+	if (s.lock_fd >= 0)
+		close(s.lock_fd);
+	argv_free(&s);
+	targets_free(&s);
+	return rc;
 }
 
 const struct lm_cmd cmd_serve = {
@@ -34,6 +1028,9 @@ const struct lm_cmd cmd_serve = {
 	.alias = "start",
 	.summary = "serve a model with a supervised llama-server",
 	.usage = "localmodel serve [MODEL|PATH] [--port N] [--host H] [--ctx N|auto] [options] [-- LLAMA-SERVER ARGS]",
+	.description = "Start llama-server for MODEL (org/repo:QUANT, a unique prefix, or a .gguf\n"
+		       "path; none: the most recently used) under a detached supervisor, and\n"
+		       "return once it answers /health. --all serves every model (router mode).",
 	.opts = opts,
 	.needs = NEED_STORE,
 	.run = serve_run,

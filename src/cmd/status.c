@@ -1,11 +1,18 @@
-/* status: version, paths, runtime, models (servers and hardware join later). */
+/* status: version, paths, servers (live state from the local servers
+ * only), runtime and models. Read-only, except that stale server records
+ * are removed. The hardware summary joins the "hardware" object. */
+#include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
 #include "localmodel/paths.h"
+#include "localmodel/runtime.h"
 #include "localmodel/store.h"
+#include "localmodel/supervise.h"
+#include "localmodel/usagelog.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +22,32 @@ static const struct lm_opt opts[] = {
 	LM_OPT_END,
 };
 
+/* What one server looks like now. */
+struct server_info {
+	struct sup_state st;
+	const char *health;   /* ok, loading, sleeping, down, restarting */
+	int64_t uptime_s;
+	int64_t rss_bytes;    /* -1 unknown */
+	int busy_slots;       /* -1 unknown */
+	int64_t requests;     /* usage rows of the session, -1 unknown */
+	int64_t tokens_in;    /* from /metrics (else the usage rows), -1 unknown */
+	int64_t tokens_out;
+	int runtime_outdated; /* runtime/current now points at another build */
+	char endpoint[320];
+};
+
 struct status_info {
 	char runtime_bin[PATH_MAX];
 	char runtime_target[PATH_MAX];
 	int runtime_installed;
 	int64_t models;
 	int64_t models_bytes;
+	int64_t stale_models; /* stale models (cleanup's rule), -1 unknown */
+	int64_t stale_bytes;
+	struct server_info *servers;
+	size_t nservers;
+	struct sup_state *stale;
+	size_t nstale;
 };
 
 static void read_runtime(const struct lm_ctx *ctx, struct status_info *si)
@@ -37,21 +64,202 @@ static void read_runtime(const struct lm_ctx *ctx, struct status_info *si)
 		si->runtime_installed = access(si->runtime_bin, X_OK) == 0;
 }
 
+/* Request and token sums of a session's usage rows. */
+static void usage_rows(struct lm_store *store, const char *session, struct server_info *sv)
+{
+	sqlite3_stmt *st;
+
+	if (!store || sqlite3_prepare_v2(store_db(store),
+					 "SELECT count(*), coalesce(sum(tokens_in),0), coalesce(sum(tokens_out),0)"
+					 " FROM model_usage WHERE session_id = ?", -1, &st, NULL))
+		return;
+	sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sv->requests = sqlite3_column_int64(st, 0);
+		sv->tokens_in = sqlite3_column_int64(st, 1);
+		sv->tokens_out = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+}
+
+/* GET path from the server; the body when it answered 200. */
+static char *local_get(const struct sup_state *st, const char *path, const char *key, int *status)
+{
+	char *body = NULL;
+	struct lm_err err = { 0 };
+
+	if (sup_http_get(st->host, st->port, path, key, 500, status, &body, &err) || *status != 200) {
+		free(body);
+		return NULL;
+	}
+	return body;
+}
+
+/* Ask the server itself: health, sleeping, busy slots, token counters. */
+static void probe_server(struct server_info *sv)
+{
+	const struct sup_state *st = &sv->st;
+	char *key = st->key_file[0] ? sup_key_read(st->key_file) : NULL;
+	char *body;
+	int status = 0;
+
+	if (st->phase == SUP_RESTARTING) {
+		sv->health = "restarting";
+		goto out;
+	}
+	body = local_get(st, "/health", NULL, &status);
+	free(body);
+	if (status == 503 || (status == 0 && st->phase == SUP_STARTING)) {
+		sv->health = "loading";
+		goto out;
+	}
+	if (status != 200) {
+		sv->health = "down";
+		goto out;
+	}
+	sv->health = "ok";
+	if (st->router)
+		goto out;
+	if ((body = local_get(st, "/props", key, &status))) {
+		cJSON *p = cJSON_Parse(body);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "is_sleeping")))
+			sv->health = "sleeping";
+		cJSON_Delete(p);
+		free(body);
+	}
+	if ((body = local_get(st, "/slots", key, &status))) {
+		cJSON *a = cJSON_Parse(body), *it;
+		if (cJSON_IsArray(a)) {
+			sv->busy_slots = 0;
+			cJSON_ArrayForEach(it, a)
+				sv->busy_slots += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "is_processing"));
+		}
+		cJSON_Delete(a);
+		free(body);
+	}
+	if ((body = local_get(st, "/metrics", key, &status))) {
+		struct usagelog_counters c;
+		if (usagelog_parse_metrics(body, &c) == 0) {
+			if (c.prompt_tokens >= 0)
+				sv->tokens_in = c.prompt_tokens;
+			if (c.predicted_tokens >= 0)
+				sv->tokens_out = c.predicted_tokens;
+		}
+		free(body);
+	}
+out:
+	if (key) {
+		memset(key, 0, strlen(key));
+		free(key);
+	}
+}
+
+static void gather_server(struct lm_ctx *ctx, struct status_info *si, struct server_info *sv)
+{
+	const struct sup_state *st = &sv->st;
+	uint64_t rss;
+	int v6 = strchr(st->host, ':') && st->host[0] != '[';
+
+	sv->rss_bytes = sv->busy_slots = -1;
+	sv->requests = sv->tokens_in = sv->tokens_out = -1;
+	snprintf(sv->endpoint, sizeof(sv->endpoint), "http://%s%s%s:%d/v1", v6 ? "[" : "",
+		 st->host, v6 ? "]" : "", st->port);
+	sv->uptime_s = st->started ? (int64_t)(time(NULL) - st->started) : 0;
+	if (st->child_pid > 0 && sup_proc_matches(st->child_pid, st->child_start, NULL) &&
+	    sup_proc_rss(st->child_pid, &rss) == 0)
+		sv->rss_bytes = (int64_t)rss;
+	if (ctx->store && st->session[0]) {
+		struct server_info rows = *sv;
+		usage_rows(ctx->store, st->session, &rows);
+		sv->requests = rows.requests;
+		sv->tokens_in = rows.tokens_in;
+		sv->tokens_out = rows.tokens_out;
+	}
+	probe_server(sv);
+	sv->runtime_outdated = !getenv("LOCALMODEL_LLAMA_SERVER") &&
+			       rt_restart_needed(ctx->paths.runtime_dir, st->runtime) == 1;
+}
+
 static int gather(struct lm_ctx *ctx, struct status_info *si, struct lm_err *err)
 {
+	struct sup_state *live = NULL;
+	size_t nlive = 0;
+	int rc;
+
 	memset(si, 0, sizeof(*si));
 	read_runtime(ctx, si);
+	if ((rc = sup_state_reap(ctx->paths.run_dir, ctx->store, &live, &nlive, &si->stale,
+				 &si->nstale, err)))
+		return rc;
+	si->servers = lm_xcalloc(nlive + 1, sizeof(*si->servers));
+	si->nservers = nlive;
+	for (size_t i = 0; i < nlive; i++) {
+		si->servers[i].st = live[i];
+		gather_server(ctx, si, &si->servers[i]);
+	}
+	free(live);
+	si->stale_models = -1;
+	if (ctx->store &&
+	    cleanup_nudge_query(ctx->paths.db_path, lm_now() - (time_t)ctx->cfg.stale_days * 86400,
+				&si->stale_models, &si->stale_bytes) < 0)
+		si->stale_models = -1;
 	if (ctx->store)
 		return store_model_totals(ctx->store, &si->models, &si->models_bytes, err);
 	return LM_OK;
+}
+
+static void add_num_or_null(cJSON *o, const char *name, int64_t v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddNumberToObject(o, name, (double)v);
+}
+
+static cJSON *server_json(const struct server_info *sv)
+{
+	const struct sup_state *st = &sv->st;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "model", st->model);
+	if (st->alias[0])
+		cJSON_AddStringToObject(o, "alias", st->alias);
+	else
+		cJSON_AddNullToObject(o, "alias");
+	cJSON_AddStringToObject(o, "endpoint", sv->endpoint);
+	cJSON_AddStringToObject(o, "host", st->host);
+	cJSON_AddNumberToObject(o, "port", st->port);
+	cJSON_AddNumberToObject(o, "pid", st->sup_pid);
+	add_num_or_null(o, "child_pid", st->child_pid > 0 ? st->child_pid : -1);
+	cJSON_AddStringToObject(o, "health", sv->health);
+	cJSON_AddNumberToObject(o, "uptime_s", (double)sv->uptime_s);
+	add_num_or_null(o, "rss_bytes", sv->rss_bytes);
+	add_num_or_null(o, "busy_slots", sv->busy_slots);
+	add_num_or_null(o, "requests", sv->requests);
+	add_num_or_null(o, "tokens_in", sv->tokens_in);
+	add_num_or_null(o, "tokens_out", sv->tokens_out);
+	cJSON_AddNumberToObject(o, "restarts", st->restarts);
+	cJSON_AddBoolToObject(o, "router", st->router);
+	cJSON_AddStringToObject(o, "session", st->session);
+	cJSON_AddStringToObject(o, "log", st->log_path);
+	if (st->key_file[0])
+		cJSON_AddStringToObject(o, "api_key_file", st->key_file);
+	else
+		cJSON_AddNullToObject(o, "api_key_file");
+	cJSON_AddStringToObject(o, "runtime", st->runtime);
+	cJSON_AddBoolToObject(o, "runtime_outdated", sv->runtime_outdated);
+	return o;
 }
 
 static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
+	cJSON *servers = cJSON_AddArrayToObject(doc, "servers");
+	cJSON *stale = cJSON_AddArrayToObject(doc, "stale_cleaned");
 	cJSON *rt = cJSON_AddObjectToObject(doc, "runtime");
 	cJSON *models = cJSON_AddObjectToObject(doc, "models");
+	int restart = 0;
 
 	cJSON_AddStringToObject(doc, "version", LM_VERSION);
 	cJSON_AddStringToObject(paths, "config", ctx->paths.config_file);
@@ -60,15 +268,81 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 	cJSON_AddStringToObject(paths, "database", ctx->paths.db_path);
 	cJSON_AddStringToObject(paths, "logs", ctx->paths.log_dir);
 	cJSON_AddStringToObject(paths, "run", ctx->paths.run_dir);
+	for (size_t i = 0; i < si->nservers; i++) {
+		cJSON_AddItemToArray(servers, server_json(&si->servers[i]));
+		restart |= si->servers[i].runtime_outdated;
+	}
+	for (size_t i = 0; i < si->nstale; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "model", si->stale[i].model);
+		cJSON_AddNumberToObject(o, "port", si->stale[i].port);
+		cJSON_AddNumberToObject(o, "pid", si->stale[i].sup_pid);
+		cJSON_AddItemToArray(stale, o);
+	}
 	cJSON_AddBoolToObject(rt, "installed", si->runtime_installed);
 	if (si->runtime_installed)
 		cJSON_AddStringToObject(rt, "path", si->runtime_bin);
 	else
 		cJSON_AddNullToObject(rt, "path");
+	cJSON_AddBoolToObject(rt, "restart_needed", restart);
+	/* the hardware summary (hw_json) is added here */
+	cJSON_AddObjectToObject(doc, "hardware");
 	cJSON_AddNumberToObject(models, "count", (double)si->models);
 	cJSON_AddNumberToObject(models, "size_bytes", (double)si->models_bytes);
-	cJSON_AddArrayToObject(doc, "servers");
+	add_num_or_null(models, "stale_count", si->stale_models);
+	add_num_or_null(models, "stale_bytes", si->stale_models >= 0 ? si->stale_bytes : -1);
 	ui_json_print(doc);
+}
+
+static void fmt_uptime(int64_t s, char *buf, size_t size)
+{
+	if (s < 120)
+		snprintf(buf, size, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, size, "%lldm", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, size, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lldd", (long long)(s / 86400));
+}
+
+static void print_servers(const struct lm_ctx *ctx, const struct status_info *si)
+{
+	struct ui_table t;
+
+	if (!si->nservers) {
+		printf("servers:  none running\n");
+		return;
+	}
+	printf("servers:\n");
+	ui_table_init(&t, 10);
+	t.right_align = (1u << 2) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9);
+	ui_table_row(&t, "MODEL", "ENDPOINT", "PID", "CHILD", "HEALTH", "UPTIME", "RSS", "BUSY",
+		     "REQUESTS", "RESTARTS");
+	for (size_t i = 0; i < si->nservers; i++) {
+		const struct server_info *sv = &si->servers[i];
+		char pid[16], child[16], up[16], rss[32] = "-", busy[16] = "-", req[64] = "-", rs[16];
+		snprintf(pid, sizeof(pid), "%d", (int)sv->st.sup_pid);
+		snprintf(child, sizeof(child), "%d", (int)sv->st.child_pid);
+		fmt_uptime(sv->uptime_s, up, sizeof(up));
+		if (sv->rss_bytes >= 0)
+			lm_format_size((uint64_t)sv->rss_bytes, rss, sizeof(rss));
+		if (sv->busy_slots >= 0)
+			snprintf(busy, sizeof(busy), "%d", sv->busy_slots);
+		if (sv->requests >= 0)
+			snprintf(req, sizeof(req), "%lld (%lld tok)", (long long)sv->requests,
+				 (long long)((sv->tokens_in > 0 ? sv->tokens_in : 0) +
+					     (sv->tokens_out > 0 ? sv->tokens_out : 0)));
+		snprintf(rs, sizeof(rs), "%d", sv->st.restarts);
+		ui_table_row(&t, sv->st.model, sv->endpoint, pid, sv->st.child_pid > 0 ? child : "-",
+			     sv->health, up, rss, busy, req, rs);
+	}
+	ui_table_print(ctx, &t, stdout);
+	ui_table_release(&t);
+	for (size_t i = 0; i < si->nservers; i++)
+		if (si->servers[i].runtime_outdated)
+			printf("  port %d runs an older llama-server: restart it to use the installed one\n",
+			       si->servers[i].st.port);
 }
 
 static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
@@ -79,8 +353,16 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 	printf("%slocalmodel %s%s\n", ui_bold(ctx), LM_VERSION, ui_reset(ctx));
 	printf("runtime:  %s\n", si->runtime_installed ? si->runtime_bin
 			: "not installed (run 'localmodel install')");
-	printf("models:   %lld (%s)\n", (long long)si->models, size);
-	printf("servers:  none running\n");
+	printf("models:   %lld (%s)", (long long)si->models, size);
+	if (si->stale_models > 0) {
+		lm_format_size((uint64_t)si->stale_bytes, size, sizeof(size));
+		printf(", %lld stale (%s; see 'localmodel cleanup')", (long long)si->stale_models, size);
+	}
+	printf("\n");
+	print_servers(ctx, si);
+	for (size_t i = 0; i < si->nstale; i++)
+		printf("cleaned:  stale record of port %d (supervisor pid %d is gone)\n",
+		       si->stale[i].port, (int)si->stale[i].sup_pid);
 	printf("config:   %s\n", ctx->paths.config_file);
 	printf("data:     %s\n", ctx->paths.data_dir);
 	printf("logs:     %s\n", ctx->paths.log_dir);
@@ -90,23 +372,28 @@ static int status_run(struct lm_ctx *ctx, struct lm_args *args)
 {
 	struct status_info si;
 	struct lm_err err = { 0 };
+	int rc = LM_OK;
 
-	if (args_want_pos(args, 0, 0, &err))
-		return ui_fail(ctx, &err);
-	if (gather(ctx, &si, &err))
-		return ui_fail(ctx, &err);
+	memset(&si, 0, sizeof(si));
+	if (args_want_pos(args, 0, 0, &err) || gather(ctx, &si, &err)) {
+		rc = ui_fail(ctx, &err);
+		goto out;
+	}
 	if (ctx->json)
 		print_json(ctx, &si);
 	else if (!ctx->quiet)
 		print_text(ctx, &si);
-	return LM_OK;
+out:
+	free(si.servers);
+	free(si.stale);
+	return rc;
 }
 
 const struct lm_cmd cmd_status = {
 	.name = "status",
 	.alias = NULL,
 	.summary = "show servers, runtime, hardware and models",
-	.usage = "localmodel status",
+	.usage = "localmodel status [--json]",
 	.opts = opts,
 	.needs = NEED_STORE_RO,
 	.run = status_run,

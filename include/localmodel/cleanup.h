@@ -1,0 +1,91 @@
+/*
+ * cleanup: which models are stale (not used for N days; never used = since
+ * first seen), whether each may be deleted, the deletion itself, and the
+ * cheap read-only summary behind `cleanup --nudge`.
+ *
+ * A model is never deleted when it is pinned, when a running server uses it
+ * (cleanup_in_use), or when its files are not under localmodel's models
+ * directory (real paths compared). Other tools' stores are touched only with
+ * include_external, and then by their own rules:
+ *   hf-cache, llama-cache  the snapshot link is removed, and its blob only
+ *                          when no other snapshot links to it; refs and the
+ *                          rest of the cache are left as they are
+ *   lmstudio               the model's files, then its folder when empty
+ *   ollama                 never: blobs are shared between models, so the
+ *                          item says to run `ollama rm NAME`
+ *   path (or unknown)      never: the user's own file
+ * Deletion renames every part aside first, re-checks that no server took
+ * the model meanwhile (renaming back if one did), then unlinks, removes the
+ * folders it emptied (up to the models directory) and the inventory row.
+ *
+ * Items are owned by the caller: cleanup_items_free. Nothing here prints.
+ */
+#ifndef LOCALMODEL_CLEANUP_H
+#define LOCALMODEL_CLEANUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "base.h"
+
+struct lm_store;
+
+enum cleanup_verdict {
+	CLEANUP_DELETE = 0,  /* stale and deletable */
+	CLEANUP_PINNED,      /* kept: pinned */
+	CLEANUP_IN_USE,      /* kept: a running server uses it */
+	CLEANUP_OUTSIDE,     /* kept: files outside the models directory */
+	CLEANUP_EXTERNAL,    /* kept: another tool's store (see note) */
+};
+
+struct cleanup_item {
+	char *model;
+	char *file_path;
+	char *source;        /* "localmodel", "hf-cache", ... */
+	char *first_seen;
+	char *last_used;     /* NULL when never used */
+	time_t last;         /* last use, else first seen; 0 when unknown */
+	int64_t size_bytes;
+	int parts;
+	enum cleanup_verdict verdict;
+	char note[256];      /* why it is kept, or what to do instead */
+};
+
+/* Stale models of the inventory (last use, else first seen, before cutoff),
+ * oldest first, each with its verdict. */
+int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
+		  int include_external, struct cleanup_item **out, size_t *n,
+		  struct lm_err *err);
+void cleanup_items_free(struct cleanup_item *items, size_t n);
+/* Human words for a verdict: "stale", "pinned", "in use", ... */
+const char *cleanup_verdict_name(enum cleanup_verdict v);
+
+/* 1 in *in_use when a running server uses the model (name or file path):
+ * an open session whose supervisor or child pid is alive. The one place to
+ * change when servers are tracked another way. */
+int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,
+		   struct lm_err *err);
+
+/* Delete one item judged CLEANUP_DELETE: re-checks pin and use, removes the
+ * files (all parts), emptied folders and the inventory row. *freed gets the
+ * bytes removed from disk. LM_ESTATE when it became pinned or in use. */
+int cleanup_remove(struct lm_store *s, const char *models_dir, const struct cleanup_item *it,
+		   uint64_t *freed, struct lm_err *err);
+
+/* The split parts of a "-00001-of-0000N.gguf" file, in order (just the file
+ * itself otherwise). Free each string and the array. */
+char **cleanup_parts(const char *file_path, int parts, size_t *n);
+
+/* ---- the nudge: read-only, never waits on a lock, never creates ----- */
+
+/* Count and size of stale, unpinned, localmodel-owned models, straight from
+ * the database file (opened read-only, busy timeout 0). -1 on any problem
+ * (no file, locked, old schema...), 0 ok. */
+int cleanup_nudge_query(const char *db_path, time_t cutoff, int64_t *count, int64_t *bytes);
+/* 1 when no nudge was shown in the 24 hours before now (stamp file holds
+ * the epoch seconds of the last one). */
+int cleanup_nudge_due(const char *stamp_path, time_t now);
+/* Record a nudge at now (creates the file's folder if needed). */
+int cleanup_nudge_mark(const char *stamp_path, time_t now, struct lm_err *err);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * supervise: llama-server under a supervisor. Owns the per-server state
+ * files in the run directory (server-<port>.state/.lock/.key/.ini, 0600 in
+ * a 0700 directory), the checks that a recorded pid is still the process it
+ * was (pid + start time + executable), the supervisor loop (child spawned
+ * with fork+execve, PR_SET_PDEATHSIG, output captured into a rotated log,
+ * restart with backoff, give-up), a tiny blocking HTTP/1.1 client for the
+ * local server (/health, /slots, /metrics, /props; loopback only, no
+ * libcurl), the port check, and service unit generation.
+ *
+ * Nothing here prints or exits. Fixed-size fields live in the structs;
+ * strings returned as `char *` are owned by the caller (free()).
+ */
+#ifndef LOCALMODEL_SUPERVISE_H
+#define LOCALMODEL_SUPERVISE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include "base.h"
+
+/* ---- processes ---------------------------------------------------- */
+
+/* Start time of pid in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+int sup_proc_start_time(pid_t pid, unsigned long long *out);
+/* The executable of pid (readlink /proc/<pid>/exe, " (deleted)" stripped). */
+int sup_proc_exe(pid_t pid, char *buf, size_t size);
+/* Resident memory of pid in bytes (VmRSS of /proc/<pid>/status). */
+int sup_proc_rss(pid_t pid, uint64_t *bytes);
+/* 1 when pid is alive and still has that start time and (when exe is not
+ * NULL or "") that executable; 0 otherwise (dead, or pid recycled). */
+int sup_proc_matches(pid_t pid, unsigned long long start, const char *exe);
+/* Send sig only if sup_proc_matches(); 0 sent, -1 not (nothing matched). */
+int sup_proc_signal(pid_t pid, unsigned long long start, const char *exe, int sig);
+
+/* ---- state files ---------------------------------------------------- */
+
+enum sup_phase {
+	SUP_STARTING,   /* the child is loading the model */
+	SUP_RUNNING,    /* /health answered 200 */
+	SUP_RESTARTING, /* waiting for the backoff before a restart */
+	SUP_STOPPING,   /* a stop was asked for */
+};
+
+struct sup_state {
+	pid_t sup_pid;
+	unsigned long long sup_start;
+	char sup_exe[PATH_MAX];
+	pid_t child_pid;             /* 0 while none runs */
+	unsigned long long child_start;
+	char host[256];
+	int port;
+	char model[512];             /* inventory name, or the path served */
+	char alias[256];             /* the name the API serves */
+	char session[64];            /* sessions.id */
+	char log_path[PATH_MAX];
+	char key_file[PATH_MAX];     /* "" when no API key */
+	char runtime[PATH_MAX];      /* llama-server binary */
+	time_t started;              /* supervisor start (epoch) */
+	int restarts;
+	int router;                  /* --all: router mode */
+	enum sup_phase phase;
+};
+
+const char *sup_phase_name(enum sup_phase p);
+
+/* <run_dir>/server-<port>.<ext> into buf; -1 when it does not fit. */
+int sup_file_path(char *buf, size_t size, const char *run_dir, int port, const char *ext);
+int sup_state_write(const char *path, const struct sup_state *st, struct lm_err *err);
+/* LM_ENOTFOUND when missing, LM_EFAIL when unreadable or malformed. */
+int sup_state_read(const char *path, struct sup_state *st, struct lm_err *err);
+/* Every server-*.state in run_dir, ordered by port (a missing dir is an
+ * empty list). Malformed files are skipped. Free the array with free(). */
+int sup_state_list(const char *run_dir, struct sup_state **out, size_t *n, struct lm_err *err);
+/* 1 when the recorded supervisor is still that process. */
+int sup_state_alive(const struct sup_state *st);
+/* Remove the state, preset and lock files of a port (the key file is kept). */
+void sup_state_remove(const char *run_dir, int port);
+/* Split the state files into live servers and stale records (dead or
+ * recycled supervisor pid); stale ones are removed, and their session (when
+ * store is not NULL) closed. Free both arrays with free(). */
+struct lm_store;
+int sup_state_reap(const char *run_dir, struct lm_store *store, struct sup_state **live,
+		   size_t *nlive, struct sup_state **stale, size_t *nstale, struct lm_err *err);
+/* Take the lock of a port (flock, O_CLOEXEC): the fd, or -1 with LM_ESTATE
+ * when another supervisor holds it. */
+int sup_lock_port(const char *run_dir, int port, int *fd, struct lm_err *err);
+
+/* Ask the supervisor to stop: SIGTERM carrying timeout_ms (sigqueue), then
+ * wait for it and its child to go; SIGKILL the child after timeout_ms and
+ * the supervisor 2 s later. Only processes matching their records are
+ * signalled. LM_ESTATE when the supervisor was not running. */
+int sup_stop(const struct sup_state *st, int timeout_ms, struct lm_err *err);
+
+/* ---- local HTTP ----------------------------------------------------- */
+
+/* True for 127.0.0.0/8, ::1 and "localhost". */
+int sup_host_is_loopback(const char *host);
+/* GET path from the server at host:port (0.0.0.0 and :: mean loopback);
+ * key (or NULL) goes in Authorization. *status 0 when nothing answered
+ * (returns LM_ENET). body is NUL-terminated, owned by the caller. */
+int sup_http_get(const char *host, int port, const char *path, const char *key,
+		 int timeout_ms, int *status, char **body, struct lm_err *err);
+/* First key of an --api-key-file (first non-empty, non-# line), or NULL. */
+char *sup_key_read(const char *path);
+/* A new random key (hex) in a 0600 file at path. */
+int sup_key_generate(const char *path, struct lm_err *err);
+
+/* LM_OK when host:port can be bound; LM_ESTATE when taken, with a message
+ * naming the holder when /proc tells it ("python3 (pid 1234)"). */
+int sup_port_check(const char *host, int port, struct lm_err *err);
+
+/* ---- logs ----------------------------------------------------------- */
+
+/* path -> path.1 -> ... -> path.<keep> (the oldest dropped). */
+int sup_log_rotate(const char *path, int keep, struct lm_err *err);
+/* The last n lines of path (owned by the caller), "" for a missing file. */
+char *sup_log_tail(const char *path, int n);
+
+/* ---- the supervisor ----------------------------------------------- */
+
+enum sup_event {
+	SUP_EV_READY,    /* the first /health 200 (msg: NULL) */
+	SUP_EV_FAILED,   /* gave up before or after ready (msg: why) */
+	SUP_EV_RESTART,  /* a crash, restarting after the backoff (msg: why) */
+};
+
+struct sup_config {
+	char *const *argv;      /* llama-server argv; argv[0] is the binary */
+	const char *run_dir;
+	const char *db_path;    /* sessions are updated here (may be NULL) */
+	struct sup_state st;    /* host, port, model, alias, session, log, key, ... */
+	int backoff_ms;         /* first restart delay (1000), doubled each crash */
+	int max_crashes;        /* give up after this many crashes ... (5) */
+	int window_s;           /* ... within this window (600) */
+	uint64_t log_max;       /* rotate the log beyond this size (10 MB) */
+	int log_keep;           /* rotated logs kept (3) */
+	int stop_timeout_ms;    /* SIGKILL the child this long after SIGTERM (10000) */
+	int lock_fd;            /* held for the supervisor's life, closed at the end */
+	/* Each line the child prints (without the newline). */
+	void (*on_line)(void *data, const char *line, size_t len);
+	void (*on_event)(void *data, enum sup_event ev, const char *msg);
+	void *data;
+};
+
+/* Fill the defaults above (and the LOCALMODEL_RESTART_BACKOFF_MS and
+ * LOCALMODEL_LOG_MAX_BYTES overrides). */
+void sup_config_init(struct sup_config *c);
+/* Run the supervisor until a stop is asked or it gives up. Writes the
+ * state file, appends the child's output to st.log_path, records the end
+ * in the sessions table. LM_OK after a deliberate stop, LM_EFAIL when it
+ * gave up (err says why). */
+int sup_run(struct sup_config *c, struct lm_err *err);
+
+/* Fork a detached supervisor: in the parent returns LM_OK with *pid set;
+ * in the child (its own session, stdin /dev/null, stdout/stderr to
+ * log_path, every other descriptor closed but those in keep, ascending)
+ * returns LM_OK with *pid == 0. */
+int sup_detach(const char *log_path, const int *keep, int nkeep, pid_t *pid,
+	       struct lm_err *err);
+
+/* ---- service units -------------------------------------------------- */
+
+/* A systemd user unit running argv, with env ("NAME=value", NULL-ended). */
+char *sup_unit_systemd(const char *description, char *const *argv, char *const *env);
+/* A launchd plist (label e.g. "org.localmodel.serve.8080"). */
+char *sup_unit_launchd(const char *label, char *const *argv, char *const *env,
+		       const char *log_path);
+
+#endif
