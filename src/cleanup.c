@@ -80,14 +80,13 @@ static int real_inside(const char *path, const char *dir)
 	return !strcmp(rp, rd) || path_inside(rp, rd);
 }
 
-char **cleanup_parts(const char *file_path, int parts, size_t *n)
+char **cleanup_parts(const char *file_path, size_t *n)
 {
 	char **v;
 	const char *of = NULL, *p;
 	size_t len = strlen(file_path);
 	long total = 0;
 
-	(void)parts;
 	/* "<prefix>-NNNNN-of-MMMMM.gguf" */
 	for (p = strstr(file_path, "-of-"); p; p = strstr(p + 1, "-of-"))
 		of = p;
@@ -123,12 +122,27 @@ static void parts_free(char **v, size_t n)
 	free(v);
 }
 
-/* 1 when pid names a live process (ours or another user's). */
+/* 1 when pid names a live process (ours or another user's); a zombie is
+ * dead. */
 static int pid_alive(int pid)
 {
-	if (pid <= 0)
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	char *p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && p[2] == 'Z');
 }
 
 int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,
@@ -143,7 +157,9 @@ int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path,
 		return rc;
 	for (size_t i = 0; i < n && !*in_use; i++) {
 		const char *m = open[i].model;
-		if (!m || (strcmp(m, model) && (!file_path || strcmp(m, file_path))))
+		/* a router ("all") may load any model: every model counts as used */
+		if (!m || (strcmp(m, model) && strcmp(m, "all") &&
+			   (!file_path || strcmp(m, file_path))))
 			continue;
 		*in_use = pid_alive(open[i].supervisor_pid) || pid_alive(open[i].child_pid);
 	}
@@ -155,7 +171,7 @@ int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path,
 static int parts_inside(const struct cleanup_item *it, const char *models_dir)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, it->parts, &n);
+	char **v = cleanup_parts(it->file_path, &n);
 	int ok = 1;
 
 	for (size_t i = 0; i < n && ok; i++)
@@ -167,6 +183,22 @@ static int parts_inside(const struct cleanup_item *it, const char *models_dir)
 static int is_hub_layout(const char *path)
 {
 	return path && strstr(path, "/models--") && strstr(path, "/snapshots/");
+}
+
+/* Bytes on disk of every part (symbolic links followed), for rows that
+ * recorded no size. */
+static int64_t parts_size(const char *file_path)
+{
+	size_t n;
+	char **v = cleanup_parts(file_path, &n);
+	int64_t total = 0;
+	struct stat sb;
+
+	for (size_t i = 0; i < n; i++)
+		if (stat(v[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			total += (int64_t)sb.st_size;
+	parts_free(v, n);
+	return total;
 }
 
 /* The verdict for one stale item (before the in-use check). */
@@ -201,6 +233,11 @@ static void judge(struct cleanup_item *it, int pinned, const char *models_dir,
 	} else if (strcmp(src, "lmstudio")) {
 		it->verdict = CLEANUP_EXTERNAL;
 		snprintf(it->note, sizeof(it->note), "not downloaded by localmodel (%s)", src);
+	}
+	if (it->verdict == CLEANUP_DELETE && strcmp(src, "localmodel") &&
+	    !lm_ends_with_ci(it->file_path, ".gguf")) {
+		it->verdict = CLEANUP_EXTERNAL;
+		snprintf(it->note, sizeof(it->note), "not a .gguf file in %s", src);
 	}
 }
 
@@ -238,6 +275,8 @@ int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
 		if (lm_time_parse(it->last_used, &it->last) && lm_time_parse(it->first_seen, &it->last))
 			it->last = 0;
 		judge(it, sqlite3_column_int(st, 7), models_dir, include_external);
+		if (it->size_bytes <= 0 && it->file_path)
+			it->size_bytes = parts_size(it->file_path);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -328,7 +367,7 @@ static int remove_owned(struct lm_store *s, const char *models_dir,
 			const struct cleanup_item *it, uint64_t *freed, struct lm_err *err)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, it->parts, &n);
+	char **v = cleanup_parts(it->file_path, &n);
 	char **aside = lm_xcalloc(n, sizeof(*aside));
 	int64_t *sizes = lm_xcalloc(n, sizeof(*sizes));
 	char dir[PATH_MAX];
@@ -442,7 +481,7 @@ static int remove_external(struct lm_store *s, const struct cleanup_item *it, ui
 			   struct lm_err *err)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, it->parts, &n);
+	char **v = cleanup_parts(it->file_path, &n);
 	int hub = strcmp(it->source, "lmstudio") != 0;
 	int rc;
 

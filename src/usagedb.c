@@ -32,28 +32,22 @@ static const char create_sql[] =
 	"SUM(requests), SUM(tokens_in), SUM(tokens_out), SUM(tokens_cached),"            \
 	" SUM(duration_ms), SUM(gen_ms), SUM(gen_tokens), MAX(last_ts)"
 
-/* New rows (id in (?1, ?2]) summed per model and day, once. */
-static const char fold_tmp_sql[] =
-	"DROP TABLE IF EXISTS temp.usage_fold;"
-	"CREATE TEMP TABLE usage_fold(model, day, r, ti, tx, tc, d, gm, gt, lt)";
-static const char fold_fill_sql[] =
-	"INSERT INTO temp.usage_fold SELECT model, substr(timestamp, 1, 10), " RAW_SUMS
-	" FROM model_usage WHERE id > ?1 AND id <= ?2 GROUP BY 1, 2";
-
-/* Add usage_fold into one grain: ?1 grain, ?2 period length (0, 7 or 10),
- * ?3 1 to sum over all models. */
-static const char fold_sql[] =
+/* Add one (grain, period, model) cell of sums into usage_rollup. */
+static const char upsert_sql[] =
 	"INSERT INTO usage_rollup(grain, period, model, requests, tokens_in, tokens_out,"
 	" tokens_cached, duration_ms, gen_ms, gen_tokens, last_ts)"
-	" SELECT ?1, substr(day, 1, ?2), CASE WHEN ?3 THEN '' ELSE model END,"
-	" SUM(r), SUM(ti), SUM(tx), SUM(tc), SUM(d), SUM(gm), SUM(gt), MAX(lt)"
-	" FROM usage_fold WHERE 1 GROUP BY 1, 2, 3"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 	" ON CONFLICT(grain, period, model) DO UPDATE SET requests = requests + excluded.requests,"
 	" tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out,"
 	" tokens_cached = tokens_cached + excluded.tokens_cached,"
 	" duration_ms = duration_ms + excluded.duration_ms, gen_ms = gen_ms + excluded.gen_ms,"
 	" gen_tokens = gen_tokens + excluded.gen_tokens,"
 	" last_ts = MAX(COALESCE(last_ts, ''), COALESCE(excluded.last_ts, ''))";
+
+/* New rows, read in id order (a plain table scan) and summed in memory. */
+static const char scan_sql[] =
+	"SELECT model, timestamp, tokens_in, tokens_out, tokens_cached, duration_ms, tok_per_sec"
+	" FROM model_usage WHERE id > ?1 AND id <= ?2";
 
 /* By model. ?1 first whole day, ?2 window start (ISO), ?3 model or NULL,
  * ?4 1 when there is a window, ?5 first whole month. */
@@ -178,36 +172,235 @@ static int exec(sqlite3 *db, const char *sql, struct lm_err *err)
 	return LM_OK;
 }
 
-/* Step a statement with up to three int64 parameters, then finalize it. */
-static int run3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c,
-		struct lm_err *err)
+/* ---- folding new rows: sums per (model, period) in memory ----------- */
+
+struct cell {
+	int model;           /* index into fold.names; -1 = empty slot */
+	char period[11];     /* "YYYY-MM-DD", "YYYY-MM" or "" */
+	int64_t r, ti, tx, tc, gt;
+	double d, gm;
+	char lt[32];         /* newest timestamp */
+};
+
+struct cellmap {
+	struct cell *v;
+	size_t cap, n;
+};
+
+struct fold {
+	char **names;        /* distinct model names */
+	size_t nnames;
+	int *slots;          /* open addressing over names, -1 empty */
+	size_t capnames;
+	struct cellmap grain[4];
+};
+
+static uint64_t hash_str(const char *s, uint64_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Index of a model name, added when new. */
+static int fold_name(struct fold *f, const char *name)
+{
+	if ((f->nnames + 1) * 2 > f->capnames) {
+		size_t cap = f->capnames ? f->capnames * 2 : 64;
+		int *slots = lm_xmalloc(cap * sizeof(*slots));
+		for (size_t i = 0; i < cap; i++)
+			slots[i] = -1;
+		for (size_t i = 0; i < f->nnames; i++) {
+			size_t k = hash_str(f->names[i], 14695981039346656037ULL) & (cap - 1);
+			while (slots[k] >= 0)
+				k = (k + 1) & (cap - 1);
+			slots[k] = (int)i;
+		}
+		free(f->slots);
+		f->slots = slots;
+		f->capnames = cap;
+		f->names = lm_xrealloc(f->names, cap * sizeof(*f->names));
+	}
+	size_t k = hash_str(name, 14695981039346656037ULL) & (f->capnames - 1);
+	while (f->slots[k] >= 0) {
+		if (!strcmp(f->names[f->slots[k]], name))
+			return f->slots[k];
+		k = (k + 1) & (f->capnames - 1);
+	}
+	f->names[f->nnames] = lm_xstrdup(name);
+	f->slots[k] = (int)f->nnames;
+	return (int)f->nnames++;
+}
+
+static size_t cell_slot(const struct cellmap *m, int model, const char *period)
+{
+	size_t k = hash_str(period, 14695981039346656037ULL ^ (uint64_t)model * 0x9e3779b97f4a7c15ULL) &
+		   (m->cap - 1);
+	while (m->v[k].model >= 0 && (m->v[k].model != model || strcmp(m->v[k].period, period)))
+		k = (k + 1) & (m->cap - 1);
+	return k;
+}
+
+/* The cell of (model, period), created empty when new. */
+static struct cell *cell_get(struct cellmap *m, int model, const char *period)
+{
+	if ((m->n + 1) * 10 > m->cap * 7) {
+		struct cellmap g = { NULL, m->cap ? m->cap * 2 : 256, 0 };
+		g.v = lm_xmalloc(g.cap * sizeof(*g.v));
+		for (size_t i = 0; i < g.cap; i++)
+			g.v[i].model = -1;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].model >= 0)
+				g.v[cell_slot(&g, m->v[i].model, m->v[i].period)] = m->v[i];
+		g.n = m->n;
+		free(m->v);
+		*m = g;
+	}
+	size_t k = cell_slot(m, model, period);
+	struct cell *c = &m->v[k];
+	if (c->model < 0) {
+		memset(c, 0, sizeof(*c));
+		c->model = model;
+		lm_strlcpy(c->period, period, sizeof(c->period));
+		m->n++;
+	}
+	return c;
+}
+
+static void cell_add(struct cell *c, const struct cell *x)
+{
+	c->r += x->r;
+	c->ti += x->ti;
+	c->tx += x->tx;
+	c->tc += x->tc;
+	c->gt += x->gt;
+	c->d += x->d;
+	c->gm += x->gm;
+	if (strcmp(x->lt, c->lt) > 0)
+		lm_strlcpy(c->lt, x->lt, sizeof(c->lt));
+}
+
+/* Sum rows (from, to] per model and day (grain 2). */
+static int fold_scan(sqlite3 *db, struct fold *f, int64_t from, int64_t to, struct lm_err *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_err(db, err, "usage summary");
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_bind_parameter_count(st) >= 3)
-		sqlite3_bind_int64(st, 3, c);
-	rc = sqlite3_step(st);
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *model = (const char *)sqlite3_column_text(st, 0);
+		const char *ts = (const char *)sqlite3_column_text(st, 1);
+		struct cell x = { 0 };
+		char day[11];
+		double tps = sqlite3_column_double(st, 6);
+
+		lm_strlcpy(day, ts ? ts : "", sizeof(day));
+		x.r = 1;
+		x.ti = sqlite3_column_int64(st, 2);
+		x.tx = sqlite3_column_int64(st, 3);
+		x.tc = sqlite3_column_int64(st, 4);
+		x.d = sqlite3_column_double(st, 5);
+		if (tps > 0) {
+			x.gm = (double)x.tx * 1000.0 / tps;
+			x.gt = x.tx;
+		}
+		lm_strlcpy(x.lt, ts ? ts : "", sizeof(x.lt));
+		cell_add(cell_get(&f->grain[2], fold_name(f, model ? model : ""), day), &x);
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? LM_OK : db_err(db, err, "usage summary");
+}
+
+/* Derive months (1), all time (0) and days over all models (3) from days. */
+static void fold_derive(struct fold *f)
+{
+	struct cellmap *days = &f->grain[2];
+	int all = fold_name(f, "");
+
+	for (size_t i = 0; i < days->cap; i++) {
+		const struct cell *c = &days->v[i];
+		char month[8];
+		if (c->model < 0)
+			continue;
+		lm_strlcpy(month, c->period, sizeof(month));
+		cell_add(cell_get(&f->grain[1], c->model, month), c);
+		cell_add(cell_get(&f->grain[0], c->model, ""), c);
+		cell_add(cell_get(&f->grain[3], all, c->period), c);
+	}
+}
+
+static int cell_cmp(const void *a, const void *b)
+{
+	const struct cell *x = a, *y = b;
+	int d = strcmp(x->period, y->period);
+	return d ? d : (x->model > y->model) - (x->model < y->model);
+}
+
+/* Upsert every cell of every grain, in key order. */
+static int fold_write(sqlite3 *db, struct fold *f, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = LM_OK;
+
+	if (sqlite3_prepare_v2(db, upsert_sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "usage summary");
+	for (int g = 0; g < 4 && !rc; g++) {
+		struct cellmap *m = &f->grain[g];
+		size_t n = 0;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].model >= 0)
+				m->v[n++] = m->v[i];
+		qsort(m->v, n, sizeof(*m->v), cell_cmp);
+		for (size_t i = 0; i < n && !rc; i++) {
+			const struct cell *c = &m->v[i];
+			sqlite3_reset(st);
+			sqlite3_bind_int(st, 1, g);
+			sqlite3_bind_text(st, 2, c->period, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, f->names[c->model], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, c->r);
+			sqlite3_bind_int64(st, 5, c->ti);
+			sqlite3_bind_int64(st, 6, c->tx);
+			sqlite3_bind_int64(st, 7, c->tc);
+			sqlite3_bind_double(st, 8, c->d);
+			sqlite3_bind_double(st, 9, c->gm);
+			sqlite3_bind_int64(st, 10, c->gt);
+			sqlite3_bind_text(st, 11, c->lt, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = db_err(db, err, "usage summary");
+		}
+		/* the map is no longer a hash table: mark it consumed */
+		m->n = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void fold_release(struct fold *f)
+{
+	for (size_t i = 0; i < f->nnames; i++)
+		free(f->names[i]);
+	free(f->names);
+	free(f->slots);
+	for (int g = 0; g < 4; g++)
+		free(f->grain[g].v);
 }
 
 /* Fold rows (from, to] into every grain of usage_rollup. */
 static int fold(sqlite3 *db, int64_t from, int64_t to, struct lm_err *err)
 {
-	static const int grains[][3] = { { 0, 0, 0 }, { 1, 7, 0 }, { 2, 10, 0 }, { 3, 10, 1 } };
+	struct fold f;
 	int rc;
 
-	if ((rc = exec(db, fold_tmp_sql, err)) ||
-	    (rc = run3(db, fold_fill_sql, from, to, 0, err)))
-		return rc;
-	for (size_t i = 0; i < sizeof(grains) / sizeof(grains[0]) && !rc; i++)
-		rc = run3(db, fold_sql, grains[i][0], grains[i][1], grains[i][2], err);
-	exec(db, "DROP TABLE IF EXISTS temp.usage_fold", NULL);
+	memset(&f, 0, sizeof(f));
+	rc = fold_scan(db, &f, from, to, err);
+	if (!rc) {
+		fold_derive(&f);
+		rc = fold_write(db, &f, err);
+	}
+	fold_release(&f);
 	return rc;
 }
 
@@ -219,6 +412,8 @@ static int refresh_locked(struct lm_store *s, struct lm_err *err)
 	char state[64];
 	int rc;
 
+	/* a big fold reads the whole table: map it rather than copy it page by page */
+	exec(db, "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536", NULL);
 	if ((rc = exec(db, create_sql, err)) || (rc = read_state(s, &hw, &cnt, err)))
 		return rc;
 	if ((rc = usage_extent(db, &max_id, &total, err)))

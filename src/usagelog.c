@@ -563,6 +563,23 @@ int usagelog_metrics(struct lm_usagelog *u, const char *model, const char *metri
 	return 0;
 }
 
+void usagelog_child_restarted(struct lm_usagelog *u)
+{
+	if (!u)
+		return;
+	while (u->nopen > 0)
+		close_request(u, 0, -1);
+	for (size_t i = 0; i < u->nmodels; i++) {
+		struct counter *c[] = { &u->models[i].prompt, &u->models[i].predicted,
+					&u->models[i].cached };
+		for (size_t k = 0; k < 3; k++)
+			if (c[k]->last >= 0) {
+				c[k]->done += c[k]->last;
+				c[k]->last = -1;
+			}
+	}
+}
+
 void usagelog_stats(const struct lm_usagelog *u, struct usagelog_stats *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -60,9 +60,10 @@ void cleanup_items_free(struct cleanup_item *items, size_t n);
 /* Human words for a verdict: "stale", "pinned", "in use", ... */
 const char *cleanup_verdict_name(enum cleanup_verdict v);
 
-/* 1 in *in_use when a running server uses the model (name or file path):
- * an open session whose supervisor or child pid is alive. The one place to
- * change when servers are tracked another way. */
+/* 1 in *in_use when a running server uses the model: an open session for
+ * its name or file path, or a router session (model "all", which may load
+ * any model), whose supervisor or child pid is alive. The one place to
+ * change when servers are tracked another way (e.g. pid + start time). */
 int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,
 		   struct lm_err *err);
 
@@ -73,8 +74,9 @@ int cleanup_remove(struct lm_store *s, const char *models_dir, const struct clea
 		   uint64_t *freed, struct lm_err *err);
 
 /* The split parts of a "-00001-of-0000N.gguf" file, in order (just the file
- * itself otherwise). Free each string and the array. */
-char **cleanup_parts(const char *file_path, int parts, size_t *n);
+ * itself otherwise), found from the name as llama.cpp writes it. Free each
+ * string and the array. */
+char **cleanup_parts(const char *file_path, size_t *n);
 
 /* ---- the nudge: read-only, never waits on a lock, never creates ----- */
 

@@ -125,6 +125,12 @@ int usagelog_tick(struct lm_usagelog *u, struct lm_err *err);
  * cached tokens land on the rows of their requests. */
 int usagelog_metrics(struct lm_usagelog *u, const char *model, const char *metrics_text);
 
+/* The child was restarted: its /metrics counters start again from zero.
+ * (A counter that goes down is detected anyway; this also catches a new run
+ * that already counted past the old value before the first scrape.) Open
+ * requests of the old run are closed. */
+void usagelog_child_restarted(struct lm_usagelog *u);
+
 /* End of the session: take the last /metrics body (may be NULL), close
  * pending requests, flush, compare the sums with the counters and store the
  * summary in meta (see above). */

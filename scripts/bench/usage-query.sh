@@ -53,6 +53,6 @@ lm_since=$(time_cmd "$BIN" usage --since 30d --by day | median)
 ref=$(time_cmd sqlite3 "$DB" "SELECT model, COUNT(*), SUM(tokens_in), SUM(tokens_out),
  SUM(duration_ms), MAX(timestamp) FROM model_usage GROUP BY model" | median)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
-echo "usage-query first run (builds the daily summary): localmodel $first ms"
+echo "usage-query first run (builds the summary table): localmodel $first ms"
 echo "usage-query 1M rows: localmodel $lm ms, sqlite3 GROUP BY $ref ms, ratio $(ratio "$lm" "$ref")"
 echo "usage-query --since 30d --by day: localmodel $lm_since ms, sqlite3 GROUP BY $ref ms, ratio $(ratio "$lm_since" "$ref")"

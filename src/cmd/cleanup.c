@@ -268,7 +268,7 @@ static int cleanup_run(struct lm_ctx *ctx, struct lm_args *args)
 		if (r.out[i] == STALE)
 			r.stale_bytes += (uint64_t)(r.items[i].size_bytes > 0 ? r.items[i].size_bytes : 0);
 	}
-	if (r.interactive && r.stale_bytes + r.n > 0)
+	if (r.interactive)
 		ask_each(ctx, s, &r);
 	else if (r.yes)
 		for (size_t i = 0; i < r.n; i++)

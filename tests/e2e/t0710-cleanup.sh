@@ -110,7 +110,7 @@ test_expect_success 'pinned, in-use and outside models are kept' '
 	ln -s "$TRASH/elsewhere/i.gguf" "$M/link/i/i.gguf" &&
 	add_model link/i:Q4_0 "$M/link/i/i.gguf" 100 2025-01-01T00:00:00Z &&
 	add_model dots/j:Q4_0 "$M/../elsewhere/h.gguf" 100 2025-01-01T00:00:00Z &&
-	localmodel cleanup --yes --json >out.json; kill $spid;
+	localmodel cleanup --yes --json >out.json; kill $spid; wait $spid
 	python3 -c "
 import json
 d = {m[\"model\"]: m for m in json.load(open(\"out.json\"))[\"models\"]}
@@ -144,12 +144,36 @@ test_expect_success 'a dead server does not keep its model' '
 	test ! -e "$M/busy"
 '
 
+test_expect_success 'a running router keeps every model; an ended session none' '
+	sleep 30 & spid=$!
+	add_model rt/m:Q4_0 "$M/rt/m/m.gguf" 100 2025-01-01T00:00:00Z &&
+	sqlite3 "$DB" "INSERT INTO sessions(id, model, port, started_at, supervisor_pid)
+		VALUES ('\''s2'\'', '\''all'\'', 8081, '\''2026-04-10T00:00:00Z'\'', $spid);
+		INSERT INTO sessions(id, model, port, started_at, ended_at, supervisor_pid)
+		VALUES ('\''s3'\'', '\''rt/m:Q4_0'\'', 8082, '\''2026-04-10T00:00:00Z'\'',
+		'\''2026-04-10T01:00:00Z'\'', $$)" &&
+	localmodel cleanup --yes >out; kill $spid; wait $spid
+	test_grep "^rt/m:Q4_0 .*kept: a running server uses it" out &&
+	test -f "$M/rt/m/m.gguf" &&
+	localmodel cleanup --yes >out &&
+	test_grep "^rt/m:Q4_0 .*deleted" out && test ! -e "$M/rt"
+'
+
 test_expect_success 'a folder with other files stays' '
 	add_model keep/k:Q4_0 "$M/keep/k/k.gguf" 100 2025-01-01T00:00:00Z &&
 	echo notes >"$M/keep/k/README" &&
 	localmodel cleanup --yes -q >out &&
 	test ! -s out &&
 	test ! -e "$M/keep/k/k.gguf" && test -f "$M/keep/k/README"
+'
+
+test_expect_success 'a row without a size is measured on disk' '
+	add_model size/n:Q4_0 "$M/size/n/n.gguf" 0 2025-01-01T00:00:00Z &&
+	head -c 4096 /dev/zero >"$M/size/n/n.gguf" &&
+	localmodel cleanup --json >out.json &&
+	test "$(json_get out.json "[\"stale_bytes\"]")" = 4096 &&
+	localmodel cleanup --yes --json >out.json &&
+	test "$(json_get out.json "[\"freed_bytes\"]")" = 4096
 '
 
 test_expect_success 'a file already gone only drops the row' '

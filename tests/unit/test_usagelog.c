@@ -300,6 +300,38 @@ static void test_counter_restart(void)
 	store_close(s);
 }
 
+/* An announced restart counts a new run even when its counter already
+ * passed the old value. */
+static void test_announced_restart(void)
+{
+	struct lm_store *s = open_store("f.db");
+	struct lm_usagelog *u = NULL;
+	struct lm_err err = { 0 };
+	struct usagelog_stats st;
+
+	CHECK_INT(usagelog_new_store(&u, s, "m", "sess-6", &err), 0);
+	feed_request(u, "", 0, 1, 10, 20);
+	usagelog_metrics(u, NULL, "llamacpp:prompt_tokens_total 10\n"
+			 "llamacpp:tokens_predicted_total 20\n");
+	/* the crashed run's half request is closed with what it had */
+	usagelog_feed_line(u, "slot print_timing: id 0 | task 2 | prompt eval time = 1 ms / 4 tokens");
+	usagelog_child_restarted(u);
+	feed_request(u, "", 0, 1, 30, 40);
+	usagelog_metrics(u, NULL, "llamacpp:prompt_tokens_total 30\n"
+			 "llamacpp:tokens_predicted_total 40\n");
+	CHECK_INT(usagelog_finish(u, NULL, &err), 0);
+	usagelog_stats(u, &st);
+	CHECK_INT(st.requests, 3);
+	CHECK_INT(st.metrics_prompt, 40);
+	CHECK_INT(st.metrics_predicted, 60);
+	CHECK_INT(st.tokens_in, 44);
+	CHECK_INT(st.diff_in, -4);
+	CHECK_INT(st.diff_out, 0);
+	usagelog_child_restarted(NULL);
+	usagelog_free(u);
+	store_close(s);
+}
+
 /* Interleaved slots, router ports, a missing total line, partial chunks. */
 static void test_batcher(void)
 {
@@ -383,6 +415,50 @@ static void test_flush_policy(void)
 	store_close(s);
 }
 
+/* Overlong lines are skipped whole; random bytes never crash or count. */
+static void test_hostile_input(void)
+{
+	struct lm_store *s = open_store("g.db");
+	struct lm_usagelog *u = NULL;
+	struct lm_err err = { 0 };
+	struct usagelog_stats st;
+	size_t big = 200000;
+	char *junk = malloc(big);
+	unsigned seed = 12345;
+
+	CHECK_INT(usagelog_new_store(&u, s, "m", "sess-7", &err), 0);
+	/* a timing line hidden at the end of a 200 kB line does not count */
+	memset(junk, 'x', big);
+	usagelog_feed(u, junk, big);
+	usagelog_feed(u, L_PROMPT, strlen(L_PROMPT));
+	usagelog_feed(u, "\n", 1);
+	usagelog_feed(u, L_TOTAL, strlen(L_TOTAL));
+	usagelog_feed(u, "\n", 1);
+	usagelog_stats(u, &st);
+	CHECK_INT(st.requests, 0);
+	/* random bytes, with newlines and pieces of real lines mixed in */
+	for (int round = 0; round < 2000; round++) {
+		char buf[512];
+		size_t n = (size_t)(rand_r(&seed) % sizeof(buf));
+		for (size_t i = 0; i < n; i++) {
+			int r = rand_r(&seed) % 100;
+			buf[i] = r < 5 ? '\n' : r < 20 ? L_EVAL[rand_r(&seed) % 60] : (char)rand_r(&seed);
+		}
+		usagelog_feed(u, buf, n);
+		usagelog_metrics(u, NULL, buf);
+	}
+	/* still works afterwards */
+	usagelog_feed(u, "\n", 1);
+	feed_request(u, "", 9, 99, 3, 4);
+	CHECK_INT(usagelog_finish(u, NULL, &err), 0);
+	usagelog_stats(u, &st);
+	CHECK(st.tokens_in >= 3);
+	CHECK_INT(st.pending, 0);
+	usagelog_free(u);
+	free(junk);
+	store_close(s);
+}
+
 /* usagelog_new opens its own database; bad arguments fail cleanly. */
 static void test_new(void)
 {
@@ -412,8 +488,10 @@ int main(void)
 	test_session_rows();
 	test_reconcile_loss();
 	test_counter_restart();
+	test_announced_restart();
 	test_batcher();
 	test_flush_policy();
+	test_hostile_input();
 	test_new();
 	return T_DONE();
 }
