@@ -58,8 +58,8 @@ test_expect_success 'cleanup --yes and serve of the same model at once: never a 
 
 test_expect_success 'serve twice on one port: the second exits 4, the first keeps serving' '
 	localmodel stop --all >/dev/null 2>&1 || :
-	localmodel serve ./tiny.gguf --port $PORT >/dev/null &&
-	test_expect_code 4 localmodel serve ./tiny.gguf --port $PORT 2>err &&
+	localmodel serve "$TRASH/tiny.gguf" --port $PORT >/dev/null &&
+	test_expect_code 4 localmodel serve "$TRASH/tiny.gguf" --port $PORT 2>err &&
 	test "$(wc -l <err)" = 1 &&
 	test_grep "^localmodel: serve: " err &&
 	health $PORT &&
@@ -69,9 +69,9 @@ test_expect_success 'serve twice on one port: the second exits 4, the first keep
 '
 
 test_expect_success 'two serves started at the same moment on one port: one wins, one exits 4' '
-	localmodel serve ./tiny.gguf --port $PORT >s1 2>e1 &
+	localmodel serve "$TRASH/tiny.gguf" --port $PORT >s1 2>e1 &
 	p1=$!
-	localmodel serve ./tiny.gguf --port $PORT >s2 2>e2 &
+	localmodel serve "$TRASH/tiny.gguf" --port $PORT >s2 2>e2 &
 	p2=$!
 	r1=0 && wait $p1 || r1=$?
 	r2=0 && wait $p2 || r2=$?
@@ -93,7 +93,7 @@ for ms in $(cat moments); do
 	i=$((i + 1))
 	test_expect_success "stop racing a crash-restart (after $ms ms): no process left" '
 		FAKE_LLAMA_CRASH_AFTER=0.3 FAKE_LLAMA_LOAD_MS=20 \
-			localmodel serve ./tiny.gguf --port $PORT >/dev/null 2>serve.err || :
+			localmodel serve "$TRASH/tiny.gguf" --port $PORT >/dev/null 2>serve.err || :
 		test -n "$(ours)" &&
 		sleep "$(awk -v ms="$ms" "BEGIN { printf \"%.3f\", ms / 1000 }")" &&
 		rc=0 && localmodel stop --port $PORT --timeout 5 >out 2>err || rc=$? &&
