@@ -1,18 +1,13 @@
 #!/bin/sh
 test_description='pull: kill -9 at 20 random moments of a split download, then a plain pull'
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$TEST_DIR/lib-faults.sh"
 
 # A three-part split model of random bytes (zeros would hide misplaced data).
 mkdir -p repos/org/split
 python3 "$FIXTURES/mkgguf.py" repos/org/split/split-Q4_K_M.gguf --split-count 3 \
 	--data-bytes 1500000 >/dev/null
-python3 -c '
-import os, sys
-for p in sys.argv[1:]:
-    with open(p, "r+b") as f:
-        f.seek(8192)
-        f.write(os.urandom(os.path.getsize(p) - 8192))
-' repos/org/split/split-Q4_K_M-0000[123]-of-00003.gguf
+random_fill repos/org/split/split-Q4_K_M-0000[123]-of-00003.gguf
 
 # not in $(...): the fixture pid must reach test_pids, to be killed at exit
 start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \

@@ -1,16 +1,11 @@
 #!/bin/sh
 test_description='pull: the CDN drops, errs, rate-limits, cuts short, corrupts, ignores Range'
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$TEST_DIR/lib-faults.sh"
 
 mkdir -p repos/org/m
 python3 "$FIXTURES/mkgguf.py" repos/org/m/m-Q4_K_M.gguf --data-bytes 2500000 >/dev/null
-python3 -c '
-import os, sys
-p = sys.argv[1]
-with open(p, "r+b") as f:
-    f.seek(8192)
-    f.write(os.urandom(os.path.getsize(p) - 8192))
-' repos/org/m/m-Q4_K_M.gguf
+random_fill repos/org/m/m-Q4_K_M.gguf
 WANT=$(sha256sum repos/org/m/m-Q4_K_M.gguf | cut -c1-64)
 
 # not in $(...): the fixture pid must reach test_pids, to be killed at exit
