@@ -67,13 +67,13 @@ kill_at() {
 }
 
 test_expect_success 'a throttled pull of the split model takes long enough to be killed' '
-	fault "{\"action\": \"throttle\", \"rate\": 1500000, \"server\": \"cdn\"}" &&
+	fault "{\"action\": \"throttle\", \"rate\": 3000000, \"server\": \"cdn\"}" &&
 	start=$(date +%s%N) &&
 	localmodel pull org/split >out 2>err &&
 	ms=$(( ($(date +%s%N) - start) / 1000000 )) &&
 	echo "throttled pull: $ms ms" &&
 	echo "$ms" >throttled.ms &&
-	test "$ms" -gt 700 &&
+	test "$ms" -gt 500 &&
 	all_ok
 '
 
@@ -92,7 +92,7 @@ for ms in $(cat moments); do
 		localmodel models rm org/split:Q4_K_M >/dev/null 2>&1 || :
 		rm -rf "$M" &&
 		clear_faults &&
-		fault "{\"action\": \"throttle\", \"rate\": 1500000, \"server\": \"cdn\"}" &&
+		fault "{\"action\": \"throttle\", \"rate\": 3000000, \"server\": \"cdn\"}" &&
 		kill_at "$ms" &&
 		finals_ok &&
 		{ ! ls "$M"/*.part >/dev/null 2>&1 || echo "$ms" >>mid; } &&
