@@ -5,6 +5,8 @@
 #include "localmodel/store.h"
 #include "localmodel/usagelog.h"
 
+#include <sqlite3.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -360,6 +362,9 @@ static void session_save(struct run *r, int ended)
 out:
 	if (err.msg[0])
 		log_note(r, "cannot record the session: %s", err.msg);
+	/* leave the WAL checkpoint (and its fsync) to a later connection */
+	if (s)
+		sqlite3_db_config(store_db(s), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	store_close(s);
 }
 
@@ -476,6 +481,7 @@ static void probe(struct run *r)
 		r->ever_ready = 1;
 		log_note(r, "ready on http://%s:%d", r->c->st.host, r->c->st.port);
 		event(r, SUP_EV_READY, NULL);
+		session_save(r, 0); /* after the word to serve: off its path */
 	} else {
 		log_note(r, "ready again after restart %d", r->c->st.restarts);
 	}
@@ -658,7 +664,8 @@ static int supervise(struct run *r, struct lm_err *err)
 		st->phase = SUP_STARTING;
 		log_note(r, "started %s (pid %d)", r->c->argv[0], (int)st->child_pid);
 		state_save(r);
-		session_save(r, 0);
+		if (r->ever_ready)
+			session_save(r, 0);
 		int status = child_wait(r);
 		describe_exit(status, why, sizeof(why));
 		if (r->stopping) {

@@ -12,6 +12,7 @@
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1008,7 +1009,10 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 	    (s.router && (rc = write_preset(&s, &err))) || (rc = add_session(&s, &err)))
 		goto fail;
 	build_argv(&s);
-	/* the supervisor opens the database briefly when it needs it */
+	/* the supervisor opens the database briefly when it needs it; the WAL
+	 * checkpoint (an fsync) is left to a later connection, off the path to
+	 * a ready server */
+	sqlite3_db_config(store_db(ctx->store), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	store_close(ctx->store);
 	ctx->store = NULL;
 	rc = args_has(args, "foreground") ? run_foreground(&s) : run_detached(&s);
