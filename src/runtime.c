@@ -323,7 +323,9 @@ static int take_asset(const cJSON *rel, const cJSON *a, struct rt_release *out,
 	lm_strlcpy(out->asset, jstr(a, "name"), sizeof(out->asset));
 	free(out->url);
 	out->url = lm_xstrdup(url);
-	out->size = cJSON_IsNumber(size) && size->valuedouble > 0 ? (uint64_t)size->valuedouble : 0;
+	/* a number out of range would be undefined behaviour to convert */
+	out->size = cJSON_IsNumber(size) && size->valuedouble > 0 && size->valuedouble < 1.8e19
+			    ? (uint64_t)size->valuedouble : 0;
 	out->sha256[0] = '\0';
 	if (digest && lm_starts_with(digest, "sha256:") && strlen(digest) == 7 + 64) {
 		for (int i = 0; i < 64; i++)
@@ -647,7 +649,8 @@ static int read_info(const char *runtime_dir, const char *name, struct rt_info *
 		jcopy(o, "installed_at", out->installed_at, sizeof(out->installed_at));
 		jcopy(o, "version", out->version, sizeof(out->version));
 		jcopy(o, "commit", out->commit, sizeof(out->commit));
-		out->build = cJSON_IsNumber(b) ? (long)b->valuedouble : 0;
+		out->build = cJSON_IsNumber(b) && b->valuedouble >= 0 && b->valuedouble < 1e15
+				     ? (long)b->valuedouble : 0;
 		cJSON_Delete(o);
 		free(text);
 	}

@@ -15,28 +15,33 @@ struct lm_store {
 	sqlite3 *db;
 };
 
+/* The exit code for the last error: a full disk is a resource problem, also
+ * when SQLite reports it as an I/O error (growing its WAL index). */
+static int db_code(struct lm_store *s)
+{
+	int ec = sqlite3_errcode(s->db) & 0xff;
+	int sys = sqlite3_system_errno(s->db);
+
+	if (ec == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT)
+		return LM_ERESOURCE;
+	return LM_EFAIL;
+}
+
 static int db_fail(struct lm_store *s, struct lm_err *err, const char *what)
 {
-	int ec = sqlite3_extended_errcode(s->db);
-	int code = LM_EFAIL;
-	if ((ec & 0xff) == SQLITE_BUSY || (ec & 0xff) == SQLITE_LOCKED)
-		code = LM_EFAIL;
-	else if ((ec & 0xff) == SQLITE_FULL)
-		code = LM_ERESOURCE;
-	return lm_err_set(err, code, "database: %s: %s", what, sqlite3_errmsg(s->db));
+	return lm_err_set(err, db_code(s), "database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
 static int exec(struct lm_store *s, const char *sql, struct lm_err *err)
 {
 	char *msg = NULL;
+	int rc = LM_OK;
+
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int rc = lm_err_set(err, LM_EFAIL, "database: %s", msg ? msg : "error");
-		if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_FULL)
-			err->code = rc = LM_ERESOURCE;
+		rc = lm_err_set(err, db_code(s), "database: %s", msg ? msg : "error");
 		sqlite3_free(msg);
-		return rc;
 	}
-	return LM_OK;
+	return rc;
 }
 
 /* Migration 1: the seed-compatible core tables (kept as they were). */
