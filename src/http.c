@@ -493,7 +493,7 @@ static int link_find_next(const char *v, const char **start, size_t *len)
 		end = strchr(gt, ',');
 		/* parameters between '>' and the next ',' (URLs may hold commas,
 		 * but never after '>') */
-		for (const char *p = gt + 1; p && (!end || p < end); p = strchr(p + 1, ';')) {
+		for (const char *p = gt + 1; p && *p && (!end || p < end); p = strchr(p + 1, ';')) {
 			const char *q = p;
 			while (*q == ';' || *q == ' ' || *q == '\t')
 				q++;

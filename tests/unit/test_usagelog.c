@@ -439,11 +439,12 @@ static void test_hostile_input(void)
 	/* random bytes, with newlines and pieces of real lines mixed in */
 	for (int round = 0; round < 2000; round++) {
 		char buf[512];
-		size_t n = (size_t)(rand_r(&seed) % sizeof(buf));
+		size_t n = (size_t)(rand_r(&seed) % (sizeof(buf) - 1));
 		for (size_t i = 0; i < n; i++) {
 			int r = rand_r(&seed) % 100;
 			buf[i] = r < 5 ? '\n' : r < 20 ? L_EVAL[rand_r(&seed) % 60] : (char)rand_r(&seed);
 		}
+		buf[n] = '\0'; /* usagelog_metrics takes a C string */
 		usagelog_feed(u, buf, n);
 		usagelog_metrics(u, NULL, buf);
 	}
