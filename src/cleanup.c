@@ -395,6 +395,13 @@ static int remove_owned(struct lm_store *s, const char *models_dir,
 	/* a server may have started on it between the check and the renames */
 	if ((rc = still_deletable(s, it, err)))
 		goto undo;
+	/* the row goes before the files: a database that cannot be written
+	 * (locked, full) must not leave a row pointing at nothing */
+	rc = store_model_delete(s, it->model, err);
+	if (rc == LM_ENOTFOUND)
+		rc = LM_OK;
+	if (rc)
+		goto undo;
 	for (size_t i = 0; i < n; i++)
 		if (aside[i] && unlink(aside[i]) == 0)
 			*freed += (uint64_t)sizes[i];
@@ -523,11 +530,9 @@ int cleanup_remove(struct lm_store *s, const char *models_dir, const struct clea
 	if (!strcmp(it->source, "localmodel")) {
 		if ((rc = still_deletable(s, it, err)))
 			return rc;
-		rc = remove_owned(s, models_dir, it, freed, err);
-	} else {
-		rc = remove_external(s, it, freed, err);
+		return remove_owned(s, models_dir, it, freed, err);
 	}
-	if (rc)
+	if ((rc = remove_external(s, it, freed, err)))
 		return rc;
 	rc = store_model_delete(s, it->model, err);
 	return rc == LM_ENOTFOUND ? LM_OK : rc;

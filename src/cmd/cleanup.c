@@ -36,6 +36,7 @@ struct run {
 	char **errors;       /* per item, for FAILED */
 	uint64_t stale_bytes, freed;
 	int deleted, rc;
+	int db_failed;       /* the database refused a write: stop deleting */
 };
 
 /* Shell start-up: one line at most once a day, silent on any problem,
@@ -173,7 +174,13 @@ static void delete_one(struct lm_ctx *ctx, struct lm_store *s, struct run *r, si
 {
 	struct lm_err err = { 0 };
 	uint64_t freed = 0;
-	int rc = cleanup_remove(s, ctx->paths.models_dir, &r->items[i], &freed, &err);
+	int rc;
+
+	if (r->db_failed) {
+		r->out[i] = SKIPPED;
+		return;
+	}
+	rc = cleanup_remove(s, ctx->paths.models_dir, &r->items[i], &freed, &err);
 
 	r->freed += freed;
 	if (rc == LM_OK) {
@@ -184,6 +191,9 @@ static void delete_one(struct lm_ctx *ctx, struct lm_store *s, struct run *r, si
 	r->out[i] = FAILED;
 	r->errors[i] = lm_xstrdup(err.msg);
 	ui_fail(ctx, &err);
+	/* a locked or full database fails every model the same way, each after
+	 * the whole busy timeout: say it once and leave the rest alone */
+	r->db_failed = lm_starts_with(err.msg, "database:");
 	if (!r->rc)
 		r->rc = rc;
 }

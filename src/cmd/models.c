@@ -1,5 +1,6 @@
 /* models: list, inspect, remove and pin models (localmodel's own, and with
  * --all those of other tools, read-only). */
+#include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
 #include "localmodel/gguf.h"
@@ -440,30 +441,6 @@ static int models_show(struct lm_ctx *ctx, const char *name)
 
 /* ---- rm, pin -------------------------------------------------------------- */
 
-static int pid_alive(int pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-/* Until the serving layer offers its own query: a model counts as served
- * while an open session of it has a live supervisor or server process. */
-static int model_served_by_session(struct lm_store *s, const char *name)
-{
-	struct lm_session *v = NULL;
-	struct lm_err err;
-	size_t n = 0;
-	int served = 0;
-
-	if (store_session_list_open(s, &v, &n, &err))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (v[i].model && !strcmp(v[i].model, name) &&
-		    (pid_alive(v[i].supervisor_pid) || pid_alive(v[i].child_pid)))
-			served = 1;
-	store_session_list_free(v, n);
-	return served;
-}
-
 /* A name found only in another tool's store: refuse (exit 1). */
 static int refuse_external(struct lm_ctx *ctx, const char *name, const char *verb)
 {
@@ -560,7 +537,13 @@ static int models_rm(struct lm_ctx *ctx, const char *name)
 		rc = LM_EFAIL;
 		goto out;
 	}
-	if (model_served_by_session(ctx->store, name)) {
+	/* the same rule as cleanup: a live server of it, or a router */
+	int busy = 0;
+	if ((rc = cleanup_in_use(ctx->store, name, m.file_path, &busy, &err))) {
+		ui_fail(ctx, &err);
+		goto out;
+	}
+	if (busy) {
 		ui_error(ctx, "'%s' is being served; stop it first ('localmodel stop')", name);
 		rc = LM_ESTATE;
 		goto out;
