@@ -74,7 +74,7 @@ unit-asan:
 		LDFLAGS='-fsanitize=address,undefined' unit
 
 # memcheck on the unit tests and the short end-to-end scripts
-VALGRIND_TESTS ?= t0001 t0002
+VALGRIND_TESTS ?= t0001 t0002 t0300 t0302 t0400 t0415 t0450 t0501 t0502 t0503 t0504 t0505 t0710 t0720
 valgrind: all unit
 	LOCALMODEL_BIN=$(CURDIR)/$(BUILD)/localmodel BUILD=$(BUILD) LOCALMODEL_VALGRIND=1 \
 		TESTS="$(VALGRIND_TESTS)" sh tests/run.sh
