@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct lm_store {
@@ -148,6 +149,33 @@ fail:
 	return rc;
 }
 
+static int is_busy(struct lm_store *s)
+{
+	int ec = sqlite3_errcode(s->db) & 0xff;
+	return ec == SQLITE_BUSY || ec == SQLITE_LOCKED;
+}
+
+/* WAL mode and migrations. Switching a new database to WAL while other
+ * processes open it too can answer SQLITE_BUSY at once, without the busy
+ * handler: retry for up to busy_ms, as the handler would. */
+static int setup(struct lm_store *s, int busy_ms, struct lm_err *err)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int waited = 0, rc;
+
+	for (;;) {
+		/* WAL lets readers (status, the nudge) run while a supervisor writes */
+		rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			     " PRAGMA foreign_keys=ON", err);
+		if (rc == LM_OK)
+			rc = migrate(s, err);
+		if (rc == LM_OK || !is_busy(s) || waited >= busy_ms)
+			return rc;
+		nanosleep(&pause, NULL);
+		waited += 10;
+	}
+}
+
 int store_open(struct lm_store **out, const char *path, enum store_mode mode, int busy_ms,
 	       struct lm_err *err)
 {
@@ -176,11 +204,7 @@ int store_open(struct lm_store **out, const char *path, enum store_mode mode, in
 	sqlite3_extended_result_codes(s->db, 1);
 	if (mode == STORE_RW)
 		chmod(path, 0600);
-	/* WAL lets readers (status, the nudge) run while a supervisor writes */
-	if ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			  " PRAGMA foreign_keys=ON", err)))
-		goto fail;
-	if ((rc = migrate(s, err)))
+	if ((rc = setup(s, busy_ms, err)))
 		goto fail;
 	*out = s;
 	return LM_OK;

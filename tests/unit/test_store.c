@@ -167,6 +167,36 @@ static void test_two_writers(void)
 	store_close(s);
 }
 
+/* Several processes creating the same new database at once all open it
+ * (switching to WAL can answer "locked" without the busy handler). */
+static void test_concurrent_create(void)
+{
+	int failures = 0;
+
+	for (int round = 0; round < 60; round++) {
+		char path[512];
+		pid_t pids[6];
+		snprintf(path, sizeof(path), "%s/new-%d.db", t_tmpdir(), round);
+		for (int i = 0; i < 6; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				struct lm_store *s;
+				struct lm_err err;
+				int rc = store_open(&s, path, STORE_RW, 5000, &err);
+				if (rc == 0)
+					store_close(s);
+				_exit(rc ? 1 : 0);
+			}
+		}
+		for (int i = 0; i < 6; i++) {
+			int st = 0;
+			waitpid(pids[i], &st, 0);
+			failures += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+	}
+	CHECK_INT(failures, 0);
+}
+
 int main(void)
 {
 	char path[512];
@@ -182,5 +212,6 @@ int main(void)
 	store_close(s);
 	test_seed_migration();
 	test_two_writers();
+	test_concurrent_create();
 	return T_DONE();
 }
