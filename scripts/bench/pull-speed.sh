@@ -118,6 +118,7 @@ unset HF_TOKEN HUGGING_FACE_HUB_TOKEN
 
 # The pull command when the build has one that works here, else the driver.
 MODE=driver
+mkdir -p "$TMP/home"
 if [ "$LOCALMODEL_BENCH_DRIVER" != 1 ] && "$BIN" pull --help >/dev/null 2>&1; then
 	if HOME="$TMP/home" LOCALMODEL_HOME="$TMP/lmhome" "$TMP/drv" run "$BIN" pull -q \
 		"$REPO:Q4_K_M" >/dev/null 2>&1; then
@@ -141,9 +142,11 @@ time_curl() {
 	calc "$t1 - $t0"
 }
 
-# time_localmodel -> "<seconds> <peak KiB>", a fresh download each time
+# time_localmodel -> "<seconds> <peak KiB>", a fresh download each time.
+# The pull keeps its LOCALMODEL_HOME (the database made by the first pull
+# above, as on any machine after its first run) but not the model.
 time_localmodel() {
-	rm -rf "$TMP/lm.part" "$TMP/lm.part.state" "$TMP/lmhome" "$TMP/home"
+	rm -rf "$TMP/lm.part" "$TMP/lm.part.state" "$TMP/lmhome/models"
 	mkdir -p "$TMP/home"
 	if [ "$MODE" = pull ]; then
 		HOME="$TMP/home" LOCALMODEL_HOME="$TMP/lmhome" "$TMP/drv" run "$BIN" pull -q "$REPO:Q4_K_M"
