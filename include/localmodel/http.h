@@ -64,6 +64,20 @@ void http_response_release(struct lm_http_response *r);
 char *http_link_next(const struct lm_http_response *r);
 /* Resolve a possibly relative reference against base (caller frees). */
 char *http_resolve_url(const char *base, const char *ref);
+/* "host:port" of an absolute URL, port explicit (caller frees), or NULL;
+ * what token_host expects. A token_host without a port means port 443. */
+char *http_url_hostport(const char *url);
+/* Seconds the server asks to wait before the next try: Retry-After (delay
+ * seconds), RateLimit "...;r=0;t=N", or X-RateLimit-Remaining: 0 with
+ * X-RateLimit-Reset (epoch seconds, GitHub). -1 when it asks nothing. */
+long http_retry_after(const struct lm_http_response *r);
+/* 1 for the statuses worth retrying: 408, 429, 500, 502, 503, 504. */
+int http_status_retryable(long status);
+
+/* Retries sleep 1, 2, 4, 8, 8 s (or what the server asks, plus 1 s, when it
+ * asks at most 60 s). The environment variable LOCALMODEL_HTTP_BACKOFF_MS
+ * sets how many milliseconds one of those seconds lasts (default 1000), so
+ * that tests run fast. */
 
 struct lm_dl_progress {
 	uint64_t done;  /* bytes on disk, verified or not */
@@ -83,12 +97,19 @@ struct lm_download {
 	lm_dl_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *cancel; /* set to non-zero to stop (state kept) */
+	uint64_t chunk_size;    /* bytes per range request, 0 = automatic (8 MiB
+				   and up); resume needs the same value */
 };
 
 /* Download into d->partial, resuming what an earlier run kept (re-verifying
  * it), and verify size and sha256. On success the partial file is complete
  * and verified (the caller renames it into place) and sha256_out holds the
- * hash. A mismatch deletes the partial data and returns LM_EINTEGRITY. */
+ * hash. A mismatch deletes the partial data and returns LM_EINTEGRITY.
+ * Other failures keep the partial file and its state for the next run:
+ * LM_ENET (network, refused, retries exhausted), LM_ENOTFOUND (404),
+ * LM_ERESOURCE (disk full), LM_EFAIL (cancelled: "... interrupted", or
+ * local I/O). Connections: automatic is one per 16 MiB, at most 16; a
+ * server that answers a range request with 200 gets one connection. */
 int http_download(struct lm_http *h, const struct lm_download *d, char sha256_out[65],
 		  struct lm_err *err);
 

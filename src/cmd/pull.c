@@ -1,25 +1,451 @@
-/* pull: download a GGUF model from Hugging Face. */
+/* pull: download a GGUF model from Hugging Face into models/<org>/<repo>/. */
 #include "localmodel/cmd.h"
+#include "localmodel/fit.h"
+#include "localmodel/gguf.h"
+#include "localmodel/http.h"
+#include "localmodel/hub.h"
+#include "localmodel/hw.h"
+#include "localmodel/pull.h"
+#include "localmodel/store.h"
 #include "localmodel/ui.h"
 
+#include <cJSON.h>
+#include <ctype.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 static const struct lm_opt opts[] = {
-	{ "file", 0, LM_OPT_VALUE, "PATH", "download this file of the repo" },
+	{ "file", 0, LM_OPT_VALUE, "PATH", "download this file of the repo (mmproj, imatrix too)" },
 	{ "connections", 0, LM_OPT_VALUE, "N", "parallel connections per file (auto)" },
 	LM_OPT_END,
 };
 
+static volatile sig_atomic_t pull_cancel;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	pull_cancel = 1;
+}
+
+/* SIGINT/SIGTERM set the cancel flag (no SA_RESTART: a waiting flock
+ * returns), so the partial file and its state are kept for a resume. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct pull_req {
+	char repo[256];
+	char quant[64];   /* as asked, or "" */
+	const char *file; /* --file */
+	long connections;
+};
+
+/* ORG/REPO[:QUANT] */
+static int parse_spec(const char *spec, struct pull_req *q, struct lm_err *err)
+{
+	const char *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	if (n >= sizeof(q->repo))
+		return lm_err_set(err, LM_EUSAGE, "'%s' is too long", spec);
+	memcpy(q->repo, spec, n);
+	q->repo[n] = '\0';
+	if (!hub_repo_valid(q->repo))
+		return lm_err_set(err, LM_EUSAGE, "'%s' is not a model name (want ORG/REPO[:QUANT])",
+				  spec);
+	if (colon) {
+		if (!colon[1] || strlen(colon + 1) >= sizeof(q->quant) || strpbrk(colon + 1, "/:"))
+			return lm_err_set(err, LM_EUSAGE, "'%s' has a bad quant after ':'", spec);
+		lm_strlcpy(q->quant, colon + 1, sizeof(q->quant));
+	}
+	return LM_OK;
+}
+
+/* ---- fitting -------------------------------------------------------- */
+
+struct fit_ctx {
+	const char *repo;
+	struct lm_fit_machine mc;
+	uint64_t reserve;
+	int known;
+};
+
+static void fit_ctx_init(struct lm_ctx *ctx, struct fit_ctx *fc)
+{
+	struct lm_hw hw;
+	struct lm_err err;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1024 * 1024 * 1024);
+	if (hw_probe(&hw, NULL, 0, &err) == LM_OK && hw_planning_ram(&hw)) {
+		fit_machine_from_hw(&fc->mc, &hw, 0);
+		fc->known = 1;
+	}
+}
+
+static int group_fits(void *p, const struct hub_group *g)
+{
+	struct fit_ctx *fc = p;
+	return fc->known ? pull_fits_size(&fc->mc, fc->reserve, fc->repo, g->size) : -1;
+}
+
+/* ---- progress ------------------------------------------------------- */
+
+struct progress {
+	struct lm_ctx *ctx;
+	char label[128];
+	uint64_t before; /* bytes of the parts already done */
+	uint64_t total;  /* all parts */
+	int part, nparts;
+};
+
+static void on_progress(void *p, const struct lm_dl_progress *d)
+{
+	struct progress *pr = p;
+	char extra[64];
+
+	if (pr->nparts > 1)
+		snprintf(extra, sizeof(extra), "part %d/%d", pr->part, pr->nparts);
+	else
+		extra[0] = '\0';
+	if (d->connections > 1) {
+		size_t n = strlen(extra);
+		snprintf(extra + n, sizeof(extra) - n, "%s%d conn", n ? ", " : "", d->connections);
+	}
+	ui_progress(pr->ctx, pr->label, pr->before + d->done, pr->total, d->rate,
+		    extra[0] ? extra : NULL);
+}
+
+static void on_wait(void *p, const char *path, long pid)
+{
+	struct lm_ctx *ctx = p;
+	if (pid > 0)
+		ui_info(ctx, "'%s' is being downloaded by another localmodel (pid %ld); waiting",
+			path, pid);
+	else
+		ui_info(ctx, "'%s' is being downloaded by another localmodel; waiting", path);
+}
+
+/* ---- the pull ------------------------------------------------------- */
+
+struct part {
+	const struct hub_file *file;
+	char dest[PATH_MAX];
+	char *url;
+	char sha[65];
+	struct pull_result res;
+};
+
+struct job {
+	struct pull_req req;
+	struct lm_hub *hub;
+	struct hub_repo info;
+	struct hub_file *files;
+	size_t nfiles;
+	struct hub_group *groups;
+	size_t ngroups;
+	const struct hub_group *g;
+	char name[512];  /* org/repo:QUANT */
+	char quant[64];
+	const char *commit;
+	struct part *parts;
+	int nparts;
+	struct lm_model *owned; /* inventory, for trust and reuse */
+	size_t nowned;
+};
+
+static void job_release(struct job *j)
+{
+	for (int i = 0; i < j->nparts; i++)
+		free(j->parts[i].url);
+	free(j->parts);
+	hub_group_list_free(j->groups, j->ngroups);
+	hub_file_list_free(j->files, j->nfiles);
+	hub_repo_release(&j->info);
+	hub_free(j->hub);
+	store_model_list_free(j->owned, j->nowned);
+}
+
+/* The inventory name's quant: the asked one as the file names spell it. */
+static void pick_quant_name(struct job *j)
+{
+	const char *b = strrchr(j->g->parts[0]->path, '/');
+	b = b ? b + 1 : j->g->parts[0]->path;
+	if (j->g->aux) {
+		snprintf(j->quant, sizeof(j->quant), "%.*s", (int)(strlen(b) - 5), b);
+	} else if (j->req.quant[0]) {
+		for (size_t i = 0; j->req.quant[i] && i + 1 < sizeof(j->quant); i++)
+			j->quant[i] = (char)toupper((unsigned char)j->req.quant[i]);
+	} else if (j->g->quant[0]) {
+		lm_strlcpy(j->quant, j->g->quant, sizeof(j->quant));
+	} else {
+		snprintf(j->quant, sizeof(j->quant), "%.*s", (int)(strlen(b) - 5), b);
+	}
+	snprintf(j->name, sizeof(j->name), "%s:%s", j->req.repo, j->quant);
+}
+
+/* List the repo, choose the files, resolve them (gated/missing errors). */
+static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
+{
+	struct fit_ctx fc;
+	size_t chosen;
+	int rc;
+
+	if ((rc = hub_open(&j->hub, err)))
+		return rc;
+	if ((rc = hub_model_info(j->hub, j->req.repo, &j->info, err)))
+		return rc;
+	j->commit = j->info.sha && *j->info.sha ? j->info.sha : "main";
+	if ((rc = hub_tree_list(j->hub, j->req.repo, j->commit, &j->files, &j->nfiles, err)))
+		return rc;
+	hub_group_files(j->files, j->nfiles, &j->groups, &j->ngroups);
+	fit_ctx_init(ctx, &fc);
+	fc.repo = j->req.repo;
+	rc = hub_select(j->groups, j->ngroups, j->req.quant, j->req.file, group_fits, &fc, &chosen,
+			err);
+	if (rc)
+		return lm_err_prefix(err, "%s", j->req.repo);
+	j->g = &j->groups[chosen];
+	pick_quant_name(j);
+	j->nparts = j->g->nparts;
+	j->parts = lm_xcalloc((size_t)j->nparts, sizeof(*j->parts));
+	for (int i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		struct hub_resolved res;
+		char rel[PATH_MAX];
+		p->file = j->g->parts[i];
+		snprintf(rel, sizeof(rel), "%s/%s", j->req.repo, p->file->path);
+		if (paths_join(p->dest, sizeof(p->dest), ctx->paths.models_dir, rel) < 0)
+			return lm_err_set(err, LM_EFAIL, "path too long: '%s'", rel);
+		if ((rc = hub_resolve(j->hub, j->req.repo, j->commit, p->file->path, &res, err)))
+			return rc;
+		if (p->file->sha256)
+			lm_strlcpy(p->sha, p->file->sha256, sizeof(p->sha));
+		else if (res.etag && strlen(res.etag) == 64)
+			lm_strlcpy(p->sha, res.etag, sizeof(p->sha));
+		hub_resolved_release(&res);
+		p->url = hub_file_url(j->hub, j->req.repo, j->commit, p->file->path);
+	}
+	return LM_OK;
+}
+
+/* Bytes still to be allocated: the parts not at their final path yet, less
+ * what their partial files already hold on disk. */
+static uint64_t bytes_needed(const struct job *j)
+{
+	uint64_t need = 0;
+	for (int i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		uint64_t size = p->file->size, have = 0;
+		struct stat st;
+		char partial[PATH_MAX + 8];
+		if (stat(p->dest, &st) == 0 && (uint64_t)st.st_size == size)
+			continue;
+		snprintf(partial, sizeof(partial), "%s.part", p->dest);
+		if (stat(partial, &st) == 0)
+			have = (uint64_t)st.st_blocks * 512;
+		need += have < size ? size - have : 0;
+	}
+	return need;
+}
+
+/* Our own models: the row of this model (trust), other rows (reuse). */
+static void load_owned(struct lm_ctx *ctx, struct job *j)
+{
+	struct lm_err err;
+	if (ctx->store && store_model_list(ctx->store, &j->owned, &j->nowned, &err)) {
+		j->owned = NULL;
+		j->nowned = 0;
+	}
+}
+
+static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
+{
+	const struct lm_model *row = NULL;
+	const char **cands = lm_xcalloc(j->nowned + 1, sizeof(*cands));
+	struct progress pr;
+	struct pull_opts o;
+	size_t nc = 0;
+	int rc = LM_OK;
+
+	for (size_t i = 0; i < j->nowned; i++) {
+		if (!strcmp(j->owned[i].model, j->name))
+			row = &j->owned[i];
+		if (j->owned[i].file_path && j->owned[i].sha256)
+			cands[nc++] = j->owned[i].file_path;
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.ctx = ctx;
+	snprintf(pr.label, sizeof(pr.label), "%s", j->name);
+	pr.total = j->g->size;
+	pr.nparts = j->nparts;
+	memset(&o, 0, sizeof(o));
+	o.connections = (int)j->req.connections;
+	o.progress = on_progress;
+	o.progress_ctx = &pr;
+	o.wait = on_wait;
+	o.wait_ctx = ctx;
+	o.cancel = &pull_cancel;
+	for (int i = 0; i < j->nparts && !rc; i++) {
+		struct part *p = &j->parts[i];
+		struct pull_file f;
+		memset(&f, 0, sizeof(f));
+		f.url = p->url;
+		f.dest = p->dest;
+		f.size = p->file->size;
+		f.sha256 = p->sha[0] ? p->sha : NULL;
+		f.repo = j->req.repo;
+		f.trusted = row && row->sha256 && (i > 0 || (f.sha256 && !strcmp(row->sha256, f.sha256)));
+		f.candidates = cands;
+		pr.part = i + 1;
+		rc = pull_fetch(j->hub->http, &f, &o, &p->res, err);
+		pr.before += p->file->size;
+	}
+	ui_progress_done(ctx);
+	free(cands);
+	if (rc && pull_cancel)
+		return lm_err_set(err, LM_EFAIL,
+				  "interrupted; run the same command again to resume");
+	return rc;
+}
+
+/* Record the model in the inventory, with what its GGUF header says. */
+static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
+{
+	struct lm_model m;
+	struct lm_gguf g;
+	struct lm_err gerr;
+	char now[32];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	memset(&g, 0, sizeof(g));
+	lm_time_iso(lm_now(), now, sizeof(now));
+	m.model = j->name;
+	m.file_path = j->parts[0].dest;
+	m.repo_source = j->req.repo;
+	m.size_bytes = (int64_t)j->g->size;
+	m.quantization = j->quant;
+	m.sha256 = j->parts[0].res.sha256[0] ? j->parts[0].res.sha256 : NULL;
+	m.first_seen = now;
+	for (size_t i = 0; i < j->nowned; i++)
+		if (!strcmp(j->owned[i].model, j->name))
+			m.first_seen = NULL; /* a re-pull keeps the first date */
+	m.commit_sha = strcmp(j->commit, "main") ? (char *)j->commit : NULL;
+	m.source = "localmodel";
+	m.parts = j->nparts;
+	if (gguf_read_model(j->parts[0].dest, &g, &gerr) == LM_OK) {
+		m.arch = g.arch;
+		m.params = (int64_t)g.params;
+		m.ctx_train = g.ctx_train;
+	}
+	rc = store_model_upsert(ctx->store, &m, err);
+	gguf_release(&g);
+	return rc;
+}
+
+static void print_report(struct lm_ctx *ctx, const struct job *j)
+{
+	char size[32];
+
+	lm_format_size(j->g->size, size, sizeof(size));
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject(), *files;
+		cJSON_AddStringToObject(doc, "model", j->name);
+		cJSON_AddStringToObject(doc, "repo", j->req.repo);
+		cJSON_AddStringToObject(doc, "quant", j->quant);
+		cJSON_AddStringToObject(doc, "commit", j->commit);
+		cJSON_AddStringToObject(doc, "path", j->parts[0].dest);
+		cJSON_AddNumberToObject(doc, "size_bytes", (double)j->g->size);
+		cJSON_AddNumberToObject(doc, "parts", j->nparts);
+		files = cJSON_AddArrayToObject(doc, "files");
+		for (int i = 0; i < j->nparts; i++) {
+			const struct part *p = &j->parts[i];
+			cJSON *f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "path", p->file->path);
+			cJSON_AddStringToObject(f, "dest", p->dest);
+			cJSON_AddNumberToObject(f, "size_bytes", (double)p->file->size);
+			cJSON_AddStringToObject(f, "sha256", p->res.sha256);
+			cJSON_AddStringToObject(f, "status", pull_how_name(p->res.how));
+			if (p->res.source) {
+				cJSON_AddStringToObject(f, "from_store", p->res.source);
+				cJSON_AddStringToObject(f, "from", p->res.from);
+			}
+			cJSON_AddItemToArray(files, f);
+		}
+		ui_json_print(doc);
+		return;
+	}
+	if (ctx->quiet)
+		return;
+	for (int i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		if (p->res.how == PULL_LINKED || p->res.how == PULL_COPIED)
+			printf("%s %s from %s ('%s')\n",
+			       p->res.how == PULL_LINKED ? "linked" : "copied", p->file->path,
+			       p->res.source, p->res.from);
+		else
+			printf("%s %s\n", p->res.how == PULL_PRESENT ? "already present" : "downloaded",
+			       p->file->path);
+	}
+	printf("%s: %s%s%s (%s%s)\n", j->name, ui_bold(ctx), j->parts[0].dest, ui_reset(ctx),
+	       size, j->nparts > 1 ? ", split" : "");
+}
+
 static int pull_run(struct lm_ctx *ctx, struct lm_args *args)
 {
-	(void)args;
-	ui_error(ctx, "not implemented yet");
-	return LM_EFAIL;
+	struct lm_err err = { 0 };
+	struct job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.req.connections = ctx->cfg.connections;
+	if ((rc = args_want_pos(args, 1, 1, &err)) || (rc = parse_spec(args->pos[0], &j.req, &err)) ||
+	    (rc = args_get_long(args, "connections", 1, 64, &j.req.connections, &err)))
+		return ui_fail(ctx, &err);
+	j.req.file = args_get(args, "file");
+	if (j.req.file && j.req.quant[0]) {
+		ui_error(ctx, "give either ORG/REPO:QUANT or --file, not both");
+		return LM_EUSAGE;
+	}
+	if ((rc = plan(ctx, &j, &err)))
+		goto out;
+	if ((rc = pull_check_space(ctx->paths.models_dir, bytes_needed(&j), &err)))
+		goto out;
+	load_owned(ctx, &j);
+	/* from here on Ctrl-C keeps what arrived; before, it just stops */
+	catch_signals();
+	if ((rc = fetch_all(ctx, &j, &err)))
+		goto out;
+	if ((rc = record(ctx, &j, &err)))
+		goto out;
+	print_report(ctx, &j);
+out:
+	if (rc)
+		ui_fail(ctx, &err);
+	job_release(&j);
+	return rc;
 }
 
 const struct lm_cmd cmd_pull = {
 	.name = "pull",
 	.alias = "download",
 	.summary = "download a GGUF model from Hugging Face",
-	.usage = "localmodel pull ORG/REPO[:QUANT] [--file PATH] [--connections N]",
+	.usage = "localmodel pull ORG/REPO[:QUANT] [--file PATH] [--connections N] [--json]",
+	.description = "Without QUANT, the best quant that fits this machine (Q4_K_M preferred).\n"
+		       "A split model is downloaded whole; an interrupted pull resumes.",
 	.opts = opts,
 	.needs = NEED_STORE,
 	.run = pull_run,

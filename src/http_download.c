@@ -1,0 +1,853 @@
+/* http_download: one file over several parallel range requests (curl multi),
+ * each range written at its offset, SHA-256 computed in file order by
+ * reading back what is contiguous on disk, and a small state file beside the
+ * partial file so that an interrupted download resumes. */
+#include "http_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DL_MAX_CONNS 16
+#define DL_CHUNK (8ull << 20)
+#define DL_MAX_CHUNKS 8192
+#define DL_HASH_BUF (1u << 20)
+#define DL_HASH_SLICE (8u << 20)   /* hashed per loop turn while transfers run */
+#define DL_STATE_EVERY_MS 5000
+#define DL_PROGRESS_EVERY_MS 100
+#define DL_MAX_HOPS 10
+#define DL_UNKNOWN UINT64_MAX
+
+enum { CH_TODO, CH_ACTIVE, CH_DONE };
+
+struct chunk {
+	uint64_t start, len; /* len DL_UNKNOWN when the size is unknown */
+	uint64_t got;        /* bytes written from start */
+	int state;
+};
+
+struct dl;
+
+struct conn {
+	struct dl *dl;
+	CURL *easy;
+	int busy;              /* in the multi handle */
+	int chunk;             /* chunk index, -1 = whole file (single mode) */
+	char *url;             /* current URL (origin, redirect or CDN) */
+	struct curl_slist *hdrs;
+	struct lm_http_response r; /* status + headers of the current response */
+	int hops;
+	int tries;             /* failed tries without progress */
+	int refreshes;         /* signed URLs asked for again */
+	uint64_t pos;          /* where the next byte goes */
+	uint64_t req_start;    /* first byte asked for */
+	uint64_t req_got;      /* bytes written by this request */
+	int checked;           /* status/Content-Range looked at */
+	int writing;           /* body goes to the file */
+	int want_single;       /* the server ignored Range: restart on one connection */
+	long long not_before;  /* retry time (ms) */
+	long long last_data;   /* when bytes last arrived (ms), for stalls */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct dl {
+	struct lm_http *h;
+	const struct lm_download *d;
+	CURLM *multi;
+	int fd;
+	char *state_path;
+	char *name;            /* URL without query, for messages */
+	uint64_t size;         /* DL_UNKNOWN when unknown */
+	uint64_t chunk_size;
+	size_t nchunks;
+	struct chunk *chunks;
+	struct conn conns[DL_MAX_CONNS];
+	int nconns;            /* connections to use */
+	int ranges;            /* -1 unknown (probing), 1 honoured, 0 single mode */
+	char *cdn_url;         /* where ranges go once the probe has resolved it */
+	struct lm_sha256 sha;
+	int sha_ok;
+	uint64_t hashed;
+	size_t hash_chunk;     /* first chunk not fully hashed */
+	unsigned char *hbuf;
+	int fatal;             /* an LM_E* code set by a callback */
+	struct lm_err *err;
+	long long last_state, last_progress, rate_t;
+	uint64_t rate_done;
+	double rate;
+};
+
+/* Chunk size for a file: 8 MiB, more for huge files (bounded state). */
+static uint64_t chunk_size_for(uint64_t size)
+{
+	uint64_t c = DL_CHUNK;
+	while (size / c >= DL_MAX_CHUNKS)
+		c *= 2;
+	return c;
+}
+
+/* Automatic connection count: one per 16 MiB, up to 16. */
+static int auto_conns(uint64_t size)
+{
+	uint64_t n = size / (16ull << 20);
+	return n < 1 ? 1 : n > DL_MAX_CONNS ? DL_MAX_CONNS : (int)n;
+}
+
+static void chunks_setup(struct dl *x)
+{
+	free(x->chunks);
+	if (x->size == DL_UNKNOWN) {
+		x->chunk_size = DL_UNKNOWN;
+		x->nchunks = 1;
+		x->chunks = lm_xcalloc(1, sizeof(struct chunk));
+		x->chunks[0].len = DL_UNKNOWN;
+		return;
+	}
+	x->chunk_size = x->d->chunk_size ? x->d->chunk_size : chunk_size_for(x->size);
+	while (x->size / x->chunk_size >= DL_MAX_CHUNKS)
+		x->chunk_size *= 2;
+	x->nchunks = x->size ? (size_t)((x->size + x->chunk_size - 1) / x->chunk_size) : 1;
+	x->chunks = lm_xcalloc(x->nchunks, sizeof(struct chunk));
+	for (size_t i = 0; i < x->nchunks; i++) {
+		struct chunk *c = &x->chunks[i];
+		c->start = i * x->chunk_size;
+		c->len = x->size - c->start < x->chunk_size ? x->size - c->start : x->chunk_size;
+		c->state = c->len == 0 ? CH_DONE : CH_TODO;
+	}
+}
+
+/* Forget everything written and hashed: start over from byte 0. */
+static int restart_from_zero(struct dl *x)
+{
+	for (size_t i = 0; i < x->nchunks; i++) {
+		x->chunks[i].got = 0;
+		x->chunks[i].state = x->chunks[i].len ? CH_TODO : CH_DONE;
+	}
+	if (x->sha_ok)
+		sha256_release(&x->sha);
+	x->sha_ok = 0;
+	x->hashed = 0;
+	x->hash_chunk = 0;
+	unlink(x->state_path);
+	if (sha256_init(&x->sha, x->err) != LM_OK)
+		return x->err->code;
+	x->sha_ok = 1;
+	return LM_OK;
+}
+
+/* ---- state file ------------------------------------------------------ */
+
+/* Write "<partial>.state" after making the data it describes durable. */
+static int state_save(struct dl *x)
+{
+	size_t cap = 128 + x->nchunks * 32, n;
+	char *buf;
+	int rc;
+
+	if (x->size == DL_UNKNOWN || x->ranges == 0)
+		return LM_OK;
+	if (fdatasync(x->fd) < 0 && errno != EINVAL)
+		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
+				  "cannot write '%s': %s", x->d->partial, strerror(errno));
+	buf = lm_xmalloc(cap);
+	n = (size_t)snprintf(buf, cap, "localmodel-partial 1\nsize %" PRIu64 "\nchunk %" PRIu64
+			     "\nsha256 %s\n", x->size, x->chunk_size,
+			     x->d->sha256 ? x->d->sha256 : "-");
+	for (size_t i = 0; i < x->nchunks; i++)
+		if (x->chunks[i].got)
+			n += (size_t)snprintf(buf + n, cap - n, "got %zu %" PRIu64 "\n", i,
+					      x->chunks[i].got);
+	rc = lm_write_file_atomic(x->state_path, buf, n, 0644, x->err);
+	free(buf);
+	return rc;
+}
+
+/* Take what an earlier run kept, if its state file describes this very
+ * download and the partial file holds it. */
+static void state_load(struct dl *x)
+{
+	char *buf = NULL, *line, *save = NULL, sha[80] = "";
+	uint64_t size = 0, csize = 0, end = 0;
+	size_t len;
+	int ok = 1;
+	struct stat st;
+
+	if (lm_read_file(x->state_path, 4u << 20, &buf, &len, NULL) != LM_OK)
+		return;
+	if (strncmp(buf, "localmodel-partial 1\n", 21))
+		ok = 0;
+	for (line = strtok_r(buf, "\n", &save); ok && line; line = strtok_r(NULL, "\n", &save)) {
+		size_t i;
+		uint64_t v;
+		if (sscanf(line, "size %" SCNu64, &v) == 1)
+			size = v;
+		else if (sscanf(line, "chunk %" SCNu64, &v) == 1)
+			csize = v;
+		else if (sscanf(line, "sha256 %79s", sha) == 1)
+			;
+		else if (sscanf(line, "got %zu %" SCNu64, &i, &v) == 2) {
+			if (size != x->size || csize != x->chunk_size || i >= x->nchunks ||
+			    v > x->chunks[i].len) {
+				ok = 0;
+				break;
+			}
+			x->chunks[i].got = v;
+			if (x->chunks[i].start + v > end)
+				end = x->chunks[i].start + v;
+		}
+	}
+	if (ok && (size != x->size || csize != x->chunk_size ||
+		   strcmp(sha, x->d->sha256 ? x->d->sha256 : "-")))
+		ok = 0;
+	if (ok && (fstat(x->fd, &st) < 0 || (uint64_t)st.st_size < end))
+		ok = 0;
+	for (size_t i = 0; i < x->nchunks; i++) {
+		struct chunk *c = &x->chunks[i];
+		if (!ok)
+			c->got = 0;
+		c->state = c->got == c->len ? CH_DONE : CH_TODO;
+	}
+	free(buf);
+}
+
+/* ---- hashing --------------------------------------------------------- */
+
+/* Bytes contiguous from 0 that are on disk. */
+static uint64_t frontier(struct dl *x)
+{
+	while (x->hash_chunk < x->nchunks && x->chunks[x->hash_chunk].state == CH_DONE)
+		x->hash_chunk++;
+	if (x->hash_chunk >= x->nchunks)
+		return x->size == DL_UNKNOWN ? x->chunks[0].got : x->size;
+	return x->chunks[x->hash_chunk].start + x->chunks[x->hash_chunk].got;
+}
+
+/* Hash up to budget bytes behind the write frontier, read back from the
+ * file (the page cache), so memory stays bounded. */
+static int hash_advance(struct dl *x, uint64_t budget)
+{
+	uint64_t f = frontier(x);
+
+	while (x->hashed < f && budget > 0) {
+		uint64_t want = f - x->hashed;
+		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
+		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)x->hashed);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return lm_err_set(x->err, LM_EFAIL, "cannot read '%s': %s", x->d->partial,
+					  r < 0 ? strerror(errno) : "file shrank");
+		sha256_update(&x->sha, x->hbuf, (size_t)r);
+		x->hashed += (uint64_t)r;
+		budget = budget > (uint64_t)r ? budget - (uint64_t)r : 0;
+	}
+	return LM_OK;
+}
+
+/* ---- transfers ------------------------------------------------------- */
+
+static int fail(struct dl *x, int code, const char *fmt, const char *a, const char *b)
+{
+	if (!x->fatal) {
+		x->fatal = code;
+		lm_err_set(x->err, code, fmt, a, b);
+	}
+	return code;
+}
+
+/* First bytes of a response: decide whether they go to the file. */
+static int body_check(struct conn *c)
+{
+	struct dl *x = c->dl;
+	long st = c->r.status;
+	const char *cr;
+	uint64_t a, b, total;
+	char tot[32];
+
+	c->checked = 1;
+	if (st != 200 && st != 206)
+		return 1; /* error or redirect body: discarded */
+	if (c->chunk >= 0 && st == 200) {
+		c->want_single = 1;
+		return 0;
+	}
+	cr = http_header(&c->r, "Content-Range");
+	if (st == 206 && cr) {
+		if (sscanf(cr, "bytes %" SCNu64 "-%" SCNu64 "/%31s", &a, &b, tot) != 3 ||
+		    a != c->req_start) {
+			fail(x, LM_ENET, "bad Content-Range from '%s': %s", x->name, cr);
+			return 0;
+		}
+		if (strcmp(tot, "*") && x->size != DL_UNKNOWN &&
+		    (sscanf(tot, "%" SCNu64, &total) != 1 || total != x->size)) {
+			char want[32];
+			snprintf(want, sizeof(want), "%" PRIu64, x->size);
+			lm_err_set(x->err, LM_EINTEGRITY,
+				   "size mismatch for '%s': the server has %s bytes, expected %s",
+				   x->name, tot, want);
+			x->fatal = LM_EINTEGRITY;
+			return 0;
+		}
+	}
+	c->writing = 1;
+	return 1;
+}
+
+/* Count n bytes written at pos into the chunks they belong to. */
+static void account(struct dl *x, uint64_t pos, uint64_t n)
+{
+	while (n > 0) {
+		size_t i = x->size == DL_UNKNOWN ? 0 : (size_t)(pos / x->chunk_size);
+		struct chunk *c = &x->chunks[i];
+		uint64_t room = c->len == DL_UNKNOWN ? n : c->start + c->len - pos;
+		uint64_t k = n < room ? n : room;
+		c->got = pos + k - c->start;
+		if (c->got == c->len)
+			c->state = CH_DONE;
+		pos += k;
+		n -= k;
+	}
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct conn *c = arg;
+	struct dl *x = c->dl;
+	size_t len = size * n, off = 0;
+	uint64_t limit;
+
+	if (!c->checked && !body_check(c))
+		return 0;
+	if (!c->writing)
+		return len;
+	if (x->fatal)
+		return 0;
+	limit = c->chunk >= 0 ? x->chunks[c->chunk].start + x->chunks[c->chunk].len : x->size;
+	if (limit != DL_UNKNOWN && c->pos + len > limit) {
+		fail(x, LM_EINTEGRITY, "size mismatch for '%s': the server sent more than %s",
+		     x->name, "expected");
+		return 0;
+	}
+	while (off < len) {
+		ssize_t w = pwrite(x->fd, buf + off, len - off, (off_t)(c->pos + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
+			     "cannot write '%s': %s", x->d->partial, strerror(e));
+			return 0;
+		}
+		off += (size_t)w;
+	}
+	c->last_data = http_now_ms();
+	account(x, c->pos, len);
+	c->pos += len;
+	c->req_got += len;
+	return len;
+}
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct conn *c = arg;
+	c->last_data = http_now_ms();
+	return http_header_cb(buf, size, n, &c->r);
+}
+
+/* (Re)start connection c on its chunk at its current URL. */
+static int conn_start(struct dl *x, struct conn *c)
+{
+	CURL *e = c->easy;
+	char range[64];
+
+	if (c->busy) {
+		lm_curl.multi_remove_handle(x->multi, e);
+		c->busy = 0;
+	}
+	http_response_reset(&c->r);
+	lm_curl.slist_free_all(c->hdrs);
+	c->hdrs = http_headers_for(x->h, c->url);
+	c->checked = c->writing = c->want_single = 0;
+	c->req_got = 0;
+	c->last_data = http_now_ms();
+	c->errbuf[0] = '\0';
+	lm_curl.easy_reset(e);
+	http_easy_common(x->h, e);
+	lm_curl.easy_setopt(e, CURLOPT_URL, c->url);
+	lm_curl.easy_setopt(e, CURLOPT_HTTPHEADER, c->hdrs);
+	lm_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	lm_curl.easy_setopt(e, CURLOPT_HEADERDATA, c);
+	lm_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	lm_curl.easy_setopt(e, CURLOPT_WRITEDATA, c);
+	lm_curl.easy_setopt(e, CURLOPT_PRIVATE, c);
+	lm_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	lm_curl.easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+	if (c->chunk >= 0) {
+		struct chunk *ch = &x->chunks[c->chunk];
+		c->pos = c->req_start = ch->start + ch->got;
+		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, c->pos,
+			 ch->start + ch->len - 1);
+		lm_curl.easy_setopt(e, CURLOPT_RANGE, range);
+		ch->state = CH_ACTIVE;
+	} else {
+		c->pos = c->req_start = 0;
+	}
+	if (lm_curl.multi_add_handle(x->multi, e) != CURLM_OK)
+		return fail(x, LM_EFAIL, "cannot start a transfer for '%s'%s", x->name, "");
+	c->busy = 1;
+	return LM_OK;
+}
+
+static void conn_set_url(struct conn *c, const char *url)
+{
+	char *u = lm_xstrdup(url); /* url may be c->url itself */
+	free(c->url);
+	c->url = u;
+}
+
+/* Give idle connections the next chunks to fetch. */
+static int assign(struct dl *x, long long now)
+{
+	size_t next = 0;
+
+	for (int i = 0; i < x->nconns; i++) {
+		struct conn *c = &x->conns[i];
+		if (c->busy || c->not_before > now)
+			continue;
+		if (c->chunk >= 0 && x->chunks[c->chunk].state != CH_DONE) {
+			/* a retry of the rest of its chunk */
+			if (conn_start(x, c) != LM_OK)
+				return x->fatal;
+			continue;
+		}
+		if (x->ranges == 0) {
+			/* single mode: connection 0 only, (re)started from byte 0 */
+			if (i == 0 && c->chunk == -2) {
+				c->chunk = -1;
+				if (restart_from_zero(x) != LM_OK)
+					return x->err->code;
+				if (conn_start(x, c) != LM_OK)
+					return x->fatal;
+			}
+			continue;
+		}
+		if (x->ranges < 0 && i > 0)
+			continue; /* probing on connection 0 first */
+		while (next < x->nchunks && x->chunks[next].state != CH_TODO)
+			next++;
+		if (next >= x->nchunks)
+			break;
+		c->chunk = (int)next;
+		c->hops = 0;
+		conn_set_url(c, x->ranges > 0 && x->cdn_url ? x->cdn_url : x->d->url);
+		if (conn_start(x, c) != LM_OK)
+			return x->fatal;
+	}
+	return LM_OK;
+}
+
+/* Schedule a retry of c after a failed try (network error or status). */
+static void conn_retry(struct dl *x, struct conn *c, long server_wait, const char *why)
+{
+	long wait;
+	int max = x->h->max_retries < 0 ? 0 : x->h->max_retries;
+
+	if (c->req_got > 0)
+		c->tries = 0; /* progress: the budget starts over */
+	c->tries++;
+	wait = http_backoff_ms(c->tries - 1, server_wait);
+	if (c->tries > max || wait < 0) {
+		fail(x, LM_ENET, "cannot download '%s': %s", x->name, why);
+		return;
+	}
+	/* the connection keeps its chunk (CH_ACTIVE) until it tries again */
+	c->not_before = http_now_ms() + wait;
+}
+
+/* A redirect answer: follow it (the token goes only to its own host). */
+static void conn_redirect(struct dl *x, struct conn *c)
+{
+	const char *loc = http_header(&c->r, "Location");
+	const char *ls = http_header(&c->r, "X-Linked-Size");
+	char *next;
+
+	if (ls && x->size != DL_UNKNOWN && strtoull(ls, NULL, 10) != x->size) {
+		char want[32];
+		snprintf(want, sizeof(want), "%" PRIu64, x->size);
+		lm_err_set(x->err, LM_EINTEGRITY,
+			   "size mismatch for '%s': the server has %s bytes, expected %s", x->name,
+			   ls, want);
+		x->fatal = LM_EINTEGRITY;
+		return;
+	}
+	if (++c->hops > DL_MAX_HOPS) {
+		fail(x, LM_ENET, "too many redirects from '%s'%s", x->name, "");
+		return;
+	}
+	next = http_resolve_url(c->url, loc);
+	if (!next) {
+		fail(x, LM_ENET, "bad redirect location from '%s': %s", x->name, loc);
+		return;
+	}
+	free(c->url);
+	c->url = next;
+	conn_start(x, c);
+}
+
+/* An error status that retrying will not fix. */
+static void conn_refused(struct dl *x, struct conn *c)
+{
+	const char *msg = http_header(&c->r, "X-Error-Message");
+	char why[300];
+	long st = c->r.status;
+
+	snprintf(why, sizeof(why), "HTTP %ld%s%s", st, msg ? ": " : "", msg ? msg : "");
+	if (st == 416) {
+		fail(x, LM_EINTEGRITY, "size mismatch for '%s': %s", x->name, why);
+		return;
+	}
+	fail(x, st == 404 ? LM_ENOTFOUND : LM_ENET, "cannot download '%s': %s", x->name, why);
+}
+
+/* A transfer ended: decide what comes next for its connection. */
+static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
+{
+	long st = c->r.status;
+	char why[CURL_ERROR_SIZE + 32];
+
+	lm_curl.multi_remove_handle(x->multi, c->easy);
+	c->busy = 0;
+	if (x->fatal)
+		return;
+	if (c->want_single) {
+		x->ranges = 0; /* the server ignores Range: one connection, from 0 */
+		for (int i = 0; i < x->nconns; i++)
+			if (x->conns[i].busy) {
+				lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
+				x->conns[i].busy = 0;
+			}
+		x->conns[0].chunk = -2; /* makes assign() restart it */
+		conn_set_url(&x->conns[0], c->url);
+		x->conns[0].not_before = 0;
+		return;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(why, sizeof(why), "%s", c->errbuf[0] ? c->errbuf : lm_curl.easy_strerror(cc));
+		conn_retry(x, c, -1, why);
+		if (c->chunk == -1 && !x->fatal)
+			c->chunk = -2; /* single mode cannot resume: start over */
+		return;
+	}
+	if (st >= 300 && st <= 399 && st != 304 && http_header(&c->r, "Location")) {
+		conn_redirect(x, c);
+		return;
+	}
+	if (http_status_retryable(st)) {
+		snprintf(why, sizeof(why), "HTTP %ld", st);
+		conn_retry(x, c, http_retry_after(&c->r), why);
+		if (c->chunk == -1 && !x->fatal)
+			c->chunk = -2;
+		return;
+	}
+	if ((st == 403 || st == 410) && strcmp(c->url, x->d->url) && c->refreshes < 2) {
+		/* an expired signed URL: ask the origin again */
+		c->refreshes++;
+		c->hops = 0;
+		conn_set_url(c, x->d->url);
+		free(x->cdn_url);
+		x->cdn_url = NULL;
+		conn_start(x, c);
+		return;
+	}
+	if (st != 200 && st != 206) {
+		conn_refused(x, c);
+		return;
+	}
+	if (x->ranges < 0 && st == 206) {
+		x->ranges = 1;
+		free(x->cdn_url);
+		x->cdn_url = lm_xstrdup(c->url);
+	}
+	if (c->chunk >= 0) {
+		struct chunk *ch = &x->chunks[c->chunk];
+		if (ch->state != CH_DONE) {
+			/* the server ended the range early: ask for the rest */
+			ch->state = CH_ACTIVE;
+			if (c->req_got == 0)
+				conn_retry(x, c, -1, "empty response");
+		} else {
+			c->chunk = -1;
+			c->tries = 0;
+		}
+		return;
+	}
+	/* single mode: the whole file has arrived */
+	if (x->size == DL_UNKNOWN) {
+		x->size = c->pos;
+		x->chunks[0].len = c->pos;
+		x->chunks[0].state = CH_DONE;
+	} else if (c->pos != x->size) {
+		char got[32], want[32];
+		snprintf(got, sizeof(got), "%" PRIu64, c->pos);
+		snprintf(want, sizeof(want), "%" PRIu64, x->size);
+		lm_err_set(x->err, LM_EINTEGRITY,
+			   "size mismatch for '%s': received %s bytes, expected %s", x->name, got,
+			   want);
+		x->fatal = LM_EINTEGRITY;
+	}
+	c->chunk = -3; /* finished */
+}
+
+/* Abort transfers that got nothing for low_speed_time_s: curl's own
+ * low-speed check averages over seconds, so a stall after a fast start
+ * would go unnoticed for long. */
+static void check_stalls(struct dl *x, long long now)
+{
+	long long limit = (long long)x->h->low_speed_time_s * 1000;
+
+	for (int i = 0; i < x->nconns && !x->fatal; i++) {
+		struct conn *c = &x->conns[i];
+		if (!c->busy || now - c->last_data < limit)
+			continue;
+		snprintf(c->errbuf, sizeof(c->errbuf), "no data for %ld s", x->h->low_speed_time_s);
+		conn_done(x, c, CURLE_OPERATION_TIMEDOUT);
+	}
+}
+
+static int all_done(struct dl *x)
+{
+	for (size_t i = 0; i < x->nchunks; i++)
+		if (x->chunks[i].state != CH_DONE)
+			return 0;
+	return 1;
+}
+
+static int busy_count(struct dl *x)
+{
+	int n = 0;
+	for (int i = 0; i < x->nconns; i++)
+		n += x->conns[i].busy;
+	return n;
+}
+
+static void progress(struct dl *x, long long now, int force)
+{
+	struct lm_dl_progress p;
+	uint64_t done = 0;
+
+	if (!x->d->progress || (!force && now - x->last_progress < DL_PROGRESS_EVERY_MS))
+		return;
+	for (size_t i = 0; i < x->nchunks; i++)
+		done += x->chunks[i].got;
+	if (now - x->rate_t >= 500) {
+		double inst = (double)(done - x->rate_done) * 1000.0 / (double)(now - x->rate_t);
+		x->rate = x->rate > 0 ? 0.5 * x->rate + 0.5 * inst : inst;
+		x->rate_t = now;
+		x->rate_done = done;
+	}
+	x->last_progress = now;
+	p.done = done;
+	p.total = x->size == DL_UNKNOWN ? 0 : x->size;
+	p.rate = x->rate;
+	p.connections = busy_count(x);
+	x->d->progress(x->d->progress_ctx, &p);
+}
+
+/* The transfer loop: until every chunk is on disk, an error, or cancel. */
+static int run(struct dl *x)
+{
+	int running;
+
+	while (!all_done(x)) {
+		long long now = http_now_ms();
+		CURLMsg *m;
+		int left;
+
+		if (x->d->cancel && *x->d->cancel)
+			return lm_err_set(x->err, LM_EFAIL, "download of '%s' interrupted", x->name);
+		if (assign(x, now) != LM_OK || x->fatal)
+			return x->fatal ? x->fatal : x->err->code;
+		lm_curl.multi_perform(x->multi, &running);
+		while ((m = lm_curl.multi_info_read(x->multi, &left))) {
+			struct conn *c = NULL;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			lm_curl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+			conn_done(x, c, m->data.result);
+			if (x->fatal)
+				return x->fatal;
+		}
+		check_stalls(x, http_now_ms());
+		if (x->fatal)
+			return x->fatal;
+		if (hash_advance(x, DL_HASH_SLICE) != LM_OK)
+			return x->err->code;
+		if (now - x->last_state >= DL_STATE_EVERY_MS) {
+			x->last_state = now;
+			if (state_save(x) != LM_OK)
+				return x->err->code;
+		}
+		progress(x, now, 0);
+		if (!all_done(x))
+			lm_curl.multi_poll(x->multi, NULL, 0, x->hashed < frontier(x) ? 0 : 100, NULL);
+	}
+	return LM_OK;
+}
+
+/* Check size and hash once every byte is on disk. */
+static int finish(struct dl *x, char sha256_out[65])
+{
+	char hex[65];
+	struct stat st;
+
+	if (hash_advance(x, UINT64_MAX) != LM_OK)
+		return x->err->code;
+	if (x->size == DL_UNKNOWN)
+		x->size = x->hashed;
+	if (ftruncate(x->fd, (off_t)x->size) < 0 || fstat(x->fd, &st) < 0)
+		return lm_err_set(x->err, LM_EFAIL, "cannot write '%s': %s", x->d->partial,
+				  strerror(errno));
+	if (fdatasync(x->fd) < 0 && errno != EINVAL)
+		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
+				  "cannot write '%s': %s", x->d->partial, strerror(errno));
+	sha256_final_hex(&x->sha, hex);
+	x->sha_ok = 0;
+	if (x->hashed != x->size || (uint64_t)st.st_size != x->size)
+		return lm_err_set(x->err, LM_EINTEGRITY, "size mismatch for '%s'", x->name);
+	if (x->d->sha256 && strcasecmp(hex, x->d->sha256))
+		return lm_err_set(x->err, LM_EINTEGRITY,
+				  "checksum mismatch for '%s': expected sha256 %.64s, got %s",
+				  x->name, x->d->sha256, hex);
+	memcpy(sha256_out, hex, 65);
+	unlink(x->state_path);
+	return LM_OK;
+}
+
+/* Reserve the space up front: a full disk shows now, not at 90%. */
+static int reserve(struct dl *x)
+{
+	if (x->size == DL_UNKNOWN || x->size == 0)
+		return LM_OK;
+	if (fallocate(x->fd, 0, 0, (off_t)x->size) < 0 && (errno == ENOSPC || errno == EDQUOT))
+		return lm_err_set(x->err, LM_ERESOURCE, "cannot write '%s': %s", x->d->partial,
+				  strerror(errno));
+	return LM_OK;
+}
+
+static int dl_setup(struct dl *x)
+{
+	const struct lm_download *d = x->d;
+	int rc;
+
+	x->fd = open(d->partial, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (x->fd < 0)
+		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
+				  "cannot open '%s': %s", d->partial, strerror(errno));
+	x->size = d->size ? d->size : DL_UNKNOWN;
+	chunks_setup(x);
+	if (x->size != DL_UNKNOWN)
+		state_load(x);
+	else if (ftruncate(x->fd, 0) < 0)
+		return lm_err_set(x->err, LM_EFAIL, "cannot write '%s': %s", d->partial,
+				  strerror(errno));
+	if ((rc = reserve(x)) != LM_OK)
+		return rc;
+	if ((rc = sha256_init(&x->sha, x->err)) != LM_OK)
+		return rc;
+	x->sha_ok = 1;
+	x->hbuf = lm_xmalloc(DL_HASH_BUF);
+	x->nconns = d->connections > 0 ? d->connections : 0;
+	if (x->size == DL_UNKNOWN) {
+		x->nconns = 1;
+		x->ranges = 0;
+	} else {
+		if (!x->nconns)
+			x->nconns = auto_conns(x->size);
+		x->ranges = -1;
+	}
+	if (x->nconns > DL_MAX_CONNS)
+		x->nconns = DL_MAX_CONNS;
+	x->multi = lm_curl.multi_init();
+	if (!x->multi)
+		return lm_err_set(x->err, LM_EFAIL, "libcurl: cannot create a multi handle");
+	for (int i = 0; i < x->nconns; i++) {
+		struct conn *c = &x->conns[i];
+		c->dl = x;
+		c->chunk = -1;
+		c->easy = lm_curl.easy_init();
+		if (!c->easy)
+			return lm_err_set(x->err, LM_EFAIL, "libcurl: cannot create a handle");
+	}
+	if (x->ranges == 0) {
+		x->conns[0].chunk = -2;
+		conn_set_url(&x->conns[0], d->url);
+	}
+	return LM_OK;
+}
+
+static void dl_release(struct dl *x)
+{
+	for (int i = 0; i < DL_MAX_CONNS; i++) {
+		struct conn *c = &x->conns[i];
+		if (c->easy) {
+			if (c->busy)
+				lm_curl.multi_remove_handle(x->multi, c->easy);
+			lm_curl.easy_cleanup(c->easy);
+		}
+		lm_curl.slist_free_all(c->hdrs);
+		http_response_reset(&c->r);
+		free(c->url);
+	}
+	if (x->multi)
+		lm_curl.multi_cleanup(x->multi);
+	if (x->sha_ok)
+		sha256_release(&x->sha);
+	if (x->fd >= 0)
+		close(x->fd);
+	free(x->chunks);
+	free(x->hbuf);
+	free(x->cdn_url);
+	free(x->state_path);
+	free(x->name);
+}
+
+int http_download(struct lm_http *h, const struct lm_download *d, char sha256_out[65],
+		  struct lm_err *err)
+{
+	struct dl x;
+	struct lm_err tmp;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.fd = -1;
+	x.h = h;
+	x.d = d;
+	x.err = err ? err : &tmp;
+	x.state_path = lm_asprintf("%s.state", d->partial);
+	x.name = http_url_for_msg(d->url);
+	x.last_state = x.last_progress = x.rate_t = http_now_ms();
+	sha256_out[0] = '\0';
+	rc = dl_setup(&x);
+	if (rc == LM_OK)
+		rc = run(&x);
+	if (rc == LM_OK) {
+		progress(&x, http_now_ms(), 1);
+		rc = finish(&x, sha256_out);
+	} else if (rc != LM_EINTEGRITY && x.fd >= 0 && x.chunks) {
+		struct lm_err keep = *x.err;
+		state_save(&x); /* keep what arrived for the next run */
+		*x.err = keep;
+	}
+	if (rc == LM_EINTEGRITY) {
+		unlink(d->partial);
+		unlink(x.state_path);
+	}
+	dl_release(&x);
+	return rc;
+}
