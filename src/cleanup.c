@@ -2,6 +2,7 @@
 #include "localmodel/cleanup.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
+#include "localmodel/stores.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -241,6 +242,73 @@ static void judge(struct cleanup_item *it, int pinned, const char *models_dir,
 	}
 }
 
+/* Newest usage row of a model name, as a time; 0 when none. */
+static time_t usage_last(sqlite3 *db, const char *model)
+{
+	sqlite3_stmt *st;
+	time_t t = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT MAX(timestamp) FROM model_usage WHERE model = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    lm_time_parse((const char *)sqlite3_column_text(st, 0), &t) != 0)
+		t = 0;
+	sqlite3_finalize(st);
+	return t;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct cleanup_item *x = a, *y = b;
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return strcmp(x->model, y->model);
+}
+
+/* Models of other stores that are not in the inventory but that localmodel
+ * served: stale when their newest usage row is older than cutoff. Models it
+ * never served are left out, since how other tools use them is unknown. */
+static void add_external(struct lm_store *s, time_t cutoff, struct cleanup_item **v,
+			 size_t *cnt, size_t *cap)
+{
+	struct lm_model *list = NULL;
+	struct lm_err err = { 0 };
+	size_t n = 0;
+
+	if (stores_scan(STORES_ALL, &list, &n, &err))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct lm_model known;
+		time_t last;
+		if (store_model_get(s, list[i].model, &known, NULL) == LM_OK) {
+			store_model_release(&known);
+			continue;
+		}
+		last = usage_last(store_db(s), list[i].model);
+		if (!last || last >= cutoff)
+			continue;
+		if (*cnt == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*v = lm_xrealloc(*v, *cap * sizeof(**v));
+		}
+		struct cleanup_item *it = &(*v)[(*cnt)++];
+		char iso[32];
+		memset(it, 0, sizeof(*it));
+		it->model = lm_xstrdup(list[i].model);
+		it->file_path = list[i].file_path ? lm_xstrdup(list[i].file_path) : NULL;
+		it->source = lm_xstrdup(list[i].source ? list[i].source : "path");
+		lm_time_iso(last, iso, sizeof(iso));
+		it->last_used = lm_xstrdup(iso);
+		it->last = last;
+		it->size_bytes = list[i].size_bytes;
+		it->parts = list[i].parts;
+		judge(it, 0, "", 1);
+	}
+	store_model_list_free(list, n);
+}
+
 int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
 		  int include_external, struct cleanup_item **out, size_t *n,
 		  struct lm_err *err)
@@ -282,6 +350,11 @@ int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
 	if (rc != SQLITE_DONE) {
 		cleanup_items_free(v, cnt);
 		return lm_err_set(err, LM_EFAIL, "database: stale models: %s", sqlite3_errmsg(db));
+	}
+	if (include_external) {
+		add_external(s, cutoff, &v, &cnt, &cap);
+		if (cnt > 1)
+			qsort(v, cnt, sizeof(*v), item_cmp);
 	}
 	for (size_t i = 0; i < cnt; i++) {
 		int busy = 0;

@@ -14,6 +14,12 @@
  *   ollama                 never: blobs are shared between models, so the
  *                          item says to run `ollama rm NAME`
  *   path (or unknown)      never: the user's own file
+ * With include_external, models found in those stores (stores_scan) that
+ * are not in the inventory are considered too, but only those localmodel
+ * has served: they are stale when their newest model_usage row is older
+ * than the cutoff. Models it never served are left out: how other tools use
+ * them is unknown (and their access times are no evidence, as scanning
+ * reads them).
  * Deletion renames every part aside first, re-checks that no server took
  * the model meanwhile (renaming back if one did), then unlinks, removes the
  * folders it emptied (up to the models directory) and the inventory row.

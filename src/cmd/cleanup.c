@@ -40,14 +40,16 @@ struct run {
 };
 
 /* Shell start-up: one line at most once a day, silent on any problem,
- * exit 0 always; no store open, no migration, no lock wait. */
+ * exit 0 always; no store open, no migration, no lock wait. --quiet does
+ * not silence it: the line is the point (and the dispatcher may set quiet
+ * to keep its own set-up messages out of shell start-up). */
 static int nudge(const struct lm_ctx *ctx, long days)
 {
 	char stamp[PATH_MAX], size[32];
 	int64_t count = 0, bytes = 0;
 	time_t now = lm_now();
 
-	if (ctx->quiet || paths_join(stamp, sizeof(stamp), ctx->paths.state_dir, NUDGE_STAMP) < 0)
+	if (paths_join(stamp, sizeof(stamp), ctx->paths.state_dir, NUDGE_STAMP) < 0)
 		return LM_OK;
 	if (!cleanup_nudge_due(stamp, now) || !paths_exists(ctx->paths.db_path))
 		return LM_OK;

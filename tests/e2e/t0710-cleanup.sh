@@ -232,6 +232,36 @@ test_expect_success 'the last link to a hub blob removes the blob' '
 	test ! -e "$C/blobs/b1" && test -d "$C/snapshots" && test -f "$C/refs/main"
 '
 
+test_expect_success 'other stores: models localmodel served go stale by their usage' '
+	export HF_HUB_CACHE=$TRASH/hfc OLLAMA_MODELS=$TRASH/nollama &&
+	R=$HF_HUB_CACHE/models--org--ext &&
+	mkdir -p "$R/blobs" "$R/snapshots/c1" "$R/refs" &&
+	printf "GGUF" >"$R/blobs/e1" && head -c 996 /dev/zero >>"$R/blobs/e1" &&
+	printf "GGUF" >"$R/blobs/e2" && head -c 96 /dev/zero >>"$R/blobs/e2" &&
+	printf "GGUF" >"$R/blobs/e3" && head -c 6 /dev/zero >>"$R/blobs/e3" &&
+	ln -s ../../blobs/e1 "$R/snapshots/c1/ext-Q4_0.gguf" &&
+	ln -s ../../blobs/e2 "$R/snapshots/c1/ext-Q8_0.gguf" &&
+	ln -s ../../blobs/e3 "$R/snapshots/c1/ext-F16.gguf" &&
+	printf c1 >"$R/refs/main" &&
+	sqlite3 "$DB" "INSERT INTO model_usage(model, timestamp) VALUES
+		('\''org/ext:Q4_0'\'', '\''2026-01-01T00:00:00Z'\''),
+		('\''org/ext:Q8_0'\'', '\''2026-04-09T00:00:00Z'\'')" &&
+	localmodel cleanup --yes >out &&
+	test_grep -v "org/ext" out && test -f "$R/blobs/e1" &&
+	localmodel cleanup --yes --include-external --json >out.json &&
+	python3 -c "
+import json
+d = json.load(open(\"out.json\"))
+m = {x[\"model\"]: x for x in d[\"models\"]}
+assert m[\"org/ext:Q4_0\"][\"status\"] == \"deleted\", m
+assert m[\"org/ext:Q4_0\"][\"source\"] == \"hf-cache\", m
+assert \"org/ext:Q8_0\" not in m and \"org/ext:F16\" not in m, m
+assert d[\"freed_bytes\"] == 1000, d
+" &&
+	test ! -e "$R/blobs/e1" && test ! -e "$R/snapshots/c1/ext-Q4_0.gguf" &&
+	test -f "$R/blobs/e2" && test -f "$R/blobs/e3" && test -f "$R/refs/main"
+'
+
 test_expect_success 'on a terminal it asks per model: y, n, q' '
 	command -v script >/dev/null || { echo "no script(1): skipped"; exit 0; }
 	for n in 1 2 3; do

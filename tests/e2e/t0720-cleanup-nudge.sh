@@ -53,6 +53,11 @@ test_expect_success 'above it: one line naming count and size' '
 	test -f "$H/nudge-stamp"
 '
 
+test_expect_success '--quiet does not silence the nudge' '
+	rm "$H/nudge-stamp" &&
+	localmodel -q cleanup --nudge 2>err && test_grep "2 models" err
+'
+
 test_expect_success 'at most once a day' '
 	nudge && test ! -s nudge.err &&
 	LOCALMODEL_NOW=2026-04-11T11:59:00Z nudge && test ! -s nudge.err &&
