@@ -147,9 +147,14 @@ static int run_command(const struct lm_cmd *c, int argc, char **argv, int json, 
 	}
 	ctx.json = json || args_has(&args, "json");
 	ctx.quiet = quiet || args_has(&args, "quiet");
+	/* shell start-up: the nudge says nothing and exits 0 whatever happens,
+	 * a broken config file included */
+	int nudge = c == &cmd_cleanup && args_has(&args, "nudge");
+	if (nudge)
+		ctx.quiet = 1;
 	rc = setup_ctx(&ctx, c, home, &err);
 	if (rc)
-		rc = ui_fail(&ctx, &err);
+		rc = nudge ? LM_OK : ui_fail(&ctx, &err);
 	else
 		rc = c->run(&ctx, &args);
 	store_close(ctx.store);

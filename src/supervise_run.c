@@ -694,6 +694,8 @@ static int supervise(struct run *r, struct lm_err *err)
 		if (delay > 60000)
 			delay = 60000;
 		st->restarts++;
+		if (r->ul)
+			usagelog_child_restarted(r->ul);
 		st->child_pid = 0;
 		st->child_start = 0;
 		st->phase = SUP_RESTARTING;

@@ -136,4 +136,10 @@ test_expect_success 'bad flags with --nudge are still silent and exit 0' '
 	nudge --days 0 && test ! -s nudge.err
 '
 
+test_expect_success 'a broken config file: silent, exit 0' '
+	printf "stale_days = soon\nmystery = 1\n" >"$H/config" &&
+	nudge && test ! -s nudge.err &&
+	rm "$H/config"
+'
+
 test_done
