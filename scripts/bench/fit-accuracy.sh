@@ -11,6 +11,8 @@
 #   --model FILE   a GGUF model (default: a 1.1B llama written by
 #                  tests/fixtures/mkgguf.py, Q8_0 zero weights, 1.2 GB sparse)
 #   --ctx N        context size (default 4096)
+# LLAMA_ARGS='--no-repack' passes flags to llama-server (a CPU with AMX or
+# repackable quants otherwise holds the weights twice: see the second line)
 # Needs a built tree (make) for the estimate; runs the server on 127.0.0.1
 # with -ngl 0, one slot, and stops it after reading /proc/PID/status.
 set -u
@@ -104,7 +106,9 @@ set -- $("$tmp/estimate" "$model" "$ctx") || exit 1
 estimate=$1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$server" -m "$model" -c "$ctx" -ngl 0 -np 1 --host 127.0.0.1 --port "$port" \
+# LLAMA_ARGS: more llama-server flags, e.g. --no-repack to keep one copy of the weights
+# shellcheck disable=SC2086
+"$server" -m "$model" -c "$ctx" -ngl 0 -np 1 --host 127.0.0.1 --port "$port" ${LLAMA_ARGS:-} \
 	>"$tmp/server.log" 2>&1 &
 pid=$!
 i=0
@@ -119,10 +123,20 @@ until python3 -c 'import sys, urllib.request as u; u.urlopen("http://127.0.0.1:%
 	sleep 0.1
 done
 rss_kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+anon_kb=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
 rss=$((rss_kb * 1024))
-python3 - "$estimate" "$rss" "$ctx" <<'EOF'
+anon=$((${anon_kb:-0} * 1024))
+# A CPU with AMX (or llama.cpp's CPU_REPACK types) keeps a repacked copy of
+# the weights in anonymous memory while the mapped file's pages stay
+# resident as reclaimable page cache; say so when the log shows it.
+extra=$(grep -o '[A-Z_]*REPACK model buffer size\|AMX model buffer size' "$tmp/server.log" | head -n 1)
+python3 - "$estimate" "$rss" "$ctx" "$anon" "$extra" <<'EOF'
 import sys
-est, rss, ctx = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+est, rss, ctx, anon, extra = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 print("fit-accuracy (CPU, ctx %s): estimate %.2f GB, llama-server RSS %.2f GB, ratio %.2fx"
       % (ctx, est / 2**30, rss / 2**30, est / rss))
+if anon and extra:
+    print("fit-accuracy anonymous memory (CPU, ctx %s): estimate %.2f GB, RssAnon %.2f GB, ratio %.2fx%s"
+          % (ctx, est / 2**30, anon / 2**30, est / anon,
+             " (weights repacked: %s)" % extra.split(" model")[0] if extra else ""))
 EOF
