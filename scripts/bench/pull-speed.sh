@@ -26,10 +26,15 @@ command -v curl >/dev/null || { echo "pull-speed: curl is needed" >&2; exit 1; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lm-bench-pull.XXXXXX")
 HUB_PID=""
 cleanup() {
-	[ -n "$HUB_PID" ] && kill "$HUB_PID" 2>/dev/null && wait "$HUB_PID" 2>/dev/null
+	if [ -n "$HUB_PID" ]; then
+		kill "$HUB_PID" 2>/dev/null
+		wait "$HUB_PID" 2>/dev/null || : # killed: 143, which set -e must not see
+	fi
+	HUB_PID=""
 	rm -rf "$TMP"
 }
-trap cleanup EXIT INT TERM
+trap 'cleanup; exit 1' INT TERM
+trap cleanup EXIT
 
 REPO=bench/big-GGUF
 mkdir -p "$TMP/repos/$REPO"
@@ -195,3 +200,6 @@ echo "pull-unthrottled: $WHAT $(fmt "$l_b") s, curl $(fmt "$c_b") s, ratio $(fmt
 rss=$rss_a
 [ "$rss_b" -gt "$rss" ] && rss=$rss_b
 echo "pull-peak-rss: $WHAT $(fmt "$(calc "$rss / 1024")") MB for a $SIZE_MB MiB file (target < 40 MB)"
+cleanup
+trap - EXIT
+exit 0
