@@ -9,13 +9,41 @@ DATADIR  ?= $(PREFIX)/share
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 
+# The OS picks one side of the platform seam (src/os_<os>.c) and the SHA-256
+# implementation: OpenSSL's libcrypto on Linux, CommonCrypto on macOS.
+# TARGET_OS=Darwin with CC='zig cc -target aarch64-macos' cross-compiles
+# (see scripts/cross-check.sh).
+TARGET_OS ?= $(shell uname -s)
+ifeq ($(TARGET_OS),Darwin)
+OS_SRC    = src/os_darwin.c src/dl/crypto_cc.c
+OS_CFLAGS = -D_DARWIN_C_SOURCE
+OS_LIBS   =
+CRYPTO_PKG =
+# Homebrew's curl, sqlite and libarchive are keg-only: pkg-config finds them
+# only through their own folders.
+BREW_PREFIX := $(shell brew --prefix 2>/dev/null)
+ifneq ($(BREW_PREFIX),)
+export PKG_CONFIG_PATH := $(BREW_PREFIX)/opt/libarchive/lib/pkgconfig:$(BREW_PREFIX)/opt/curl/lib/pkgconfig:$(BREW_PREFIX)/opt/sqlite/lib/pkgconfig:$(PKG_CONFIG_PATH)
+endif
+else
+OS_SRC    = src/os_linux.c src/dl/crypto.c
+OS_CFLAGS = -D_GNU_SOURCE
+OS_LIBS   = -ldl
+CRYPTO_PKG = libcrypto
+endif
+
 # Headers of every library; only sqlite3 and cJSON are linked. libcurl,
 # libarchive and libcrypto are loaded with dlopen by the commands that need
 # them (src/dl/), so that start-up stays as cheap as a plain C program.
-PKGS      = libcurl sqlite3 libcjson libarchive libcrypto
+# PKG_CFLAGS and PKG_LIBS may be given (the cross check does).
+PKGS      = libcurl sqlite3 libcjson libarchive $(CRYPTO_PKG)
 LINK_PKGS = sqlite3 libcjson
+ifeq ($(origin PKG_CFLAGS),undefined)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+endif
+ifeq ($(origin PKG_LIBS),undefined)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS))
+endif
 
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -24,11 +52,12 @@ IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 ifneq ($(IS_CLANG),1)
 WARN    += -Wno-format-truncation
 endif
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DLM_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS) $(WARN) $(CFLAGS)
-LDLIBS  += $(PKG_LIBS) -ldl -lm
+ALL_CFLAGS = -std=c11 $(OS_CFLAGS) -DLM_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS) $(WARN) $(CFLAGS)
+LDLIBS  += $(PKG_LIBS) $(OS_LIBS) -lm
 
 BUILD   ?= build
-SRC      = $(wildcard src/*.c src/cmd/*.c src/dl/*.c)
+OS_ALL   = src/os_linux.c src/os_darwin.c src/dl/crypto.c src/dl/crypto_cc.c
+SRC      = $(filter-out $(OS_ALL),$(wildcard src/*.c src/cmd/*.c src/dl/*.c)) $(OS_SRC)
 OBJ      = $(SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ  = $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -43,7 +72,7 @@ localmodel: $(BUILD)/localmodel
 $(BUILD)/localmodel: $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(wildcard include/localmodel/*.h src/dl/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard include/localmodel/*.h src/*.h src/dl/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -61,6 +90,11 @@ unit: $(UNIT_BIN)
 
 test: all unit
 	LOCALMODEL_BIN=$(CURDIR)/$(BUILD)/localmodel BUILD=$(BUILD) sh tests/run.sh
+
+# Every source compiled for macOS (arm64, x86_64) and aarch64 Linux with
+# zig's cc, and a Mach-O arm64 executable linked (run by tests/e2e).
+cross:
+	sh scripts/cross-check.sh
 
 # Sanitizers: a separate build tree, the same tests.
 check:
@@ -96,6 +130,6 @@ install: all
 	install -m 0644 scripts/completions/localmodel.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/localmodel.fish
 
 clean:
-	rm -rf build build-asan localmodel man/localmodel.1
+	rm -rf build build-asan build-cross localmodel man/localmodel.1
 
-.PHONY: all unit test check unit-asan valgrind bench fuzz install clean
+.PHONY: all unit test cross check unit-asan valgrind bench fuzz install clean

@@ -1,5 +1,6 @@
 /* cleanup: stale model selection, safe deletion, the nudge's summary. */
 #include "localmodel/cleanup.h"
+#include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
 #include "localmodel/stores.h"
@@ -127,23 +128,9 @@ static void parts_free(char **v, size_t n)
  * dead. */
 static int pid_alive(int pid)
 {
-	char path[64], buf[256];
-	ssize_t n;
-	int fd;
-
 	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": the state follows the last ')' */
-	char *p = strrchr(buf, ')');
-	return !(p && p[1] == ' ' && p[2] == 'Z');
+	return !os_proc_is_zombie((pid_t)pid);
 }
 
 int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,

@@ -5,6 +5,7 @@
  * small state file beside the partial file so that an interrupted download
  * resumes. */
 #include "http_internal.h"
+#include "localmodel/os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -945,7 +946,7 @@ static int reserve(struct dl *x)
 {
 	if (x->size == DL_UNKNOWN || x->size == 0)
 		return LM_OK;
-	if (fallocate(x->fd, 0, 0, (off_t)x->size) < 0 && (errno == ENOSPC || errno == EDQUOT))
+	if (os_preallocate(x->fd, x->size) < 0)
 		return lm_err_set(x->err, LM_ERESOURCE, "cannot write '%s': %s", x->d->partial,
 				  strerror(errno));
 	return LM_OK;

@@ -1,5 +1,6 @@
 /* hw: the hardware probe (see hw.h). */
 #include "localmodel/hw.h"
+#include "localmodel/os.h"
 
 #include <cJSON.h>
 #include <ctype.h>
@@ -21,10 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach/mach.h>
-#include <sys/sysctl.h>
-#endif
 
 extern char **environ;
 
@@ -588,47 +585,29 @@ static void probe_vulkan(struct probe *p)
 
 /* ---- Apple -------------------------------------------------------------------- */
 
+/* Where the Apple facts come from: a described Mac (<sysroot>/sysctl.txt,
+ * "key: value" lines as sysctl(8) prints them, and <sysroot>/vm_stat.txt,
+ * vm_stat(1)'s output), or the live OS through os.h. */
 struct sysctl_src {
-	char *text; /* <sysroot>/sysctl.txt, or NULL for the real sysctl */
+	char *text;    /* <sysroot>/sysctl.txt, or NULL for the real sysctl */
+	char *vm_stat; /* <sysroot>/vm_stat.txt, or NULL */
 };
 
 /* One sysctl value as text; 0 ok. */
 static int sysctl_get(const struct sysctl_src *s, const char *key, char *out, size_t size)
 {
-	if (s->text) {
-		size_t n = strlen(key);
-		for (const char *line = s->text; line && *line;
-		     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-			if (!strncmp(line, key, n) && (line[n] == ':' || line[n] == '=')) {
-				copy_line(out, size, line + n + 1);
-				return 0;
-			}
+	if (!s->text)
+		return os_sysctl(key, out, size);
+	size_t n = strlen(key);
+	for (const char *line = s->text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (!strncmp(line, key, n) && (line[n] == ':' || line[n] == '=')) {
+			const char *v = line + n + 1;
+			copy_line(out, size, v + strspn(v, " "));
+			return 0;
 		}
-		return -1;
 	}
-#ifdef __APPLE__
-	{
-		char buf[256];
-		size_t len = sizeof(buf);
-		if (sysctlbyname(key, buf, &len, NULL, 0) != 0)
-			return -1;
-		if (len == 8 && strcmp(key, "machdep.cpu.brand_string") && strcmp(key, "hw.machine")) {
-			uint64_t v;
-			memcpy(&v, buf, 8);
-			snprintf(out, size, "%" PRIu64, v);
-		} else if (len == 4) {
-			uint32_t v;
-			memcpy(&v, buf, 4);
-			snprintf(out, size, "%u", v);
-		} else {
-			buf[len < sizeof(buf) ? len : sizeof(buf) - 1] = '\0';
-			lm_strlcpy(out, buf, size);
-		}
-		return 0;
-	}
-#else
 	return -1;
-#endif
 }
 
 static uint64_t sysctl_u64(const struct sysctl_src *s, const char *key, uint64_t def)
@@ -644,50 +623,26 @@ uint64_t hw_apple_gpu_share(uint64_t ram, uint64_t wired_mb)
 	return ram <= 36 * GiB ? ram / 3 * 2 : ram / 4 * 3;
 }
 
+/* free + inactive + purgeable + speculative pages, as Activity Monitor
+ * counts "available"; a described Mac without vm_stat.txt may give
+ * vm.memory_available_bytes, else all of it. */
 static uint64_t apple_available(const struct sysctl_src *s, uint64_t total)
 {
-#ifdef __APPLE__
-	if (!s->text) {
-		vm_statistics64_data_t vs;
-		mach_msg_type_number_t n = HOST_VM_INFO64_COUNT;
-		vm_size_t page;
-		if (host_page_size(mach_host_self(), &page) == KERN_SUCCESS &&
-		    host_statistics64(mach_host_self(), HOST_VM_INFO64, (host_info64_t)&vs, &n) ==
-			    KERN_SUCCESS)
-			return (uint64_t)(vs.free_count + vs.inactive_count + vs.purgeable_count) * page;
-	}
-#endif
-	/* described machines may give it; otherwise assume all of it */
+	struct os_vm v;
+
+	if (s->vm_stat ? os_vm_stat_parse(s->vm_stat, &v) == 0
+		       : !s->text && os_vm_stat(&v) == 0)
+		return os_vm_available(&v);
 	return sysctl_u64(s, "vm.memory_available_bytes", total);
 }
 
-/* Is this macOS (where sysctl answers the Apple questions)? */
-static int is_darwin(void)
-{
-#ifdef __APPLE__
-	return 1;
-#else
-	return 0;
-#endif
-}
-
-/* Swap total and used: vm.swapusage is a struct on macOS; a described Mac
- * gives vm.swapusage.total / .used. */
+/* Swap total and used from vm.swapusage ("total = 2048.00M  used = ..."). */
 static void apple_swap(const struct sysctl_src *s, struct lm_hw *hw)
 {
-#ifdef __APPLE__
-	if (!s->text) {
-		struct xsw_usage sw;
-		size_t len = sizeof(sw);
-		if (sysctlbyname("vm.swapusage", &sw, &len, NULL, 0) == 0) {
-			hw->swap_total = sw.xsu_total;
-			hw->swap_used = sw.xsu_used;
-		}
-		return;
-	}
-#endif
-	hw->swap_total = sysctl_u64(s, "vm.swapusage.total", 0);
-	hw->swap_used = sysctl_u64(s, "vm.swapusage.used", 0);
+	char buf[256];
+
+	if (sysctl_get(s, "vm.swapusage", buf, sizeof(buf)) == 0)
+		os_swapusage_parse(buf, &hw->swap_total, &hw->swap_used);
 }
 
 static void probe_apple(struct probe *p, struct sysctl_src *s)
@@ -767,7 +722,7 @@ static void probe_uname(struct probe *p)
 int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm_err *err)
 {
 	struct probe p = { hw, getenv("LOCALMODEL_SYSROOT"), flags };
-	struct sysctl_src s = { NULL };
+	struct sysctl_src s = { NULL, NULL };
 	char path[PATH_MAX];
 	size_t len;
 
@@ -782,9 +737,12 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 		sys_path(&p, path, sizeof(path), "/sysctl.txt");
 		if (lm_read_file(path, 1 << 20, &s.text, &len, NULL) != 0)
 			s.text = NULL;
+		sys_path(&p, path, sizeof(path), "/vm_stat.txt");
+		if (lm_read_file(path, 1 << 20, &s.vm_stat, &len, NULL) != 0)
+			s.vm_stat = NULL;
 	}
 	probe_uname(&p);
-	if (s.text || is_darwin()) {
+	if (s.text || !strcmp(os_name(), "darwin")) {
 		probe_apple(&p, &s);
 	} else {
 		probe_cpuinfo(&p);
@@ -795,6 +753,7 @@ int hw_probe(struct lm_hw *hw, const char *models_dir, unsigned flags, struct lm
 		probe_vulkan(&p);
 	}
 	free(s.text);
+	free(s.vm_stat);
 	probe_disk(hw, models_dir);
 	return LM_OK;
 }

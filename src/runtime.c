@@ -1,5 +1,6 @@
 /* runtime: llama.cpp releases, installation and the runtime/ layout. */
 #include "localmodel/runtime.h"
+#include "localmodel/os.h"
 #include "localmodel/archive.h"
 #include "localmodel/hw.h"
 #include "localmodel/paths.h"
@@ -554,10 +555,8 @@ int rt_version(const char *server, long *build, char *version, size_t vsize, cha
 	if (access(server, X_OK) < 0)
 		return lm_err_set(err, errno == ENOENT ? LM_ENOTFOUND : LM_EFAIL,
 				  "cannot run '%s': %s", server, strerror(errno));
-	if (pipe(pipefd) < 0) /* pipe2 is not on macOS */
+	if (os_pipe(pipefd, 0) < 0)
 		return lm_err_set(err, LM_EFAIL, "pipe: %s", strerror(errno));
-	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -965,6 +964,8 @@ int rt_install_release(struct rt_client *c, struct rt_install *in, struct rt_inf
 	struct ar_opts ao = { .name = in->rel->asset };
 	if ((rc = ar_extract_file(partial, tmp, &ao, err)))
 		goto out;
+	/* macOS refuses to run quarantined binaries and libraries */
+	os_clear_quarantine(tmp);
 	memset(out, 0, sizeof(*out));
 	lm_strlcpy(out->name, name, sizeof(out->name));
 	lm_strlcpy(out->dir, tmp, sizeof(out->dir));

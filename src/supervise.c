@@ -1,5 +1,6 @@
 /* supervise: process identity, state files, locks and stopping a server. */
 #include "localmodel/supervise.h"
+#include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
 
@@ -18,68 +19,17 @@
 
 int sup_proc_start_time(pid_t pid, unsigned long long *out)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields restart after the last ')' */
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	p++;
-	/* p is at field 3 (state); the start time is field 22 */
-	for (int field = 3; field < 22; field++) {
-		p += strspn(p, " ");
-		p += strcspn(p, " ");
-		if (!*p)
-			return -1;
-	}
-	*out = strtoull(p, NULL, 10);
-	return 0;
+	return os_proc_start_time(pid, out);
 }
 
 int sup_proc_exe(pid_t pid, char *buf, size_t size)
 {
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, buf, size - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (lm_ends_with(buf, " (deleted)"))
-		buf[n - strlen(" (deleted)")] = '\0';
-	return 0;
+	return os_proc_exe(pid, buf, size);
 }
 
 int sup_proc_rss(pid_t pid, uint64_t *bytes)
 {
-	char path[64], line[256];
-	FILE *f;
-	int rc = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long kb;
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) {
-			*bytes = kb * 1024;
-			rc = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
+	return os_proc_rss(pid, bytes);
 }
 
 int sup_proc_matches(pid_t pid, unsigned long long start, const char *exe)
@@ -371,18 +321,9 @@ static int wait_gone(pid_t pid, unsigned long long start, const char *exe, int m
 	for (;;) {
 		if (!sup_proc_matches(pid, start, exe))
 			return 1;
-		/* a zombie keeps its stat entry: treat state Z as gone */
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		FILE *f = fopen(path, "re");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = '\0';
-			char *p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'Z')
-				return 1;
-		}
+		/* a zombie keeps its process entry: it is gone all the same */
+		if (os_proc_is_zombie(pid))
+			return 1;
 		if (mono_ms() >= end)
 			return 0;
 		usleep(10000);
@@ -391,13 +332,13 @@ static int wait_gone(pid_t pid, unsigned long long start, const char *exe, int m
 
 int sup_stop(const struct sup_state *st, int timeout_ms, struct lm_err *err)
 {
-	union sigval v;
 	int child_alive;
 
 	if (!sup_state_alive(st))
 		return lm_err_set(err, LM_ESTATE, "server on port %d is not running", st->port);
-	v.sival_int = timeout_ms;
-	if (sigqueue(st->sup_pid, SIGTERM, v) < 0)
+	/* the supervisor's own stop timeout rides along where the OS can carry
+	 * it; either way the child is killed here after timeout_ms */
+	if (os_signal_value(st->sup_pid, SIGTERM, timeout_ms) < 0)
 		return lm_err_set(err, LM_EFAIL, "cannot signal pid %d: %s", (int)st->sup_pid,
 				  strerror(errno));
 	child_alive = st->child_pid > 0;

@@ -1,9 +1,9 @@
 /* supervise_net: the local HTTP/1.1 client, the port check and API keys. */
 #include "localmodel/supervise.h"
 #include "localmodel/dl.h"
+#include "localmodel/os.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -66,7 +66,7 @@ static int connect_to(const char *host, int port, int timeout_ms)
 	int fd = -1;
 
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		fd = os_socket(ai->ai_family, ai->ai_socktype, 1);
 		if (fd < 0)
 			continue;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
@@ -243,7 +243,7 @@ int sup_key_generate(const char *path, struct lm_err *err)
 	char hex[64];
 	int rc;
 
-	if ((rc = lm_random_bytes(raw, sizeof(raw), err)))
+	if ((rc = os_random_bytes(raw, sizeof(raw), err)))
 		return rc;
 	memcpy(hex, "sk-lm-", 6);
 	for (size_t i = 0; i < sizeof(raw); i++)
@@ -255,83 +255,6 @@ int sup_key_generate(const char *path, struct lm_err *err)
 	return rc;
 }
 
-/* The socket inode listening on port, from /proc/net/tcp{,6}; 0 if none. */
-static unsigned long listen_inode(int port)
-{
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	char line[512];
-
-	for (int i = 0; i < 2; i++) {
-		FILE *f = fopen(files[i], "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			char local[128];
-			unsigned st;
-			unsigned long inode;
-			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-			if (sscanf(line, " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &st,
-				   &inode) != 3)
-				continue;
-			char *colon = strrchr(local, ':');
-			if (st == 0x0A && colon && (int)strtol(colon + 1, NULL, 16) == port) {
-				fclose(f);
-				return inode;
-			}
-		}
-		fclose(f);
-	}
-	return 0;
-}
-
-/* Find the process holding socket inode; fills "comm (pid N)". */
-static int socket_holder(unsigned long inode, char *out, size_t size)
-{
-	char want[64];
-	DIR *proc = opendir("/proc");
-	struct dirent *e;
-	int found = 0;
-
-	if (!proc)
-		return 0;
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	while (!found && (e = readdir(proc))) {
-		char fddir[300];
-		DIR *fds;
-		struct dirent *fe;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(fddir, sizeof(fddir), "/proc/%s/fd", e->d_name);
-		if (!(fds = opendir(fddir)))
-			continue;
-		while ((fe = readdir(fds))) {
-			char link[600], target[128];
-			ssize_t n;
-			snprintf(link, sizeof(link), "%s/%s", fddir, fe->d_name);
-			n = readlink(link, target, sizeof(target) - 1);
-			if (n <= 0)
-				continue;
-			target[n] = '\0';
-			if (!strcmp(target, want)) {
-				char comm_path[300], comm[64] = "?";
-				snprintf(comm_path, sizeof(comm_path), "/proc/%s/comm", e->d_name);
-				FILE *c = fopen(comm_path, "re");
-				if (c) {
-					if (fgets(comm, sizeof(comm), c))
-						comm[strcspn(comm, "\n")] = '\0';
-					fclose(c);
-				}
-				snprintf(out, size, "%s (pid %s)", comm, e->d_name);
-				found = 1;
-				break;
-			}
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-	return found;
-}
-
 int sup_port_check(const char *host, int port, struct lm_err *err)
 {
 	struct addrinfo *res = resolve(host, port, 1), *ai;
@@ -341,7 +264,7 @@ int sup_port_check(const char *host, int port, struct lm_err *err)
 	if (!res)
 		return lm_err_set(err, LM_EUSAGE, "cannot resolve host '%s'", host);
 	for (ai = res; ai && !taken; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = os_socket(ai->ai_family, SOCK_STREAM, 0);
 		if (fd < 0)
 			continue;
 		tried = 1;
@@ -355,8 +278,7 @@ int sup_port_check(const char *host, int port, struct lm_err *err)
 		return lm_err_set(err, LM_EFAIL, "cannot create a socket: %s", strerror(errno));
 	if (!taken)
 		return LM_OK;
-	unsigned long inode = listen_inode(port);
-	if (inode && socket_holder(inode, holder, sizeof(holder)))
+	if (os_port_holder(port, holder, sizeof(holder)) == 0)
 		return lm_err_set(err, LM_ESTATE, "port %d is taken by %s", port, holder);
 	return lm_err_set(err, LM_ESTATE, "port %d is taken", port);
 }

@@ -2,6 +2,7 @@
  * output into the rotated log, probe /health, restart crashes with backoff,
  * give up, stop on SIGTERM. */
 #include "localmodel/supervise.h"
+#include "localmodel/os.h"
 #include "localmodel/store.h"
 #include "localmodel/usagelog.h"
 
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -281,8 +281,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	if (sig != SIGCHLD) {
 		stop_requested = 1;
-		if (si && si->si_code == SI_QUEUE)
-			stop_timeout_ms = si->si_value.sival_int;
+		int ms = os_signal_value_of(si);
+		if (ms >= 0)
+			stop_timeout_ms = ms;
 	}
 	if (self_pipe[1] >= 0 && write(self_pipe[1], &b, 1) < 0) {
 		/* the pipe is full: the loop wakes anyway */
@@ -295,7 +296,7 @@ static int signals_setup(struct lm_err *err)
 	struct sigaction sa;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 
-	if (self_pipe[0] < 0 && pipe2(self_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (self_pipe[0] < 0 && os_pipe(self_pipe, 1) < 0)
 		return lm_err_set(err, LM_EFAIL, "cannot create a pipe: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
@@ -376,21 +377,6 @@ static void event(struct run *r, enum sup_event ev, const char *msg)
 
 /* ---- the child ------------------------------------------------------ */
 
-/* Close every descriptor from 3 up except those in keep (ascending). */
-static void close_others(const int *keep, int nkeep)
-{
-	unsigned lo = 3;
-
-	for (int i = 0; i < nkeep; i++) {
-		if (keep[i] < (int)lo)
-			continue;
-		if ((unsigned)keep[i] > lo)
-			close_range(lo, (unsigned)keep[i] - 1, 0);
-		lo = (unsigned)keep[i] + 1;
-	}
-	close_range(lo, ~0U, 0);
-}
-
 /* In the forked child: die with the supervisor, take the pipe as stdout and
  * stderr, reset signals, exec. Reports an exec failure through errfd. */
 static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
@@ -398,8 +384,7 @@ static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
 	sigset_t none;
 	int e, nul;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
+	if (os_child_die_with_parent(parent) < 0)
 		_exit(127);
 	nul = open("/dev/null", O_RDONLY);
 	if (nul >= 0 && nul != 0) {
@@ -408,7 +393,7 @@ static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
 	}
 	dup2(outfd, 1);
 	dup2(outfd, 2);
-	close_others(&errfd, 1);
+	os_close_from(3, &errfd, 1);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
@@ -427,9 +412,9 @@ static int spawn_child(struct run *r, struct lm_err *err)
 	pid_t parent = getpid(), pid;
 	ssize_t n;
 
-	if (pipe2(out, O_CLOEXEC) < 0)
+	if (os_pipe(out, 0) < 0)
 		return lm_err_set(err, LM_EFAIL, "cannot create a pipe: %s", strerror(errno));
-	if (pipe2(ep, O_CLOEXEC) < 0) {
+	if (os_pipe(ep, 0) < 0) {
 		close(out[0]);
 		close(out[1]);
 		return lm_err_set(err, LM_EFAIL, "cannot create a pipe: %s", strerror(errno));
@@ -810,7 +795,7 @@ int sup_detach(const char *log_path, const int *keep, int nkeep, pid_t *pid,
 	dup2(logfd, 2);
 	close(nul);
 	close(logfd);
-	close_others(keep, nkeep);
+	os_close_from(3, keep, nkeep);
 	*pid = 0;
 	return LM_OK;
 }

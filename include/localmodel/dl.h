@@ -72,9 +72,9 @@ struct lm_archive_api {
 	la_int64_t (*entry_size)(struct archive_entry *e);
 };
 
-/* SHA-256 through libcrypto's EVP interface. */
+/* SHA-256: libcrypto's EVP interface on Linux, Apple's digests on macOS. */
 struct lm_sha256 {
-	void *md_ctx; /* EVP_MD_CTX * */
+	void *md_ctx; /* EVP_MD_CTX * or CC_SHA256_CTX * */
 };
 
 struct lm_crypto_api {
@@ -99,7 +99,7 @@ int dl_curl_loaded(void);
 int dl_archive_loaded(void);
 int dl_crypto_loaded(void);
 
-/* SHA-256 helpers on top of lm_crypto (load it first). */
+/* SHA-256 helpers (sha256_init loads libcrypto where it is used). */
 int sha256_init(struct lm_sha256 *s, struct lm_err *err);
 void sha256_update(struct lm_sha256 *s, const void *data, size_t len);
 /* Writes 64 lowercase hex chars + NUL and releases s. */
@@ -107,7 +107,5 @@ void sha256_final_hex(struct lm_sha256 *s, char hex[65]);
 void sha256_release(struct lm_sha256 *s);
 /* Hash a whole file (loads libcrypto). */
 int sha256_file(const char *path, char hex[65], struct lm_err *err);
-/* n random bytes from the OS (getrandom), for keys and ids. */
-int lm_random_bytes(void *buf, size_t n, struct lm_err *err);
 
 #endif

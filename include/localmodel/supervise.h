@@ -3,7 +3,8 @@
  * files in the run directory (server-<port>.state/.lock/.key/.ini, 0600 in
  * a 0700 directory), the checks that a recorded pid is still the process it
  * was (pid + start time + executable), the supervisor loop (child spawned
- * with fork+execve, PR_SET_PDEATHSIG, output captured into a rotated log,
+ * with fork+execve, killed with the supervisor through os.h, output
+ * captured into a rotated log,
  * restart with backoff, give-up), a tiny blocking HTTP/1.1 client for the
  * local server (/health, /slots, /metrics, /props; loopback only, no
  * libcurl), the port check, and service unit generation.
@@ -23,11 +24,10 @@
 
 /* ---- processes ---------------------------------------------------- */
 
-/* Start time of pid in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+/* The process facts of os.h (os_proc_start_time, os_proc_exe, os_proc_rss),
+ * under the names the supervisor's callers use. */
 int sup_proc_start_time(pid_t pid, unsigned long long *out);
-/* The executable of pid (readlink /proc/<pid>/exe, " (deleted)" stripped). */
 int sup_proc_exe(pid_t pid, char *buf, size_t size);
-/* Resident memory of pid in bytes (VmRSS of /proc/<pid>/status). */
 int sup_proc_rss(pid_t pid, uint64_t *bytes);
 /* 1 when pid is alive and still has that start time and (when exe is not
  * NULL or "") that executable; 0 otherwise (dead, or pid recycled). */
@@ -88,7 +88,8 @@ int sup_state_reap(const char *run_dir, struct lm_store *store, struct sup_state
  * when another supervisor holds it. */
 int sup_lock_port(const char *run_dir, int port, int *fd, struct lm_err *err);
 
-/* Ask the supervisor to stop: SIGTERM carrying timeout_ms (sigqueue), then
+/* Ask the supervisor to stop: SIGTERM carrying timeout_ms where the OS can
+ * (os_signal_value), then
  * wait for it and its child to go; SIGKILL the child after timeout_ms and
  * the supervisor 2 s later. Only processes matching their records are
  * signalled. LM_ESTATE when the supervisor was not running. */
@@ -109,7 +110,7 @@ char *sup_key_read(const char *path);
 int sup_key_generate(const char *path, struct lm_err *err);
 
 /* LM_OK when host:port can be bound; LM_ESTATE when taken, with a message
- * naming the holder when /proc tells it ("python3 (pid 1234)"). */
+ * naming the holder when the OS tells it ("python3 (pid 1234)"). */
 int sup_port_check(const char *host, int port, struct lm_err *err);
 
 /* ---- logs ----------------------------------------------------------- */

@@ -4,11 +4,11 @@
 #include "localmodel/fit.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hw.h"
+#include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/runtime.h"
 #include "localmodel/store.h"
 #include "localmodel/supervise.h"
-#include "localmodel/dl.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
@@ -619,7 +619,7 @@ static int add_session(struct serve *s, struct lm_err *err)
 	char now[32];
 	int rc;
 
-	if ((rc = lm_random_bytes(raw, sizeof(raw), err)))
+	if ((rc = os_random_bytes(raw, sizeof(raw), err)))
 		return rc;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(s->session + 2 * i, 3, "%02x", raw[i]);
@@ -786,9 +786,7 @@ static void on_interrupt(int sig)
  * before we reap it) and reap it. */
 static void stop_child_supervisor(pid_t pid)
 {
-	union sigval v = { .sival_int = 2000 };
-
-	sigqueue(pid, SIGTERM, v);
+	os_signal_value(pid, SIGTERM, 2000);
 	for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
 		usleep(10000);
 }
@@ -854,7 +852,7 @@ static int run_detached(struct serve *s)
 	pid_t pid;
 	int rc;
 
-	if (pipe2(fds, O_CLOEXEC) < 0) {
+	if (os_pipe(fds, 0) < 0) {
 		ui_error(s->ctx, "cannot create a pipe: %s", strerror(errno));
 		return LM_EFAIL;
 	}
@@ -930,6 +928,23 @@ static char *absolute(const char *v)
 	return realpath(v, real) ? lm_xstrdup(real) : lm_xstrdup(v);
 }
 
+/* How to install and remove the unit just printed (on stderr, so that
+ * stdout stays the unit itself). */
+static void service_hint(const struct serve *s, const char *kind, const char *label)
+{
+	if (!strcmp(kind, "systemd")) {
+		ui_info(s->ctx, "# install: save it as ~/.config/systemd/user/localmodel-%ld.service, then\n"
+			"#   systemctl --user daemon-reload && systemctl --user enable --now localmodel-%ld\n"
+			"# remove:  systemctl --user disable --now localmodel-%ld",
+			s->port, s->port, s->port);
+		return;
+	}
+	ui_info(s->ctx, "# install: save it as ~/Library/LaunchAgents/%s.plist, then\n"
+		"#   launchctl bootstrap gui/%ld ~/Library/LaunchAgents/%s.plist\n"
+		"# remove:  launchctl bootout gui/%ld/%s",
+		label, (long)getuid(), label, (long)getuid(), label);
+}
+
 static int print_service(struct serve *s, const char *kind)
 {
 	char exe[PATH_MAX], desc[700], label[64];
@@ -976,10 +991,21 @@ static int print_service(struct serve *s, const char *kind)
 	snprintf(desc, sizeof(desc), "localmodel: %s on port %ld",
 		 s->router ? "every model" : s->t[0].name, s->port);
 	snprintf(label, sizeof(label), "org.localmodel.serve.%ld", s->port);
-	out = !strcmp(kind, "systemd") ? sup_unit_systemd(desc, argv, env)
-				       : sup_unit_launchd(label, argv, env, s->log_path);
+	if (!strcmp(kind, "systemd")) {
+		out = sup_unit_systemd(desc, argv, env);
+	} else {
+		/* launchd's own capture of the supervisor's output, apart from the
+		 * log the supervisor rotates; launchd does not create its folder */
+		char *lpath = lm_asprintf("%s/launchd-%ld.log", s->ctx->paths.log_dir, s->port);
+		struct lm_err err = { 0 };
+		if (paths_ensure_dir(s->ctx->paths.log_dir, &err))
+			ui_warn(s->ctx, "%s", err.msg);
+		out = sup_unit_launchd(label, argv, env, lpath);
+		free(lpath);
+	}
 	fputs(out, stdout);
 	free(out);
+	service_hint(s, kind, label);
 	list_free(argv, na);
 	list_free(env, ne);
 	return LM_OK;

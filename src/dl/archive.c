@@ -4,8 +4,17 @@
 struct lm_archive_api lm_ar;
 static void *ar_handle;
 
-static const char *const sonames[] = { "libarchive.so.13", "libarchive.so",
-				       "libarchive.13.dylib", "libarchive.dylib", NULL };
+/* Linux's names; Homebrew's on Apple Silicon and on Intel (dlopen does not
+ * search Homebrew by itself); last, macOS's own copy, which carries the same
+ * interface under an older name. */
+static const char *const sonames[] = {
+	"libarchive.so.13", "libarchive.so",
+	"/opt/homebrew/opt/libarchive/lib/libarchive.13.dylib",
+	"/usr/local/opt/libarchive/lib/libarchive.13.dylib",
+	"/usr/lib/libarchive.2.dylib",
+	NULL,
+};
+static const struct dl_lib lib = { "libarchive", sonames, "libarchive", "libarchive13" };
 static const char *const symbols[] = {
 	"archive_read_new", "archive_read_support_filter_all", "archive_read_support_format_all",
 	"archive_read_open_filename", "archive_read_open_memory", "archive_read_next_header",
@@ -22,7 +31,7 @@ _Static_assert(sizeof(symbols) / sizeof(symbols[0]) == DL_NSYMS(struct lm_archiv
 
 int dl_archive_load(struct lm_err *err)
 {
-	return dl_load_table(sonames, symbols, (void **)&lm_ar, DL_NSYMS(lm_ar), &ar_handle, err);
+	return dl_load_table(&lib, symbols, (void **)&lm_ar, DL_NSYMS(lm_ar), &ar_handle, err);
 }
 
 int dl_archive_loaded(void)

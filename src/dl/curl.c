@@ -4,8 +4,17 @@
 struct lm_curl_api lm_curl;
 static void *curl_handle;
 
-static const char *const sonames[] = { "libcurl.so.4", "libcurl.so", "libcurl.4.dylib",
-				       "libcurl.dylib", NULL };
+/* Linux's names; macOS's own copy (in the dyld cache, loadable by its path
+ * though no file is there); Homebrew's on Apple Silicon and on Intel (dlopen
+ * does not search Homebrew by itself). */
+static const char *const sonames[] = {
+	"libcurl.so.4", "libcurl.so",
+	"/usr/lib/libcurl.4.dylib",
+	"/opt/homebrew/opt/curl/lib/libcurl.4.dylib",
+	"/usr/local/opt/curl/lib/libcurl.4.dylib",
+	NULL,
+};
+static const struct dl_lib lib = { "libcurl", sonames, "curl", "libcurl4" };
 static const char *const symbols[] = {
 	"curl_global_init", "curl_easy_init", "curl_easy_setopt", "curl_easy_perform",
 	"curl_easy_getinfo", "curl_easy_cleanup", "curl_easy_reset", "curl_easy_strerror",
@@ -22,7 +31,7 @@ int dl_curl_load(struct lm_err *err)
 {
 	if (curl_handle)
 		return LM_OK;
-	int rc = dl_load_table(sonames, symbols, (void **)&lm_curl, DL_NSYMS(lm_curl),
+	int rc = dl_load_table(&lib, symbols, (void **)&lm_curl, DL_NSYMS(lm_curl),
 			       &curl_handle, err);
 	if (rc == LM_OK && lm_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return lm_err_set(err, LM_EFAIL, "libcurl failed to initialise");

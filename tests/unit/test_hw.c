@@ -224,6 +224,46 @@ static void test_mac(void)
 	CHECK_INT(hw.ram_available, 64 * GiB);        /* unknown: all of it */
 }
 
+/* Macs described the way sysctl(8) and vm_stat(1) print them. */
+static void test_macs(void)
+{
+	struct lm_hw hw;
+
+	/* the always-on hub: 16 GB M1, 5 GiB available, 1 GB of swap used */
+	CHECK_INT(probe("mac-m1-16g", &hw, 0), 0);
+	CHECK_STR(hw.os, "darwin");
+	CHECK_STR(hw.cpu_model, "Apple M1");
+	CHECK_INT(hw.ram_total, 16 * GiB);
+	CHECK_INT(hw.ram_available, 5 * GiB); /* free + inactive + speculative + purgeable */
+	CHECK_INT(hw.swap_total, 2048 * MiB);
+	CHECK_INT(hw.swap_used, 1024 * MiB + 512 * 1024);
+	CHECK_INT(hw.metal, 1);
+	CHECK_INT(hw.gpus[0].vram_total, 16 * GiB / 3 * 2);
+	CHECK_INT(hw_usable_ram(&hw), 5 * GiB);
+
+	/* the big one: 512 GB M3 Ultra, the default 3/4 GPU share */
+	CHECK_INT(probe("mac-m3ultra-512g", &hw, 0), 0);
+	CHECK_STR(hw.cpu_model, "Apple M3 Ultra");
+	CHECK_INT(hw.cores_logical, 32);
+	CHECK_INT(hw.ram_total, 512 * GiB);
+	CHECK_INT(hw.ram_available, 448 * GiB);
+	CHECK_INT(hw.swap_total, 0);
+	CHECK_INT(hw.gpus[0].vram_total, 384 * GiB);
+
+	/* an Intel Mac: x86_64, no unified memory, no Metal offload planned */
+	CHECK_INT(probe("mac-intel-32g", &hw, 0), 0);
+	CHECK_STR(hw.os, "darwin");
+	CHECK_STR(hw.arch, "x86_64");
+	CHECK_INT(hw.cores_physical, 8);
+	CHECK_INT(hw.cores_logical, 16);
+	CHECK_INT(hw.ram_available, 12 * GiB); /* 4 KiB pages */
+	CHECK_INT(hw.swap_used, 3072 * MiB + 256 * 1024);
+	CHECK_INT(hw.unified_memory, 0);
+	CHECK_INT(hw.metal, 0);
+	CHECK_INT(hw.ngpus, 0);
+	unsetenv("LOCALMODEL_SYSROOT");
+}
+
 static void test_json_and_errors(void)
 {
 	struct lm_hw hw;
@@ -267,6 +307,7 @@ int main(void)
 	test_nvidia();
 	test_amd();
 	test_mac();
+	test_macs();
 	test_json_and_errors();
 	return T_DONE();
 }
