@@ -1,5 +1,6 @@
 /* paths: LOCALMODEL_HOME or the XDG base directories. */
 #include "localmodel/paths.h"
+#include "localmodel/os.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,10 +53,67 @@ static int xdg_dir(char *buf, size_t size, const char *var, const char *fallback
 			return lm_err_set(err, LM_EFAIL, "path too long: '%s/%s'", a, b); \
 	} while (0)
 
+/* 1 when the user chose XDG directories (then macOS follows them too). */
+static int xdg_chosen(void)
+{
+	static const char *const vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+					    NULL };
+	for (int i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && v[0] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+/* The XDG base directories: config, data, state (logs under it), runtime. */
+static int paths_xdg(struct lm_paths *p, struct lm_err *err)
+{
+	char base[PATH_MAX];
+
+	if (xdg_dir(base, sizeof(base), "XDG_CONFIG_HOME", ".config") < 0)
+		return lm_err_set(err, LM_EFAIL, "config path too long");
+	JOIN(p->config_dir, base, "localmodel");
+	if (xdg_dir(base, sizeof(base), "XDG_DATA_HOME", ".local/share") < 0)
+		return lm_err_set(err, LM_EFAIL, "data path too long");
+	JOIN(p->data_dir, base, "localmodel");
+	if (xdg_dir(base, sizeof(base), "XDG_STATE_HOME", ".local/state") < 0)
+		return lm_err_set(err, LM_EFAIL, "state path too long");
+	JOIN(p->state_dir, base, "localmodel");
+	JOIN(p->log_dir, p->state_dir, "logs");
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	if (rt && rt[0] == '/')
+		JOIN(p->run_dir, rt, "localmodel");
+	else
+		JOIN(p->run_dir, p->state_dir, "run");
+	return LM_OK;
+}
+
+/* macOS's own places: ~/Library/Application Support/localmodel for the
+ * configuration, data and state, ~/Library/Logs/localmodel for the logs. */
+static int paths_macos(struct lm_paths *p, struct lm_err *err)
+{
+	char base[PATH_MAX];
+
+	JOIN(base, home_dir(), "Library/Application Support/localmodel");
+	lm_strlcpy(p->config_dir, base, sizeof(p->config_dir));
+	lm_strlcpy(p->data_dir, base, sizeof(p->data_dir));
+	lm_strlcpy(p->state_dir, base, sizeof(p->state_dir));
+	JOIN(p->run_dir, base, "run");
+	JOIN(p->log_dir, home_dir(), "Library/Logs/localmodel");
+	return LM_OK;
+}
+
 int paths_init(struct lm_paths *p, const char *home_override, struct lm_err *err)
 {
+	return paths_init_os(p, home_override, os_name(), err);
+}
+
+int paths_init_os(struct lm_paths *p, const char *home_override, const char *os,
+		  struct lm_err *err)
+{
 	const char *home = home_override && *home_override ? home_override : getenv("LOCALMODEL_HOME");
-	char base[PATH_MAX];
+	int rc;
 
 	memset(p, 0, sizeof(*p));
 	if (home && *home) {
@@ -72,27 +130,17 @@ int paths_init(struct lm_paths *p, const char *home_override, struct lm_err *err
 		lm_strlcpy(p->data_dir, p->home, sizeof(p->data_dir));
 		lm_strlcpy(p->state_dir, p->home, sizeof(p->state_dir));
 		JOIN(p->run_dir, p->home, "run");
-	} else {
-		if (xdg_dir(base, sizeof(base), "XDG_CONFIG_HOME", ".config") < 0)
-			return lm_err_set(err, LM_EFAIL, "config path too long");
-		JOIN(p->config_dir, base, "localmodel");
-		if (xdg_dir(base, sizeof(base), "XDG_DATA_HOME", ".local/share") < 0)
-			return lm_err_set(err, LM_EFAIL, "data path too long");
-		JOIN(p->data_dir, base, "localmodel");
-		if (xdg_dir(base, sizeof(base), "XDG_STATE_HOME", ".local/state") < 0)
-			return lm_err_set(err, LM_EFAIL, "state path too long");
-		JOIN(p->state_dir, base, "localmodel");
-		const char *rt = getenv("XDG_RUNTIME_DIR");
-		if (rt && rt[0] == '/')
-			JOIN(p->run_dir, rt, "localmodel");
-		else
-			JOIN(p->run_dir, p->state_dir, "run");
+		JOIN(p->log_dir, p->state_dir, "logs");
+	} else if (!strcmp(os, "darwin") && !xdg_chosen()) {
+		if ((rc = paths_macos(p, err)))
+			return rc;
+	} else if ((rc = paths_xdg(p, err))) {
+		return rc;
 	}
 	JOIN(p->config_file, p->config_dir, "config");
 	JOIN(p->models_dir, p->data_dir, "models");
 	JOIN(p->runtime_dir, p->data_dir, "runtime");
 	JOIN(p->db_path, p->data_dir, "localmodel.db");
-	JOIN(p->log_dir, p->state_dir, "logs");
 	return LM_OK;
 }
 

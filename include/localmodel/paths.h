@@ -1,6 +1,8 @@
 /*
  * paths: where localmodel keeps things. LOCALMODEL_HOME=DIR (or --home DIR)
- * puts everything under DIR; otherwise the XDG base directories are used.
+ * puts everything under DIR; otherwise the XDG base directories are used, and
+ * on macOS, unless an XDG_*_HOME variable is set, ~/Library/Application
+ * Support/localmodel (config, data, state, run) and ~/Library/Logs/localmodel.
  * Nothing is created by paths_init: commands that write call paths_ensure_dir.
  */
 #ifndef LOCALMODEL_PATHS_H
@@ -24,6 +26,9 @@ struct lm_paths {
 
 /* Fill p from home_override (may be NULL), LOCALMODEL_HOME, XDG_* and HOME. */
 int paths_init(struct lm_paths *p, const char *home_override, struct lm_err *err);
+/* The same for the layout of os ("linux", "darwin"), for tests. */
+int paths_init_os(struct lm_paths *p, const char *home_override, const char *os,
+		  struct lm_err *err);
 /* mkdir -p with mode 0700 for each created component. */
 int paths_ensure_dir(const char *dir, struct lm_err *err);
 /* Join a and b with one '/', into buf; -1 when it does not fit. */
