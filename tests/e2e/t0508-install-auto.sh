@@ -44,8 +44,31 @@ test_expect_success 'an Apple Silicon Mac: the Metal build' '
 	LOCALMODEL_SYSROOT=$SYS/mac-16g localmodel install --json >out.json &&
 	test "$(json_get out.json "[\"backend\"]")" = metal &&
 	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-macos-arm64.tar.gz &&
+	test "$(readlink "$RT/current/libllama.dylib")" = libllama.0.dylib &&
+	test "$(readlink "$RT/current/libllama.0.dylib")" = libllama.0.0.100.dylib &&
+	test "$(readlink "$RT/current/libggml-metal.dylib")" = libggml-metal.0.dylib &&
+	test -f "$RT/current/libggml-metal.0.9.4.dylib" &&
 	LOCALMODEL_SYSROOT=$SYS/mac-16g test_expect_code 2 localmodel install --backend vulkan 2>err &&
 	test_grep "no .vulkan. build for macOS" err
+'
+
+test_expect_success 'status shows the Metal backend of that runtime' '
+	LOCALMODEL_SYSROOT=$SYS/mac-16g localmodel status --json >st.json &&
+	test "$(json_get st.json "[\"runtime\"][\"backend\"]")" = metal &&
+	LOCALMODEL_SYSROOT=$SYS/mac-16g localmodel status >st &&
+	test_grep "^runtime: *llama.cpp b100 (metal)" st
+'
+
+test_expect_success 'an M1 Mac mini and an M3 Ultra: Metal; an Intel Mac: the x64 CPU build' '
+	LOCALMODEL_SYSROOT=$SYS/mac-m1-16g localmodel install --json >out.json &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-macos-arm64.tar.gz &&
+	LOCALMODEL_SYSROOT=$SYS/mac-m3ultra-512g localmodel install --json >out.json &&
+	test "$(json_get out.json "[\"backend\"]")" = metal &&
+	LOCALMODEL_SYSROOT=$SYS/mac-intel-32g localmodel install --json >out.json &&
+	test "$(json_get out.json "[\"backend\"]")" = cpu &&
+	test "$(json_get out.json "[\"asset\"]")" = llama-b100-bin-macos-x64.tar.gz &&
+	LOCALMODEL_SYSROOT=$SYS/mac-intel-32g test_expect_code 2 localmodel install --backend metal 2>err &&
+	test_grep "no .metal. build for macOS x64" err
 '
 
 test_expect_success 'update keeps the backend of the current runtime' '

@@ -33,15 +33,40 @@ test_expect_success 'systemd: % and $ are escaped' '
 '
 
 test_expect_success 'launchd: a plist with the arguments, environment and log' '
-	localmodel serve "./my model.gguf" --port 9123 --print-service launchd >plist &&
+	localmodel serve "./my model.gguf" --port 9123 --print-service launchd >plist 2>hint &&
 	test_grep "<key>Label</key>" plist &&
 	test_grep "<string>org.localmodel.serve.9123</string>" plist &&
 	test_grep "<string>--foreground</string>" plist &&
 	test_grep "<string>$TRASH/my model.gguf</string>" plist &&
 	test_grep "<key>LOCALMODEL_HOME</key>" plist &&
 	test_grep "<key>StandardErrorPath</key>" plist &&
-	test_grep "server-9123.log</string>" plist &&
+	test_grep "launchd-9123.log</string>" plist &&
 	python3 -c "import plistlib,sys; d=plistlib.load(open(sys.argv[1],\"rb\")); assert d[\"ProgramArguments\"][1:3]==[\"serve\",\"--foreground\"], d; assert d[\"RunAtLoad\"]" plist
+'
+
+test_expect_success 'launchd: keys as launchd.plist(5) has them, a log folder that exists' '
+	python3 - plist "$LOCALMODEL_HOME" <<-\EOF
+	import os, plistlib, sys
+	d = plistlib.load(open(sys.argv[1], "rb"))
+	assert d["Label"] == "org.localmodel.serve.9123", d
+	assert os.path.isabs(d["ProgramArguments"][0]), d
+	assert d["EnvironmentVariables"]["LOCALMODEL_HOME"] == sys.argv[2], d
+	assert d["KeepAlive"] == {"SuccessfulExit": False}, d
+	assert d["StandardOutPath"] == d["StandardErrorPath"], d
+	assert os.path.isdir(os.path.dirname(d["StandardOutPath"])), d
+	known = {"Label", "ProgramArguments", "EnvironmentVariables", "RunAtLoad",
+		 "KeepAlive", "StandardOutPath", "StandardErrorPath"}
+	assert set(d) <= known, set(d) - known
+	EOF
+'
+
+test_expect_success 'launchd: the exact bootstrap and bootout commands on stderr' '
+	uid=$(id -u) &&
+	test_grep "launchctl bootstrap gui/$uid ~/Library/LaunchAgents/org.localmodel.serve.9123.plist" hint &&
+	test_grep "launchctl bootout gui/$uid/org.localmodel.serve.9123" hint &&
+	localmodel --quiet serve "./my model.gguf" --port 9123 --print-service launchd >plist2 2>hint2 &&
+	test_cmp plist plist2 &&
+	test ! -s hint2
 '
 
 test_expect_success 'an unknown service kind is a usage error; an unknown model exit 3' '
