@@ -248,6 +248,14 @@ int lm_time_parse(const char *s, time_t *out)
 	return 0;
 }
 
+int64_t lm_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 time_t lm_now(void)
 {
 	const char *e = getenv("LOCALMODEL_NOW");

@@ -445,12 +445,9 @@ static int parse_smi(struct lm_hw *hw, char *out)
 	return n;
 }
 
-static long elapsed_ms(const struct timespec *t0)
+static long elapsed_ms(int64_t t0)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return (long)(lm_mono_ms() - t0);
 }
 
 /* Spawn nvidia-smi (found on PATH) and read its CSV; -1 when it is missing
@@ -464,7 +461,7 @@ static int nvidia_smi(struct probe *p)
 	int fds[2], status = 0, rc = -1;
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	struct timespec t0;
+	int64_t t0;
 
 	if (pipe(fds) < 0)
 		return -1;
@@ -482,10 +479,10 @@ static int nvidia_smi(struct probe *p)
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = lm_mono_ms();
 	for (;;) {
 		struct pollfd pf = { fds[0], POLLIN, 0 };
-		long left = SMI_TIMEOUT_MS - elapsed_ms(&t0);
+		long left = SMI_TIMEOUT_MS - elapsed_ms(t0);
 		ssize_t k;
 		if (left <= 0 || poll(&pf, 1, (int)left) <= 0) {
 			kill(pid, SIGKILL);

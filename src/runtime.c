@@ -469,13 +469,11 @@ static char *read_all(int fd, int timeout_ms, int *timed_out)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = lm_xmalloc(cap);
-	struct timespec start, now;
+	int64_t start = lm_mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	*timed_out = 0;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		long spent = (long)(lm_mono_ms() - start);
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		if (spent >= timeout_ms) {
 			*timed_out = 1;

@@ -222,6 +222,13 @@ void store_close(struct lm_store *s)
 	free(s);
 }
 
+void store_close_lazy(struct lm_store *s)
+{
+	if (s)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	store_close(s);
+}
+
 struct sqlite3 *store_db(struct lm_store *s)
 {
 	return s->db;

@@ -305,18 +305,10 @@ int sup_lock_port(const char *run_dir, int port, int *fd, struct lm_err *err)
 	return LM_OK;
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait up to ms for the process to be gone (or recycled); 1 when gone. */
 static int wait_gone(pid_t pid, unsigned long long start, const char *exe, int ms)
 {
-	int64_t end = mono_ms() + ms;
+	int64_t end = lm_mono_ms() + ms;
 
 	for (;;) {
 		if (!sup_proc_matches(pid, start, exe))
@@ -324,7 +316,7 @@ static int wait_gone(pid_t pid, unsigned long long start, const char *exe, int m
 		/* a zombie keeps its process entry: it is gone all the same */
 		if (os_proc_is_zombie(pid))
 			return 1;
-		if (mono_ms() >= end)
+		if (lm_mono_ms() >= end)
 			return 0;
 		usleep(10000);
 	}

@@ -6,7 +6,6 @@
 #include "localmodel/store.h"
 #include "localmodel/usagelog.h"
 
-#include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,13 +50,6 @@ struct run {
 	char *last_metrics;     /* /metrics body scraped at the stop */
 	int64_t next_tick;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long env_long(const char *name, long def, long min, long max)
 {
@@ -364,9 +356,7 @@ out:
 	if (err.msg[0])
 		log_note(r, "cannot record the session: %s", err.msg);
 	/* leave the WAL checkpoint (and its fsync) to a later connection */
-	if (s)
-		sqlite3_db_config(store_db(s), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	store_close(s);
+	store_close_lazy(s);
 }
 
 static void event(struct run *r, enum sup_event ev, const char *msg)
@@ -492,7 +482,7 @@ static void usage_tick(struct run *r)
 {
 	struct usagelog_stats us;
 	struct lm_err err = { 0 };
-	int64_t now = mono_ms();
+	int64_t now = lm_mono_ms();
 
 	if (!r->ul || now < r->next_tick)
 		return;
@@ -522,20 +512,20 @@ static void begin_stop(struct run *r)
 	state_save(r);
 	log_note(r, "stopping (SIGTERM to pid %d, SIGKILL after %d ms)", (int)r->c->st.child_pid, t);
 	kill(r->c->st.child_pid, SIGTERM);
-	r->kill_at = mono_ms() + t;
+	r->kill_at = lm_mono_ms() + t;
 }
 
 /* Run until the child exits; returns its wait status. */
 static int child_wait(struct run *r)
 {
-	int64_t started = mono_ms();
+	int64_t started = lm_mono_ms();
 	int64_t next_probe = started;
 	int status = 0;
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = self_pipe[0], .events = POLLIN },
 				       { .fd = r->out_fd, .events = POLLIN } };
-		int64_t now = mono_ms();
+		int64_t now = lm_mono_ms();
 		int timeout = -1;
 		pid_t w;
 
@@ -563,7 +553,7 @@ static int child_wait(struct run *r)
 			if (r->out_fd >= 0 && p[1].revents)
 				drain_output(r);
 		}
-		now = mono_ms();
+		now = lm_mono_ms();
 		if (r->stopping && !r->killed && now >= r->kill_at) {
 			log_note(r, "pid %d ignored SIGTERM: SIGKILL", (int)r->c->st.child_pid);
 			kill(r->c->st.child_pid, SIGKILL);
@@ -573,7 +563,7 @@ static int child_wait(struct run *r)
 		if (!r->ready && !r->stopping && now >= next_probe) {
 			probe(r);
 			/* every 5 ms for 2 s, then every 100 ms */
-			next_probe = mono_ms() + (mono_ms() - started < 2000 ? 5 : 100);
+			next_probe = lm_mono_ms() + (lm_mono_ms() - started < 2000 ? 5 : 100);
 		}
 	}
 }
@@ -607,10 +597,10 @@ static int count_crash(struct run *r)
 /* Sleep the backoff unless a stop comes; 1 when stopped. */
 static int backoff_wait(struct run *r, int ms)
 {
-	int64_t end = mono_ms() + ms;
+	int64_t end = lm_mono_ms() + ms;
 
 	while (!stop_requested) {
-		int64_t now = mono_ms();
+		int64_t now = lm_mono_ms();
 		struct pollfd p = { .fd = self_pipe[0], .events = POLLIN };
 		if (now >= end)
 			return 0;
@@ -727,7 +717,7 @@ static void usage_close(struct run *r)
 	}
 }
 
-int sup_run(struct sup_config *c, struct lm_err *err)
+int sup_run_foreground(struct sup_config *c, struct lm_err *err)
 {
 	struct run *r = lm_xcalloc(1, sizeof(*r));
 	int rc;
@@ -762,40 +752,4 @@ out_free:
 	c->lock_fd = -1;
 	free(r);
 	return rc;
-}
-
-int sup_detach(const char *log_path, const int *keep, int nkeep, pid_t *pid,
-	       struct lm_err *err)
-{
-	int logfd, nul;
-	pid_t p;
-
-	*pid = -1;
-	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (logfd < 0)
-		return lm_err_set(err, LM_EFAIL, "cannot open '%s': %s", log_path, strerror(errno));
-	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-		close(logfd);
-		return lm_err_set(err, LM_EFAIL, "cannot open /dev/null: %s", strerror(errno));
-	}
-	fflush(stdout);
-	fflush(stderr);
-	p = fork();
-	if (p != 0) {
-		close(logfd);
-		close(nul);
-		if (p < 0)
-			return lm_err_set(err, LM_EFAIL, "cannot fork: %s", strerror(errno));
-		*pid = p;
-		return LM_OK;
-	}
-	setsid();
-	dup2(nul, 0);
-	dup2(logfd, 1);
-	dup2(logfd, 2);
-	close(nul);
-	close(logfd);
-	os_close_from(3, keep, nkeep);
-	*pid = 0;
-	return LM_OK;
 }

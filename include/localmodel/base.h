@@ -69,6 +69,8 @@ void lm_time_iso(time_t t, char *buf, size_t size);
 int lm_time_parse(const char *s, time_t *out);
 /* Current time; LOCALMODEL_NOW (epoch seconds or ISO) overrides, for tests. */
 time_t lm_now(void);
+/* Milliseconds on the monotonic clock (for time-outs and intervals). */
+int64_t lm_mono_ms(void);
 /* "3 days ago", "just now", "never" for t == 0. */
 void lm_format_ago(time_t t, time_t now, char *buf, size_t size);
 

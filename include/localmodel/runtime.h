@@ -148,4 +148,48 @@ int rt_prune(const char *runtime_dir, int *removed, struct lm_err *err);
 int rt_lock(const char *runtime_dir, int *fd, struct lm_err *err);
 void rt_unlock(int fd);
 
+/* ---- llama-server's command line (runtime_server.c) ------------------- */
+
+/* One model for llama-server, with what the fit chose for it. */
+struct rt_model {
+	const char *name; /* inventory name (a router preset's section) */
+	const char *path;
+	long ctx;         /* 0: unknown, 4096 */
+	const char *ngl;  /* "-ngl" value, "" or NULL: auto */
+	const char *kv;   /* KV cache type, NULL: the server's */
+};
+
+/* Everything the command line is made of. Never an API key: only the file
+ * that holds it. */
+struct rt_server {
+	const char *binary;
+	int router;                   /* --all: models[] through a preset */
+	const struct rt_model *models;
+	size_t nmodels;               /* 1 unless router */
+	const char *alias;            /* single model: the name the API serves */
+	const char *preset_path;      /* router: where the preset is written */
+	long max_loaded;              /* router: models loaded at once */
+	const char *host;
+	long port;
+	const char *flash_attn;       /* on, off, auto */
+	const char *kv;               /* the default KV cache type */
+	long parallel, idle;          /* 0: not given */
+	const char *key_file;         /* NULL or "": no key */
+	char *const *extra;           /* given after "--", passed last */
+	int nextra;
+};
+
+/* The KV cache type for a model whose attention heads are key_len and
+ * val_len wide: llama.cpp's quantized caches store blocks of 32 values per
+ * head and refuse a head that is not a multiple of 32 wide ("does not divide
+ * n_embd_head_k"), so such a model gets f16 unless the type was chosen by
+ * the user (explicit). */
+const char *rt_kv_for_heads(const char *kv, int explicit_kv, unsigned key_len, unsigned val_len);
+/* The llama-server argv (NULL-ended; free with rt_argv_free). */
+char **rt_server_argv(const struct rt_server *s);
+void rt_argv_free(char **argv);
+/* The router's --models-preset text: a section per model with its context,
+ * GPU layers and (when not the default) KV cache type. Owned by the caller. */
+char *rt_server_preset(const struct rt_server *s);
+
 #endif

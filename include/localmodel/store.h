@@ -29,6 +29,9 @@ enum store_mode {
 int store_open(struct lm_store **out, const char *path, enum store_mode mode,
 	       int busy_ms, struct lm_err *err);
 void store_close(struct lm_store *s);
+/* Close, leaving the WAL checkpoint (and its fsync) to a later connection:
+ * for short writers on a path where latency matters (serve, the supervisor). */
+void store_close_lazy(struct lm_store *s);
 /* The raw handle, for a layer's own prepared statements. */
 struct sqlite3 *store_db(struct lm_store *s);
 int store_begin(struct lm_store *s, struct lm_err *err);

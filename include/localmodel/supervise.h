@@ -16,6 +16,7 @@
 #define LOCALMODEL_SUPERVISE_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -149,18 +150,29 @@ struct sup_config {
 /* Fill the defaults above (and the LOCALMODEL_RESTART_BACKOFF_MS and
  * LOCALMODEL_LOG_MAX_BYTES overrides). */
 void sup_config_init(struct sup_config *c);
-/* Run the supervisor until a stop is asked or it gives up. Writes the
- * state file, appends the child's output to st.log_path, records the end
- * in the sessions table. LM_OK after a deliberate stop, LM_EFAIL when it
- * gave up (err says why). */
-int sup_run(struct sup_config *c, struct lm_err *err);
+/* Run the supervisor in this process until a stop is asked or it gives up
+ * (`serve --foreground`, under systemd or launchd). Writes the state file,
+ * appends the child's output to st.log_path, records the end in the
+ * sessions table. LM_OK after a deliberate stop, LM_EFAIL when it gave up
+ * (err says why). */
+int sup_run_foreground(struct sup_config *c, struct lm_err *err);
 
-/* Fork a detached supervisor: in the parent returns LM_OK with *pid set;
- * in the child (its own session, stdin /dev/null, stdout/stderr to
- * log_path, every other descriptor closed but those in keep, ascending)
- * returns LM_OK with *pid == 0. */
-int sup_detach(const char *log_path, const int *keep, int nkeep, pid_t *pid,
-	       struct lm_err *err);
+/* Start the supervisor as a process of its own, detached from the caller
+ * (its own session, stdin /dev/null, stdout and stderr appended to
+ * st.log_path, no other descriptor but the lock): it runs sup_run_foreground(c) and
+ * ends there with _exit(), never returning into the caller's code. Its
+ * events go to the caller through *ready_fd, read by sup_wait_ready
+ * (c->on_event is not called). In the caller: *pid and *ready_fd are set
+ * and c->lock_fd is handed over (closed here). */
+int sup_start_detached(struct sup_config *c, pid_t *pid, int *ready_fd, struct lm_err *err);
+/* Wait up to timeout_ms for a detached supervisor's word. LM_OK once
+ * llama-server answered /health; LM_EFAIL with why (the supervisor's own
+ * reason, or the time-out or the interruption, after which it was
+ * stopped). A non-zero *interrupted (the caller's signal handler sets it;
+ * the wait returns on EINTR) stops the wait. Closes fd; reaps pid when it
+ * ended. */
+int sup_wait_ready(pid_t pid, int fd, long timeout_ms, const volatile sig_atomic_t *interrupted,
+		   char *why, size_t size);
 
 /* ---- service units -------------------------------------------------- */
 

@@ -12,7 +12,6 @@
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
-#include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -76,10 +75,8 @@ struct serve {
 	char log_path[PATH_MAX];
 	char ini_path[PATH_MAX];
 	char session[40];
-	char **argv;
-	int argc, cap;
+	char **argv;      /* llama-server's, from the runtime layer */
 	int lock_fd;
-	int ready_fd;     /* detached supervisor: pipe to the waiting serve */
 };
 
 static void targets_free(struct serve *s)
@@ -93,24 +90,6 @@ static void targets_free(struct serve *s)
 	s->nt = 0;
 }
 
-static void argv_add(struct serve *s, const char *a)
-{
-	if (s->argc + 2 > s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 32;
-		s->argv = lm_xrealloc(s->argv, (size_t)s->cap * sizeof(char *));
-	}
-	s->argv[s->argc++] = lm_xstrdup(a);
-	s->argv[s->argc] = NULL;
-}
-
-static void argv_free(struct serve *s)
-{
-	for (int i = 0; i < s->argc; i++)
-		free(s->argv[i]);
-	free(s->argv);
-	s->argv = NULL;
-	s->argc = s->cap = 0;
-}
 
 /* ---- options --------------------------------------------------------- */
 
@@ -314,18 +293,6 @@ static int resolve_models(struct serve *s, struct lm_err *err)
 
 /* ---- the fit ---------------------------------------------------------- */
 
-/* The default quantized KV cache stores blocks of 32 values per head:
- * llama.cpp refuses it ("does not divide n_embd_head_k") when a head is not
- * a multiple of 32 wide, so such a model gets f16 unless --kv-cache says. */
-static const char *kv_for_model(const struct serve *s, const struct lm_gguf *g)
-{
-	if (args_get(s->args, "kv-cache") || !strcmp(s->kv, "f16"))
-		return s->kv;
-	if ((g->key_length && g->key_length % 32) || (g->value_length && g->value_length % 32))
-		return "f16";
-	return s->kv;
-}
-
 /* Estimate memory for one model on this machine; NO_FIT -> LM_ERESOURCE
  * saying how much is missing and what would fit. Other failures (an
  * unreadable header) leave t->ctx 0 and return a message for a warning. */
@@ -346,7 +313,8 @@ static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
 	memset(&g, 0, sizeof(g));
 	if (gguf_read_model(t->path, &g, warn) || fit_model_from_gguf(m, &g, warn))
 		goto out;
-	t->kv = kv_for_model(s, &g);
+	t->kv = rt_kv_for_heads(s->kv, args_get(s->args, "kv-cache") != NULL, g.key_length,
+				g.value_length);
 	fit_machine_from_hw(&mc, hw, 1);
 	fit_opts_default(&o);
 	o.ctx = (uint32_t)s->ctx_size;
@@ -518,97 +486,66 @@ static int prepare_key(struct serve *s, struct lm_err *err)
 	return sup_key_generate(s->key_file, err);
 }
 
-/* The router's --models-preset: one section per model, context and GPU
- * layers from the fit estimate. */
-static int write_preset(struct serve *s, struct lm_err *err)
+/* What the runtime layer needs to write llama-server's command line; the
+ * models array is owned by the caller (rt_models_free). */
+static struct rt_model *rt_models(const struct serve *s)
 {
-	size_t cap = 256, len = 0;
-	char *buf = lm_xmalloc(cap);
-	int rc;
+	struct rt_model *m = lm_xcalloc(s->nt + 1, sizeof(*m));
 
-	buf[0] = '\0';
 	for (size_t i = 0; i < s->nt; i++) {
-		char *sec = lm_asprintf("[%s]\nmodel = %s\n", s->t[i].name, s->t[i].path);
-		char extra[160] = "";
-		if (s->t[i].ctx)
-			snprintf(extra, sizeof(extra), "ctx-size = %ld\n", s->t[i].ctx);
-		if (s->t[i].ngl[0])
-			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-				 "n-gpu-layers = %s\n", s->t[i].ngl);
-		if (s->t[i].kv && strcmp(s->t[i].kv, s->kv))
-			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-				 "cache-type-k = %s\ncache-type-v = %s\n", s->t[i].kv, s->t[i].kv);
-		size_t need = strlen(sec) + strlen(extra) + 2;
-		if (len + need >= cap) {
-			cap = (len + need) * 2;
-			buf = lm_xrealloc(buf, cap);
-		}
-		len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", i ? "\n" : "", sec, extra);
-		free(sec);
+		m[i].name = s->t[i].name;
+		m[i].path = s->t[i].path;
+		m[i].ctx = s->t[i].ctx;
+		m[i].ngl = s->t[i].ngl;
+		m[i].kv = s->t[i].kv;
 	}
-	rc = lm_write_file_atomic(s->ini_path, buf, len, 0600, err);
-	free(buf);
-	return rc;
+	if (!s->router) {
+		if (s->ctx_size)
+			m[0].ctx = s->ctx_size;
+		if (s->ngl >= 0)
+			snprintf(s->t[0].ngl, sizeof(s->t[0].ngl), "%ld", s->ngl);
+	}
+	return m;
 }
 
-/* The llama-server command line (never a key on it). */
-static void build_argv(struct serve *s)
+static void rt_server_fill(const struct serve *s, const struct rt_model *m, struct rt_server *r)
 {
-	char num[32];
+	memset(r, 0, sizeof(*r));
+	r->binary = s->llama;
+	r->router = s->router;
+	r->models = m;
+	r->nmodels = s->nt;
+	r->alias = s->alias;
+	r->preset_path = s->ini_path;
+	r->max_loaded = s->max_loaded;
+	r->host = s->host;
+	r->port = s->port;
+	r->flash_attn = s->fa;
+	r->kv = s->kv;
+	r->parallel = s->parallel;
+	r->idle = s->idle;
+	r->key_file = s->key_file;
+	r->extra = s->args->extra;
+	r->nextra = s->args->nextra;
+}
 
-	argv_add(s, s->llama);
-	if (!s->router) {
-		struct target *t = &s->t[0];
-		argv_add(s, "-m");
-		argv_add(s, t->path);
-		snprintf(num, sizeof(num), "%ld", s->ctx_size ? s->ctx_size : t->ctx ? t->ctx : 4096);
-		argv_add(s, "-c");
-		argv_add(s, num);
-		argv_add(s, "-ngl");
-		if (s->ngl >= 0)
-			snprintf(t->ngl, sizeof(t->ngl), "%ld", s->ngl);
-		argv_add(s, t->ngl[0] ? t->ngl : "auto");
-		argv_add(s, "--alias");
-		argv_add(s, s->alias);
-	} else {
-		argv_add(s, "--models-preset");
-		argv_add(s, s->ini_path);
-		snprintf(num, sizeof(num), "%ld", s->max_loaded);
-		argv_add(s, "--models-max");
-		argv_add(s, num);
+/* The router's preset file and llama-server's argv (never a key on it). */
+static int build_command(struct serve *s, struct lm_err *err)
+{
+	struct rt_model *m = rt_models(s);
+	struct rt_server r;
+	int rc = LM_OK;
+
+	rt_server_fill(s, m, &r);
+	if (s->router) {
+		char *ini = rt_server_preset(&r);
+		rc = lm_write_file_atomic(s->ini_path, ini, strlen(ini), 0600, err);
+		free(ini);
 	}
-	argv_add(s, "--host");
-	argv_add(s, s->host);
-	snprintf(num, sizeof(num), "%ld", s->port);
-	argv_add(s, "--port");
-	argv_add(s, num);
-	argv_add(s, "-fa");
-	argv_add(s, s->fa);
-	/* one model: its own cache type; a router: the default, with
-	 * per-model exceptions in the preset */
-	const char *kv = !s->router && s->t[0].kv ? s->t[0].kv : s->kv;
-	argv_add(s, "-ctk");
-	argv_add(s, kv);
-	argv_add(s, "-ctv");
-	argv_add(s, kv);
-	argv_add(s, "--jinja");
-	argv_add(s, "--metrics");
-	if (s->parallel > 0) {
-		snprintf(num, sizeof(num), "%ld", s->parallel);
-		argv_add(s, "-np");
-		argv_add(s, num);
-	}
-	if (s->idle > 0) {
-		snprintf(num, sizeof(num), "%ld", s->idle);
-		argv_add(s, "--sleep-idle-seconds");
-		argv_add(s, num);
-	}
-	if (s->key_file[0]) {
-		argv_add(s, "--api-key-file");
-		argv_add(s, s->key_file);
-	}
-	for (int i = 0; i < s->args->nextra; i++)
-		argv_add(s, s->args->extra[i]);
+	if (rc == LM_OK)
+		s->argv = rt_server_argv(&r);
+	free(m);
+	return rc;
 }
 
 /* A new sessions row; the supervisor fills in the pids and the end. */
@@ -705,24 +642,6 @@ static void print_ready(struct serve *s, pid_t pid)
 	fflush(stdout);
 }
 
-/* Events of the detached supervisor: tell the waiting serve. */
-static void detached_event(void *data, enum sup_event ev, const char *msg)
-{
-	struct serve *s = data;
-	char line[600];
-	int n;
-
-	if (s->ready_fd < 0 || ev == SUP_EV_RESTART)
-		return;
-	n = snprintf(line, sizeof(line), "%s %s\n", ev == SUP_EV_READY ? "ready" : "fail",
-		     msg ? msg : "");
-	if (write(s->ready_fd, line, n > 0 && n < (int)sizeof(line) ? (size_t)n : strlen(line)) < 0) {
-		/* serve gave up waiting: nobody to tell */
-	}
-	close(s->ready_fd);
-	s->ready_fd = -1;
-}
-
 /* Events of the foreground supervisor: print them. */
 static void foreground_event(void *data, enum sup_event ev, const char *msg)
 {
@@ -743,7 +662,7 @@ static int run_foreground(struct serve *s)
 	fill_config(s, &c);
 	c.on_event = foreground_event;
 	c.data = s;
-	rc = sup_run(&c, &err);
+	rc = sup_run_foreground(&c, &err);
 	if (rc)
 		ui_error(s->ctx, "%s (log: %s)", err.msg, s->log_path);
 	return rc;
@@ -782,117 +701,33 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 }
 
-/* Stop the supervisor we started (our child: its pid cannot be recycled
- * before we reap it) and reap it. */
-static void stop_child_supervisor(pid_t pid)
-{
-	os_signal_value(pid, SIGTERM, 2000);
-	for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-		usleep(10000);
-}
-
-/* Wait for the supervisor's word (or its end) up to the timeout; Ctrl-C or
- * SIGTERM meanwhile stops it. */
-static int wait_ready(struct serve *s, pid_t pid, int fd)
-{
-	char buf[600];
-	size_t len = 0;
-	long timeout = s->timeout_s > 0 ? s->timeout_s : default_timeout(s);
-	struct timespec t0, t1;
-	int rc = LM_EFAIL;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long left = timeout * 1000 - ((t1.tv_sec - t0.tv_sec) * 1000 +
-					     (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || interrupted) {
-			char why[160];
-			stop_child_supervisor(pid);
-			if (interrupted)
-				snprintf(why, sizeof(why), "interrupted before llama-server was ready; stopped it");
-			else
-				snprintf(why, sizeof(why), "llama-server was not healthy after %ld s (--timeout); stopped it",
-					 timeout);
-			print_failure(s, why);
-			return LM_EFAIL;
-		}
-		int r = poll(&p, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n > 0) {
-			len += (size_t)n;
-			buf[len] = '\0';
-			if (!strchr(buf, '\n') && len < sizeof(buf) - 1)
-				continue;
-		}
-		buf[len] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		if (lm_starts_with(buf, "ready")) {
-			print_ready(s, pid);
-			rc = LM_OK;
-		} else {
-			waitpid(pid, NULL, 0);
-			print_failure(s, len > 5 ? buf + 5 : "the supervisor ended before llama-server was ready");
-		}
-		return rc;
-	}
-}
-
+/* Start the detached supervisor and wait for its word; Ctrl-C or SIGTERM
+ * meanwhile stops it. */
 static int run_detached(struct serve *s)
 {
 	struct lm_err err = { 0 };
-	int fds[2];
-	pid_t pid;
-	int rc;
-
-	if (os_pipe(fds, 0) < 0) {
-		ui_error(s->ctx, "cannot create a pipe: %s", strerror(errno));
-		return LM_EFAIL;
-	}
-	int keep[2] = { fds[1], s->lock_fd };
-	if (keep[1] >= 0 && keep[1] < keep[0]) {
-		keep[1] = keep[0];
-		keep[0] = s->lock_fd;
-	}
-	if ((rc = sup_detach(s->log_path, keep, keep[1] >= 0 ? 2 : 1, &pid, &err))) {
-		close(fds[0]);
-		close(fds[1]);
-		return ui_fail(s->ctx, &err);
-	}
-	if (pid == 0) { /* the supervisor */
-		struct sup_config c;
-		close(fds[0]);
-		s->ready_fd = fds[1];
-		fill_config(s, &c);
-		c.on_event = detached_event;
-		c.data = s;
-		rc = sup_run(&c, &err);
-		if (s->ready_fd >= 0)
-			close(s->ready_fd);
-		s->ready_fd = -1;
-		return rc;
-	}
-	close(fds[1]);
-	if (s->lock_fd >= 0)
-		close(s->lock_fd);
-	s->lock_fd = -1;
+	struct sup_config c;
 	struct sigaction sa, old_int, old_term;
+	char why[600];
+	pid_t pid;
+	int fd, rc;
+	long timeout = s->timeout_s > 0 ? s->timeout_s : default_timeout(s);
+
+	fill_config(s, &c);
+	if ((rc = sup_start_detached(&c, &pid, &fd, &err)))
+		return ui_fail(s->ctx, &err);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt; /* no SA_RESTART: poll returns EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	rc = wait_ready(s, pid, fds[0]);
+	rc = sup_wait_ready(pid, fd, timeout * 1000, &interrupted, why, sizeof(why));
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	close(fds[0]);
+	if (rc == LM_OK)
+		print_ready(s, pid);
+	else
+		print_failure(s, why);
 	return rc;
 }
 
@@ -1044,7 +879,6 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 	s.ctx = ctx;
 	s.args = args;
 	s.lock_fd = -1;
-	s.ready_fd = -1;
 	if ((rc = serve_prepare(&s, &err)) || (rc = name_files(&s, &err)))
 		goto fail;
 	if (args_get(args, "print-service")) {
@@ -1053,14 +887,14 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 	}
 	if ((rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
 	    (rc = check_port(&s, &err)) || (rc = prepare_key(&s, &err)) ||
-	    (s.router && (rc = write_preset(&s, &err))) || (rc = add_session(&s, &err)))
+	    (rc = add_session(&s, &err)))
 		goto fail;
-	build_argv(&s);
+	if ((rc = build_command(&s, &err)))
+		goto fail;
 	/* the supervisor opens the database briefly when it needs it; the WAL
 	 * checkpoint (an fsync) is left to a later connection, off the path to
 	 * a ready server */
-	sqlite3_db_config(store_db(ctx->store), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	store_close(ctx->store);
+	store_close_lazy(ctx->store);
 	ctx->store = NULL;
 	rc = args_has(args, "foreground") ? run_foreground(&s) : run_detached(&s);
 	goto out;
@@ -1069,7 +903,7 @@ fail:
 out:
 	if (s.lock_fd >= 0)
 		close(s.lock_fd);
-	argv_free(&s);
+	rt_argv_free(s.argv);
 	targets_free(&s);
 	return rc;
 }

@@ -250,8 +250,67 @@ static void test_register(void)
 	CHECK(access(srv, X_OK) == 0);
 }
 
+/* argv as one string, words separated by one space. */
+static char *joined(char **argv)
+{
+	char *out = lm_xstrdup("");
+	for (int i = 0; argv[i]; i++) {
+		char *n = lm_asprintf("%s%s%s", out, i ? " " : "", argv[i]);
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
+static void test_server_command(void)
+{
+	struct rt_model m[2] = {
+		{ "org/a:Q4_K_M", "/m/a.gguf", 8192, "99", "q8_0" },
+		{ "org/b:F16", "/m/b.gguf", 4096, "", "f16" },
+	};
+	char *extra[] = { "--threads", "4" };
+	struct rt_server s = { .binary = "/rt/llama-server", .models = m, .nmodels = 1,
+			       .alias = "a", .host = "127.0.0.1", .port = 8080,
+			       .flash_attn = "auto", .kv = "q8_0", .key_file = "/run/k",
+			       .extra = extra, .nextra = 2 };
+	char **argv = rt_server_argv(&s);
+	char *line = joined(argv);
+
+	CHECK_STR(line, "/rt/llama-server -m /m/a.gguf -c 8192 -ngl 99 --alias a --host 127.0.0.1 "
+			"--port 8080 -fa auto -ctk q8_0 -ctv q8_0 --jinja --metrics "
+			"--api-key-file /run/k --threads 4");
+	free(line);
+	rt_argv_free(argv);
+	/* a router: the preset carries each model; only exceptions to the
+	 * default KV type are written */
+	s.router = 1;
+	s.nmodels = 2;
+	s.preset_path = "/run/server-8080.ini";
+	s.max_loaded = 2;
+	s.parallel = 4;
+	s.key_file = NULL;
+	s.nextra = 0;
+	argv = rt_server_argv(&s);
+	line = joined(argv);
+	CHECK_STR(line, "/rt/llama-server --models-preset /run/server-8080.ini --models-max 2 "
+			"--host 127.0.0.1 --port 8080 -fa auto -ctk q8_0 -ctv q8_0 --jinja --metrics -np 4");
+	free(line);
+	rt_argv_free(argv);
+	char *ini = rt_server_preset(&s);
+	CHECK_STR(ini, "[org/a:Q4_K_M]\nmodel = /m/a.gguf\nctx-size = 8192\nn-gpu-layers = 99\n"
+		       "\n[org/b:F16]\nmodel = /m/b.gguf\nctx-size = 4096\n"
+		       "cache-type-k = f16\ncache-type-v = f16\n");
+	free(ini);
+	/* heads not a multiple of 32 wide: f16 unless the user chose */
+	CHECK_STR(rt_kv_for_heads("q8_0", 0, 128, 128), "q8_0");
+	CHECK_STR(rt_kv_for_heads("q8_0", 0, 16, 16), "f16");
+	CHECK_STR(rt_kv_for_heads("q4_0", 1, 16, 16), "q4_0");
+	CHECK_STR(rt_kv_for_heads("q8_0", 0, 0, 0), "q8_0");
+}
+
 int main(void)
 {
+	test_server_command();
 	test_choice();
 	test_version();
 	test_layout();

@@ -358,7 +358,7 @@ static void test_run_failures(void)
 	lm_strlcpy(c.st.log_path, log, sizeof(c.st.log_path));
 	c.on_event = on_event;
 	ev_failed = 0;
-	CHECK_INT(sup_run(&c, &err), LM_ERUNTIME);
+	CHECK_INT(sup_run_foreground(&c, &err), LM_ERUNTIME);
 	CHECK(strstr(err.msg, "cannot run '/nonexistent/llama-server'") != NULL);
 	CHECK_INT(ev_failed, 1);
 
@@ -373,7 +373,7 @@ static void test_run_failures(void)
 	c.on_event = on_event;
 	c.on_line = on_line;
 	ev_failed = ev_ready = lines = 0;
-	CHECK_INT(sup_run(&c, &err), LM_EFAIL);
+	CHECK_INT(sup_run_foreground(&c, &err), LM_EFAIL);
 	CHECK(strstr(err.msg, "exited with status 3 before it was ready") != NULL);
 	CHECK(strstr(ev_msg, "exited with status 3") != NULL);
 	CHECK_INT(ev_failed, 1);
