@@ -1,10 +1,12 @@
 /*
- * runtime: the llama.cpp runtime (llama-server) under <data>/runtime/.
- * Owns the choice of release asset for this machine, release discovery on
- * the GitHub API (the 2026-08 scheme: b<N> prereleases carry the binaries,
- * vX.Y.Z full releases only a nightly-tag.txt naming their b<N>), download
- * and digest check, safe extraction (archive.h), the `llama-server
- * --version` check, and the layout on disk:
+ * runtime: the llama.cpp runtime (llama-server) under <data>/runtime/, in
+ * four files: the choice of release asset for this machine
+ * (runtime_asset.c); release discovery on the GitHub API (runtime_github.c:
+ * the 2026-08 scheme, b<N> prereleases carry the binaries, vX.Y.Z full
+ * releases only a nightly-tag.txt naming their b<N>); download and digest
+ * check, safe extraction (archive.h), the `llama-server --version` check
+ * and the layout on disk (runtime.c); llama-server's command line and the
+ * router preset (runtime_server.c). The layout:
  *
  *   runtime/<tag>-<backend>/            one build (b10600-cpu, b10587-local)
  *   runtime/<tag>-<backend>/.localmodel.json   what it is and where it came from
@@ -94,6 +96,12 @@ struct rt_info {
 	char version[64];      /* "0.2.0-dev" */
 	char commit[64];
 };
+
+/* The one JSON form of a runtime record, for its file on disk and for
+ * --json output (install, update, status): tag, build, backend, source,
+ * origin, sha256 (null when unverified), installed_at, version, commit, and
+ * with where != 0 also name, path and server. Owned by the caller. */
+struct cJSON *rt_info_json(const struct rt_info *info, int where);
 
 struct rt_install {
 	const char *runtime_dir;

@@ -39,26 +39,12 @@ static void print_result(const struct lm_ctx *ctx, const struct rt_info *info,
 		       strcmp(prev.name, info->name);
 
 	if (ctx->json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "tag", info->tag);
-		cJSON_AddNumberToObject(o, "build", (double)info->build);
-		cJSON_AddStringToObject(o, "backend", info->backend);
-		cJSON_AddStringToObject(o, "source", info->source);
-		cJSON_AddStringToObject(o, "path", info->dir);
-		cJSON_AddStringToObject(o, "server", info->server);
-		cJSON_AddStringToObject(o, "version", info->version);
-		cJSON_AddStringToObject(o, "commit", info->commit);
+		cJSON *o = rt_info_json(info, 1);
 		if (rel) {
 			cJSON_AddStringToObject(o, "asset", rel->asset);
 			if (rel->via[0])
 				cJSON_AddStringToObject(o, "release", rel->via);
-		} else {
-			cJSON_AddStringToObject(o, "origin", info->origin);
 		}
-		if (info->sha256[0])
-			cJSON_AddStringToObject(o, "sha256", info->sha256);
-		else
-			cJSON_AddNullToObject(o, "sha256");
 		cJSON_AddBoolToObject(o, "verified", info->sha256[0] != '\0');
 		cJSON_AddBoolToObject(o, "already_installed", already);
 		if (has_prev)
