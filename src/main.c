@@ -99,6 +99,22 @@ static int unknown_command(const char *name)
 	return LM_EUSAGE;
 }
 
+const struct lm_machine *ctx_machine(struct lm_ctx *ctx)
+{
+	struct lm_machine *m = ctx->machine;
+
+	if (m)
+		return m;
+	m = ctx->machine = lm_xcalloc(1, sizeof(*m));
+	m->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1073741824.0);
+	m->ok = hw_probe(&m->hw, ctx->paths.models_dir, 0, &m->err) == LM_OK;
+	if (m->ok) {
+		fit_machine_from_hw(&m->plan, &m->hw, 0);
+		fit_machine_from_hw(&m->now, &m->hw, 1);
+	}
+	return m;
+}
+
 static int setup_ctx(struct lm_ctx *ctx, const struct lm_cmd *c, const char *home,
 		     struct lm_err *err)
 {
@@ -116,6 +132,8 @@ static int setup_ctx(struct lm_ctx *ctx, const struct lm_cmd *c, const char *hom
 		return rc;
 	for (int i = 0; i < ctx->cfg.nwarnings; i++)
 		ui_warn(ctx, "%s", ctx->cfg.warnings[i]);
+	if (c->needs & NEED_MACHINE)
+		ctx_machine(ctx);
 	if (c->needs & NEED_STORE)
 		return store_open(&ctx->store, ctx->paths.db_path, STORE_RW, 5000, err);
 	if ((c->needs & NEED_STORE_RO) && paths_exists(ctx->paths.db_path))
@@ -158,6 +176,7 @@ static int run_command(const struct lm_cmd *c, int argc, char **argv, int json, 
 	else
 		rc = c->run(&ctx, &args);
 	store_close(ctx.store);
+	free(ctx.machine);
 	args_release(&args);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include "base.h"
 #include "paths.h"
 #include "config.h"
+#include "fit.h"
+#include "hw.h"
 
 struct lm_store;
 
@@ -45,6 +47,17 @@ struct lm_args {
 enum lm_need {
 	NEED_STORE = 1 << 0,    /* open the database read-write (created) */
 	NEED_STORE_RO = 1 << 1, /* open it if it exists (ctx->store may be NULL) */
+	NEED_MACHINE = 1 << 2,  /* probe the hardware before run (ctx_machine) */
+};
+
+/* This machine as the fit sees it, probed once per command. */
+struct lm_machine {
+	int ok;                     /* the probe worked; else err says why */
+	struct lm_err err;
+	struct lm_hw hw;
+	struct lm_fit_machine plan; /* for planning: total RAM (cgroup-capped), total VRAM */
+	struct lm_fit_machine now;  /* what is free now (serve) */
+	uint64_t reserve;           /* memory kept free: reserve_gb in bytes */
 };
 
 struct lm_cmd;
@@ -58,7 +71,13 @@ struct lm_ctx {
 	struct lm_paths paths;
 	struct lm_config cfg;
 	struct lm_store *store;
+	struct lm_machine *machine; /* see ctx_machine */
 };
+
+/* The machine, probed on first use (with NEED_MACHINE, by the dispatcher
+ * before run): hw_probe with the models folder for free disk, then the
+ * fit's two views of it and the reserve. Never NULL; check ->ok. */
+const struct lm_machine *ctx_machine(struct lm_ctx *ctx);
 
 struct lm_cmd {
 	const char *name;

@@ -296,12 +296,12 @@ static int resolve_models(struct serve *s, struct lm_err *err)
 /* Estimate memory for one model on this machine; NO_FIT -> LM_ERESOURCE
  * saying how much is missing and what would fit. Other failures (an
  * unreadable header) leave t->ctx 0 and return a message for a warning. */
-static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
+static int fit_target(struct serve *s, const struct lm_machine *mach, struct target *t,
 		      struct lm_err *warn, struct lm_err *err)
 {
 	struct lm_gguf g;
 	struct lm_fit_model *m = lm_xcalloc(1, sizeof(*m));
-	struct lm_fit_machine mc;
+	const struct lm_fit_machine *mc = &mach->now;
 	struct lm_fit_opts o;
 	struct lm_fit_result r, r2;
 	enum lm_cache_type ct = LM_CACHE_F16;
@@ -315,16 +315,15 @@ static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
 		goto out;
 	t->kv = rt_kv_for_heads(s->kv, args_get(s->args, "kv-cache") != NULL, g.key_length,
 				g.value_length);
-	fit_machine_from_hw(&mc, hw, 1);
 	fit_opts_default(&o);
 	o.ctx = (uint32_t)s->ctx_size;
 	if (fit_cache_parse(t->kv, &ct) == 0)
 		o.cache = ct;
-	o.reserve_bytes = (uint64_t)(s->ctx->cfg.reserve_gb * 1073741824.0);
+	o.reserve_bytes = mach->reserve;
 	o.parallel = s->parallel > 0 ? (int)s->parallel : 1;
 	/* a forced -ngl is passed as given; the verdict uses the best placement */
 	o.gpu_layers = -1;
-	if (fit_estimate(m, &mc, &o, &r, warn))
+	if (fit_estimate(m, mc, &o, &r, warn))
 		goto out;
 	t->ctx = r.ctx;
 	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
@@ -334,7 +333,7 @@ static int fit_target(struct serve *s, const struct lm_hw *hw, struct target *t,
 		lm_format_size(r.total_bytes, need, sizeof(need));
 		lm_format_size(r.missing_bytes, miss, sizeof(miss));
 		o.ctx = 0;
-		if (s->ctx_size > LM_FIT_MIN_CTX && fit_estimate(m, &mc, &o, &r2, warn) == 0 &&
+		if (s->ctx_size > LM_FIT_MIN_CTX && fit_estimate(m, mc, &o, &r2, warn) == 0 &&
 		    r2.verdict != LM_FIT_NO_FIT) {
 			snprintf(hint, sizeof(hint), "it fits with --ctx %u", r2.ctx);
 		} else {
@@ -361,18 +360,18 @@ out:
 
 static int fit_targets(struct serve *s, struct lm_err *err)
 {
-	struct lm_hw *hw = lm_xcalloc(1, sizeof(*hw));
+	const struct lm_machine *mach = ctx_machine(s->ctx);
 	struct lm_err warn = { 0 };
 	int rc = LM_OK, force = args_has(s->args, "force");
 
-	if (hw_probe(hw, s->ctx->paths.models_dir, 0, &warn)) {
-		ui_warn(s->ctx, "cannot probe the hardware: %s", warn.msg);
-		goto out;
+	if (!mach->ok) {
+		ui_warn(s->ctx, "cannot probe the hardware: %s", mach->err.msg);
+		return LM_OK;
 	}
 	for (size_t i = 0; i < s->nt; i++) {
 		struct lm_err e = { 0 };
 		lm_err_clear(&warn);
-		rc = fit_target(s, hw, &s->t[i], &warn, &e);
+		rc = fit_target(s, mach, &s->t[i], &warn, &e);
 		if (warn.msg[0])
 			ui_warn(s->ctx, "cannot estimate the memory of '%s': %s", s->t[i].name, warn.msg);
 		if (rc && force) {
@@ -383,7 +382,7 @@ static int fit_targets(struct serve *s, struct lm_err *err)
 			rc = LM_OK;
 		} else if (rc) {
 			*err = e;
-			goto out;
+			return rc;
 		}
 	}
 	if (s->router) { /* drop what does not fit */
@@ -400,8 +399,6 @@ static int fit_targets(struct serve *s, struct lm_err *err)
 		if (!k)
 			rc = lm_err_set(err, LM_ERESOURCE, "no installed model fits in memory (--force to try anyway)");
 	}
-out:
-	free(hw);
 	return rc;
 }
 
