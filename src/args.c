@@ -143,9 +143,19 @@ void args_release(struct lm_args *a)
 	a->pos = NULL;
 }
 
+/* The slot of a declared option. A name the command never declared is a
+ * mistake in the code, not in the user's input: it stops the program
+ * rather than read as "not given" (tests/e2e/t0004-options.sh finds such
+ * names in the sources before they run). */
 static int index_of(const struct lm_args *a, const char *name)
 {
-	return find_long(a, name, strlen(name));
+	int i = find_long(a, name, strlen(name));
+
+	if (i < 0) {
+		fprintf(stderr, "localmodel: internal error: option '--%s' is not declared\n", name);
+		abort();
+	}
+	return i;
 }
 
 int args_has(const struct lm_args *a, const char *name)

@@ -99,22 +99,6 @@ static int unknown_command(const char *name)
 	return LM_EUSAGE;
 }
 
-const struct lm_machine *ctx_machine(struct lm_ctx *ctx)
-{
-	struct lm_machine *m = ctx->machine;
-
-	if (m)
-		return m;
-	m = ctx->machine = lm_xcalloc(1, sizeof(*m));
-	m->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1073741824.0);
-	m->ok = hw_probe(&m->hw, ctx->paths.models_dir, 0, &m->err) == LM_OK;
-	if (m->ok) {
-		fit_machine_from_hw(&m->plan, &m->hw, 0);
-		fit_machine_from_hw(&m->now, &m->hw, 1);
-	}
-	return m;
-}
-
 static int setup_ctx(struct lm_ctx *ctx, const struct lm_cmd *c, const char *home,
 		     struct lm_err *err)
 {

@@ -1,0 +1,21 @@
+/* cmd_ctx: what the dispatcher prepares for a command beyond its options
+ * (see cmd.h): the machine, probed once. */
+#include "localmodel/cmd.h"
+
+#include <stdlib.h>
+
+const struct lm_machine *ctx_machine(struct lm_ctx *ctx)
+{
+	struct lm_machine *m = ctx->machine;
+
+	if (m)
+		return m;
+	m = ctx->machine = lm_xcalloc(1, sizeof(*m));
+	m->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1073741824.0);
+	m->ok = hw_probe(&m->hw, ctx->paths.models_dir, 0, &m->err) == LM_OK;
+	if (m->ok) {
+		fit_machine_from_hw(&m->plan, &m->hw, 0);
+		fit_machine_from_hw(&m->now, &m->hw, 1);
+	}
+	return m;
+}
