@@ -216,6 +216,33 @@ static void print_opts(const struct lm_opt *o)
 	}
 }
 
+int args_subcommand(const struct lm_args *a, const struct lm_subcmd *subs,
+		    const struct lm_subcmd **out, struct lm_err *err)
+{
+	char names[200] = "";
+
+	*out = NULL;
+	if (!subs || a->npos == 0)
+		return LM_OK;
+	for (const struct lm_subcmd *s = subs; s->name; s++) {
+		if (strcmp(s->name, a->pos[0])) {
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? ", " : "", s->name);
+			continue;
+		}
+		int n = a->npos - 1;
+		if (n < s->min_args || n > s->max_args) {
+			if (s->min_args == s->max_args && s->min_args == 1)
+				return lm_err_set(err, LM_EUSAGE, "'%s' needs one %s", s->name, s->metavar);
+			return lm_err_set(err, LM_EUSAGE, "'%s' takes %d to %d arguments, not %d",
+					  s->name, s->min_args, s->max_args, n);
+		}
+		*out = s;
+		return LM_OK;
+	}
+	return lm_err_set(err, LM_EUSAGE, "unknown subcommand '%s' (%s)", a->pos[0], names);
+}
+
 void cmd_print_help(const struct lm_cmd *c)
 {
 	printf("usage: %s\n\n%s\n", c->usage, c->summary);

@@ -83,6 +83,8 @@ static int complete(int argc, char **argv)
 	const struct lm_cmd *c = cmd_lookup(argv[0]);
 	if (!c)
 		return 0;
+	for (const struct lm_subcmd *s = c->subs; s && s->name; s++)
+		printf("%s\n", s->name);
 	for (const struct lm_opt *o = c->opts; o && o->name; o++)
 		printf("--%s\n", o->name);
 	for (const struct lm_opt *o = lm_common_opts; o->name; o++)
@@ -146,6 +148,13 @@ static int run_command(const struct lm_cmd *c, int argc, char **argv, int json, 
 		cmd_print_help(c);
 		args_release(&args);
 		return LM_OK;
+	}
+	const struct lm_subcmd *sub;
+	if ((rc = args_subcommand(&args, c->subs, &sub, &err))) {
+		ui_fail(&ctx, &err);
+		fprintf(stderr, "usage: %s\n", c->usage);
+		args_release(&args);
+		return rc;
 	}
 	ctx.json = json || args_has(&args, "json");
 	ctx.quiet = quiet || args_has(&args, "quiet");

@@ -79,6 +79,15 @@ struct lm_ctx {
  * fit's two views of it and the reserve. Never NULL; check ->ok. */
 const struct lm_machine *ctx_machine(struct lm_ctx *ctx);
 
+/* A subcommand ("models rm NAME"): its name and how many arguments follow
+ * it. The dispatcher refuses an unknown one or a wrong count, and
+ * completion offers them. A table ends with a NULL name. */
+struct lm_subcmd {
+	const char *name;
+	int min_args, max_args;
+	const char *metavar;  /* "NAME", for the usage error */
+};
+
 struct lm_cmd {
 	const char *name;
 	const char *alias;    /* or NULL */
@@ -86,6 +95,7 @@ struct lm_cmd {
 	const char *usage;    /* "localmodel pull ORG/REPO[:QUANT] [options]" lines */
 	const char *description; /* paragraph after usage, or NULL */
 	const struct lm_opt *opts; /* command options, LM_OPT_END-terminated */
+	const struct lm_subcmd *subs; /* NULL: none; else the first positional is one */
 	unsigned needs;
 	int (*run)(struct lm_ctx *ctx, struct lm_args *args);
 };
@@ -108,6 +118,10 @@ int args_get_long(const struct lm_args *a, const char *name, long min, long max,
 int args_get_size(const struct lm_args *a, const char *name, uint64_t *out, struct lm_err *err);
 /* Fail with a usage error unless npos is within [min,max]. */
 int args_want_pos(const struct lm_args *a, int min, int max, struct lm_err *err);
+/* The subcommand named by the first positional (NULL when none is given);
+ * LM_EUSAGE for an unknown one or a wrong number of arguments after it. */
+int args_subcommand(const struct lm_args *a, const struct lm_subcmd *subs,
+		    const struct lm_subcmd **out, struct lm_err *err);
 
 /* The command table (main.c). */
 extern const struct lm_cmd *const lm_commands[];

@@ -593,22 +593,21 @@ static int models_pin(struct lm_ctx *ctx, const char *name, int pin)
 	return LM_OK;
 }
 
+static const struct lm_subcmd subs[] = {
+	{ "show", 1, 1, "model NAME" },
+	{ "rm", 1, 1, "model NAME" },
+	{ "pin", 1, 1, "model NAME" },
+	{ "unpin", 1, 1, "model NAME" },
+	{ NULL, 0, 0, NULL },
+};
+
+/* The dispatcher checked the subcommand and its argument (subs). */
 static int models_run(struct lm_ctx *ctx, struct lm_args *args)
 {
-	struct lm_err err = { 0 };
 	const char *sub = args->npos > 0 ? args->pos[0] : NULL;
 
-	if (!sub) {
+	if (!sub)
 		return models_list(ctx, args_has(args, "all"));
-	}
-	if (strcmp(sub, "show") && strcmp(sub, "rm") && strcmp(sub, "pin") && strcmp(sub, "unpin")) {
-		ui_error(ctx, "unknown subcommand '%s' (show, rm, pin, unpin)", sub);
-		return LM_EUSAGE;
-	}
-	if (args_want_pos(args, 2, 2, &err)) {
-		ui_error(ctx, "'%s' needs one model NAME", sub);
-		return LM_EUSAGE;
-	}
 	if (!strcmp(sub, "show"))
 		return models_show(ctx, args->pos[1]);
 	if (!strcmp(sub, "rm"))
@@ -627,6 +626,7 @@ const struct lm_cmd cmd_models = {
 	.description = "--all adds the models of the HF hub cache, the llama.cpp cache, LM Studio\n"
 		       "and Ollama (read-only: never removed by localmodel).",
 	.opts = opts,
+	.subs = subs,
 	/* read-only unless the database exists; rm and pin need a model that is
 	 * in it, and an existing database is opened read-write */
 	.needs = NEED_STORE_RO,
