@@ -3,7 +3,7 @@
  *
  * The supervisor feeds every stderr line of its llama-server child to
  * usagelog_feed_line(). For each request llama-server prints three lines
- * (PROTOCOLS.md section 7):
+ * (HACKING.md, "llama-server"):
  *
  *   slot print_timing: id  3 | task 0 | prompt eval time =  5.10 ms /  39 tokens (...)
  *   slot print_timing: id  3 | task 0 |        eval time =  0.80 ms /   5 tokens (...)

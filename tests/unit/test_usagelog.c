@@ -185,7 +185,7 @@ static void feed_request(struct lm_usagelog *u, const char *pre, int slot, int t
 	usagelog_feed_line(u, line);
 }
 
-/* The two-request session of PROTOCOLS.md section 7, end to end. */
+/* A two-request session as the real llama-server logs it, end to end. */
 static void test_session_rows(void)
 {
 	struct lm_store *s = open_store("a.db");
