@@ -109,15 +109,15 @@ static void first_line(const char *text, char *out, size_t size)
 	copy_word(text, "\n", out, size);
 }
 
-int rt_version(const char *server, long *build, char *version, size_t vsize, char *commit,
-	       size_t csize, struct lm_err *err)
+int rt_run_capture(const char *server, const char *arg, char **text, struct lm_err *err)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)server, "--version", NULL };
+	char *argv[] = { (char *)server, (char *)arg, NULL };
 	int pipefd[2], status = 0, timed_out = 0, rc = LM_OK;
 	char line[200];
 	pid_t pid;
 
+	*text = NULL;
 	if (access(server, X_OK) < 0)
 		return lm_err_set(err, errno == ENOENT ? LM_ENOTFOUND : LM_EFAIL,
 				  "cannot run '%s': %s", server, strerror(errno));
@@ -125,7 +125,7 @@ int rt_version(const char *server, long *build, char *version, size_t vsize, cha
 		return lm_err_set(err, LM_EFAIL, "pipe: %s", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	int sr = posix_spawn(&pid, server, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -134,22 +134,36 @@ int rt_version(const char *server, long *build, char *version, size_t vsize, cha
 		close(pipefd[0]);
 		return lm_err_set(err, LM_EFAIL, "cannot run '%s': %s", server, strerror(sr));
 	}
-	char *text = read_all(pipefd[0], RT_VERSION_TIMEOUT_MS, &timed_out);
+	*text = read_all(pipefd[0], RT_VERSION_TIMEOUT_MS, &timed_out);
 	close(pipefd[0]);
 	if (timed_out)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	first_line(text, line, sizeof(line));
+	first_line(*text, line, sizeof(line));
 	if (timed_out)
-		rc = lm_err_set(err, LM_EFAIL, "'%s --version' did not finish in %d s", server,
+		rc = lm_err_set(err, LM_EFAIL, "'%s %s' did not finish in %d s", server, arg,
 				RT_VERSION_TIMEOUT_MS / 1000);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		rc = lm_err_set(err, LM_EFAIL, "'%s --version' failed (%s %d)%s%s", server,
+		rc = lm_err_set(err, LM_EFAIL, "'%s %s' failed (%s %d)%s%s", server, arg,
 				WIFEXITED(status) ? "exit" : "signal",
 				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 				line[0] ? ": " : "", line);
-	else if (parse_version(text, build, version, vsize, commit, csize) < 0)
+	return rc;
+}
+
+int rt_version(const char *server, long *build, char *version, size_t vsize, char *commit,
+	       size_t csize, struct lm_err *err)
+{
+	char line[200], *text;
+	int rc = rt_run_capture(server, "--version", &text, err);
+
+	if (rc) {
+		free(text);
+		return rc;
+	}
+	first_line(text, line, sizeof(line));
+	if (parse_version(text, build, version, vsize, commit, csize) < 0)
 		rc = lm_err_set(err, LM_EFAIL, "'%s --version' printed no build number%s%s", server,
 				line[0] ? ": " : "", line);
 	free(text);

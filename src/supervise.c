@@ -104,11 +104,12 @@ int sup_state_write(const char *path, const struct sup_state *st, struct lm_err 
 		"supervisor_pid=%d\nsupervisor_start=%llu\nsupervisor_exe=%s\n"
 		"child_pid=%d\nchild_start=%llu\nhost=%s\nport=%d\nmodel=%s\nalias=%s\n"
 		"session=%s\nlog=%s\nkey_file=%s\nruntime=%s\nstarted=%lld\nrestarts=%d\n"
-		"router=%d\nphase=%s\n",
+		"last_restart=%s\nctx_slot=%ld\nslots=%d\nkv_unified=%d\nrouter=%d\nphase=%s\n",
 		(int)st->sup_pid, st->sup_start, st->sup_exe, (int)st->child_pid,
 		st->child_start, st->host, st->port, st->model, st->alias, st->session,
 		st->log_path, st->key_file, st->runtime, (long long)st->started, st->restarts,
-		st->router, sup_phase_name(st->phase));
+		st->last_restart, st->ctx_slot, st->slots, st->kv_unified, st->router,
+		sup_phase_name(st->phase));
 	int rc = write_quick(path, s, strlen(s), err);
 	free(s);
 	return rc;
@@ -147,6 +148,14 @@ static void state_set(struct sup_state *st, const char *k, const char *v)
 		st->started = (time_t)strtoll(v, NULL, 10);
 	else if (!strcmp(k, "restarts"))
 		st->restarts = atoi(v);
+	else if (!strcmp(k, "last_restart"))
+		lm_strlcpy(st->last_restart, v, sizeof(st->last_restart));
+	else if (!strcmp(k, "ctx_slot"))
+		st->ctx_slot = atol(v);
+	else if (!strcmp(k, "slots"))
+		st->slots = atoi(v);
+	else if (!strcmp(k, "kv_unified"))
+		st->kv_unified = atoi(v);
 	else if (!strcmp(k, "router"))
 		st->router = atoi(v);
 	else if (!strcmp(k, "phase"))

@@ -49,6 +49,9 @@ struct run {
 	char *key;              /* API key for /metrics, or NULL */
 	char *last_metrics;     /* /metrics body scraped at the stop */
 	int64_t next_tick;
+	int64_t next_health;    /* the next /health probe of a ready child */
+	int health_fails;       /* probes in a row that got no 200 */
+	int hung;               /* killed for not answering /health */
 };
 
 static long env_long(const char *name, long def, long min, long max)
@@ -71,6 +74,8 @@ void sup_config_init(struct sup_config *c)
 					 1L << 40);
 	c->log_keep = 3;
 	c->stop_timeout_ms = 10000;
+	c->health_interval_ms = (int)env_long("LOCALMODEL_HEALTH_INTERVAL_MS", 5000, 50, 3600000);
+	c->health_failures = (int)env_long("LOCALMODEL_HEALTH_FAILURES", 3, 1, 1000);
 	c->lock_fd = -1;
 }
 
@@ -216,7 +221,15 @@ static void router_line(struct run *r, const char *line)
 	name[end - p] = '\0';
 	port = atoi(end + 9);
 	if (port > 0 && port < 65536)
-		usagelog_set_port_model(r->ul, port, name);
+		usagelog_set_port_model(r->ul, port, sup_inventory_name(r->c, name));
+}
+
+const char *sup_inventory_name(const struct sup_config *c, const char *router_name)
+{
+	for (size_t i = 0; i + 1 < c->nname_map; i += 2)
+		if (!strcmp(c->name_map[i], router_name))
+			return c->name_map[i + 1];
+	return router_name;
 }
 
 /* Feed the child's bytes to the log and the line callback. */
@@ -367,9 +380,42 @@ static void event(struct run *r, enum sup_event ev, const char *msg)
 
 /* ---- the child ------------------------------------------------------ */
 
+/* Tokens that llama-server must never see: with them, a router could
+ * download with the user's Hugging Face account on any request. */
+static const char *const secret_env[] = {
+	"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_API_TOKEN", "GITHUB_TOKEN", "GH_TOKEN",
+	"GITHUB_API_TOKEN", NULL,
+};
+
+static int is_secret(const char *kv)
+{
+	for (int i = 0; secret_env[i]; i++) {
+		size_t n = strlen(secret_env[i]);
+		if (!strncmp(kv, secret_env[i], n) && kv[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* The child's environment: ours without the tokens (the strings are
+ * shared with environ; free only the array). */
+static char **child_env(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = lm_xcalloc(n + 1, sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (!is_secret(environ[i]))
+			env[k++] = environ[i];
+	return env;
+}
+
 /* In the forked child: die with the supervisor, take the pipe as stdout and
  * stderr, reset signals, exec. Reports an exec failure through errfd. */
-static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
+static void child_exec(struct run *r, pid_t parent, int outfd, int errfd, char **env)
 {
 	sigset_t none;
 	int e, nul;
@@ -389,7 +435,7 @@ static void child_exec(struct run *r, pid_t parent, int outfd, int errfd)
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(r->c->argv[0], r->c->argv, environ);
+	execve(r->c->argv[0], r->c->argv, env);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		e = 0;
@@ -409,9 +455,11 @@ static int spawn_child(struct run *r, struct lm_err *err)
 		close(out[1]);
 		return lm_err_set(err, LM_EFAIL, "cannot create a pipe: %s", strerror(errno));
 	}
+	char **env = child_env(); /* built before fork: the child may only exec */
 	pid = fork();
 	if (pid == 0)
-		child_exec(r, parent, out[1], ep[1]);
+		child_exec(r, parent, out[1], ep[1], env);
+	free(env);
 	close(out[1]);
 	close(ep[1]);
 	if (pid < 0) {
@@ -434,6 +482,8 @@ static int spawn_child(struct run *r, struct lm_err *err)
 	r->line_len = 0;
 	r->ready = 0;
 	r->killed = 0;
+	r->hung = 0;
+	r->health_fails = 0;
 	r->c->st.child_pid = pid;
 	r->c->st.child_start = 0;
 	sup_proc_start_time(pid, &r->c->st.child_start);
@@ -450,6 +500,7 @@ static void probe(struct run *r)
 			 &err) || status != 200)
 		return;
 	r->ready = 1;
+	r->next_health = lm_mono_ms() + r->c->health_interval_ms;
 	r->c->st.phase = SUP_RUNNING;
 	state_save(r);
 	if (!r->ever_ready) {
@@ -460,6 +511,31 @@ static void probe(struct run *r)
 	} else {
 		log_note(r, "ready again after restart %d", r->c->st.restarts);
 	}
+}
+
+/* A ready child is probed every health_interval_ms; health_failures
+ * probes in a row without a 200 (a hang, a deadlock, SIGSTOP) kill it, and
+ * the usual restart with backoff follows. */
+static void watch_health(struct run *r)
+{
+	int status = 0;
+	struct lm_err err = { 0 };
+	int64_t now = lm_mono_ms();
+
+	if (!r->ready || r->stopping || r->hung || now < r->next_health)
+		return;
+	int timeout = r->c->health_interval_ms < 2000 ? r->c->health_interval_ms : 2000;
+	if (sup_http_get(r->c->st.host, r->c->st.port, "/health", NULL, timeout, &status, NULL,
+			 &err) == LM_OK && status == 200) {
+		r->health_fails = 0;
+	} else if (++r->health_fails >= r->c->health_failures) {
+		log_note(r, "llama-server (pid %d) did not answer /health %d times in a row: killing it",
+			 (int)r->c->st.child_pid, r->health_fails);
+		r->hung = 1;
+		kill(r->c->st.child_pid, SIGKILL);
+		/* a stopped process dies of SIGKILL too: no SIGCONT needed */
+	}
+	r->next_health = lm_mono_ms() + r->c->health_interval_ms;
 }
 
 /* The child's /metrics body, or NULL. */
@@ -537,6 +613,10 @@ static int child_wait(struct run *r)
 			timeout = (int)(r->kill_at > now ? r->kill_at - now : 0);
 		if (r->ul && (timeout < 0 || timeout > USAGELOG_BATCH_MS))
 			timeout = USAGELOG_BATCH_MS;
+		if (r->ready && !r->stopping && !r->hung) {
+			int h = (int)(r->next_health > now ? r->next_health - now : 0);
+			timeout = timeout < 0 || timeout > h ? h : timeout;
+		}
 		w = waitpid(r->c->st.child_pid, &status, WNOHANG);
 		if (w == r->c->st.child_pid) {
 			drain_output(r);
@@ -560,6 +640,7 @@ static int child_wait(struct run *r)
 			r->killed = 1;
 		}
 		usage_tick(r);
+		watch_health(r);
 		if (!r->ready && !r->stopping && now >= next_probe) {
 			probe(r);
 			/* every 5 ms for 2 s, then every 100 ms */
@@ -643,6 +724,9 @@ static int supervise(struct run *r, struct lm_err *err)
 			session_save(r, 0);
 		int status = child_wait(r);
 		describe_exit(status, why, sizeof(why));
+		if (r->hung)
+			snprintf(why, sizeof(why), "hung (no answer to /health %d times in a row) and was killed",
+				 r->health_fails);
 		if (r->stopping) {
 			log_note(r, "llama-server %s", why);
 			snprintf(r->reason, sizeof(r->reason), "stopped");
@@ -669,6 +753,7 @@ static int supervise(struct run *r, struct lm_err *err)
 		if (delay > 60000)
 			delay = 60000;
 		st->restarts++;
+		snprintf(st->last_restart, sizeof(st->last_restart), "llama-server %s", why);
 		if (r->ul)
 			usagelog_child_restarted(r->ul);
 		st->child_pid = 0;

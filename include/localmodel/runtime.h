@@ -167,6 +167,24 @@ struct rt_model {
 	const char *kv;   /* KV cache type, NULL: the server's */
 };
 
+/* What a llama-server accepts: the flags its own --help lists, so that a
+ * flag a build lacks is never passed (llama.cpp renames and drops flags
+ * between builds). */
+struct rt_caps {
+	char *flags; /* "\n--a\n--b\n...", owned */
+};
+
+/* The flags of a --help text (every "-x, --name VALUE  help" line). 0 when
+ * at least one was found. */
+int rt_caps_parse(const char *help, struct rt_caps *c);
+/* The flags of server, from cache_dir (one file per binary: its path, size
+ * and modification time) or from running `server --help` (then cached;
+ * cache_dir may be NULL or unwritable). */
+int rt_caps_load(const char *server, const char *cache_dir, struct rt_caps *c,
+		 struct lm_err *err);
+int rt_caps_has(const struct rt_caps *c, const char *flag);
+void rt_caps_release(struct rt_caps *c);
+
 /* Everything the command line is made of. Never an API key: only the file
  * that holds it. */
 struct rt_server {
@@ -183,6 +201,8 @@ struct rt_server {
 	const char *kv;               /* the default KV cache type */
 	long parallel, idle;          /* 0: not given */
 	const char *key_file;         /* NULL or "": no key */
+	int kv_unified;               /* the slots share one KV cache */
+	const struct rt_caps *caps;   /* what the binary accepts; NULL: unknown */
 	char *const *extra;           /* given after "--", passed last */
 	int nextra;
 };
@@ -193,11 +213,23 @@ struct rt_server {
  * n_embd_head_k"), so such a model gets f16 unless the type was chosen by
  * the user (explicit). */
 const char *rt_kv_for_heads(const char *kv, int explicit_kv, unsigned key_len, unsigned val_len);
-/* The llama-server argv (NULL-ended; free with rt_argv_free). */
+/* The llama-server argv (NULL-ended; free with rt_argv_free). Safety flags
+ * the binary has are always added: --cors-origins localhost (no web page of
+ * another origin may call the server), --no-slots (unless "--slots" is
+ * among the extra arguments: /slots shows other users' prompts), and in
+ * router mode --offline (no request can start a download). */
 char **rt_server_argv(const struct rt_server *s);
 void rt_argv_free(char **argv);
-/* The router's --models-preset text: a section per model with its context,
- * GPU layers and (when not the default) KV cache type. Owned by the caller. */
+/* The router's --models-preset text: the defaults (flash attention, KV
+ * cache type) in [*], then a section per model with its context, GPU layers
+ * and (when not the default) KV cache type. Owned by the caller. */
 char *rt_server_preset(const struct rt_server *s);
+/* The preset section name for an inventory name that the router keeps as
+ * it is: llama.cpp rewrites the part after ':' to its last
+ * [-.]([A-Z0-9_]+)$ match, upper-cased ("org/r:UD-Q4_K_XL" would answer as
+ * "org/r:Q4_K_XL" and could clash with another model), so that part is
+ * upper-cased with '-' and '.' made '_'; the inventory name then goes in
+ * the section as an alias, which the router also routes by. */
+void rt_preset_name(const char *name, char *out, size_t size);
 
 #endif

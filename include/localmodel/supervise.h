@@ -61,6 +61,10 @@ struct sup_state {
 	char runtime[PATH_MAX];      /* llama-server binary */
 	time_t started;              /* supervisor start (epoch) */
 	int restarts;
+	char last_restart[200];      /* why the child was last restarted, "" if never */
+	long ctx_slot;               /* context tokens each slot can use (0: unknown) */
+	int slots;                   /* parallel slots (0: the server's default) */
+	int kv_unified;              /* the slots share one KV cache */
 	int router;                  /* --all: router mode */
 	enum sup_phase phase;
 };
@@ -140,15 +144,25 @@ struct sup_config {
 	uint64_t log_max;       /* rotate the log beyond this size (10 MB) */
 	int log_keep;           /* rotated logs kept (3) */
 	int stop_timeout_ms;    /* SIGKILL the child this long after SIGTERM (10000) */
+	int health_interval_ms; /* a ready child's /health is probed this often (5000) ... */
+	int health_failures;    /* ... and killed (then restarted) after this many misses (3) */
 	int lock_fd;            /* held for the supervisor's life, closed at the end */
+	/* router mode: the router's model names and the inventory names they
+	 * stand for, in pairs (usage is recorded under the inventory name) */
+	char *const *name_map;
+	size_t nname_map;
 	/* Each line the child prints (without the newline). */
 	void (*on_line)(void *data, const char *line, size_t len);
 	void (*on_event)(void *data, enum sup_event ev, const char *msg);
 	void *data;
 };
 
-/* Fill the defaults above (and the LOCALMODEL_RESTART_BACKOFF_MS and
- * LOCALMODEL_LOG_MAX_BYTES overrides). */
+/* The inventory name of a model the router names router_name (itself when
+ * the map does not have it). */
+const char *sup_inventory_name(const struct sup_config *c, const char *router_name);
+/* Fill the defaults above (and the test knobs LOCALMODEL_RESTART_BACKOFF_MS,
+ * LOCALMODEL_LOG_MAX_BYTES, LOCALMODEL_HEALTH_INTERVAL_MS and
+ * LOCALMODEL_HEALTH_FAILURES). */
 void sup_config_init(struct sup_config *c);
 /* Run the supervisor in this process until a stop is asked or it gives up
  * (`serve --foreground`, under systemd or launchd). Writes the state file,

@@ -3,6 +3,7 @@
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
 #include "localmodel/gguf.h"
+#include "localmodel/hub.h"
 #include "localmodel/hw.h"
 #include "localmodel/os.h"
 #include "localmodel/paths.h"
@@ -49,7 +50,8 @@ struct target {
 	char *name;       /* inventory name, or the path */
 	char *path;
 	uint64_t size;
-	long ctx;         /* 0: fit failed, let llama-server decide from 4096 */
+	long ctx;         /* -c: all slots together; 0: fit failed, 4096 per slot */
+	long ctx_slot;    /* what each slot can use */
 	char ngl[16];     /* "-ngl" value */
 	const char *kv;   /* KV cache type for this model */
 	int fits;
@@ -76,6 +78,10 @@ struct serve {
 	char ini_path[PATH_MAX];
 	char session[40];
 	char **argv;      /* llama-server's, from the runtime layer */
+	char **name_map;  /* router: preset names and inventory names, in pairs */
+	struct rt_caps caps; /* what that llama-server accepts */
+	int kv_unified;   /* --parallel: the slots share one KV cache */
+	long ctx_slot;    /* context each slot can use */
 	int lock_fd;
 };
 
@@ -275,8 +281,10 @@ static int resolve_models(struct serve *s, struct lm_err *err)
 	if (s->ctx->store && (rc = store_model_list(s->ctx->store, &list, &n, err)))
 		return rc;
 	if (s->router) {
+		/* projectors (mmproj) and imatrix files are not models to serve */
 		for (size_t i = 0; i < n; i++)
-			if (list[i].file_path && access(list[i].file_path, R_OK) == 0)
+			if (list[i].file_path && access(list[i].file_path, R_OK) == 0 &&
+			    !hub_is_aux(list[i].file_path))
 				target_add(s, list[i].model, list[i].file_path,
 					   (uint64_t)list[i].size_bytes);
 		rc = s->nt ? LM_OK : lm_err_set(err, LM_ENOTFOUND, "no models installed (see 'localmodel pull')");
@@ -292,6 +300,31 @@ static int resolve_models(struct serve *s, struct lm_err *err)
 }
 
 /* ---- the fit ---------------------------------------------------------- */
+
+/* --parallel N: each slot keeps the context the fit chose, -c scaled by N
+ * when that fits; else the slots share one KV cache of that size (unified,
+ * where the runtime has it: any one request may still use all of it); else
+ * each slot gets 1/N of it, and serve says so. */
+static void spread_slots(struct serve *s, const struct lm_fit_model *m,
+			 const struct lm_fit_machine *mc, struct lm_fit_opts *o, struct target *t)
+{
+	struct lm_fit_result r;
+	struct lm_err ignored = { 0 };
+
+	o->ctx = (uint32_t)(t->ctx_slot * o->parallel);
+	if (fit_estimate(m, mc, o, &r, &ignored) == 0 && r.verdict != LM_FIT_NO_FIT &&
+	    r.ctx >= o->ctx) {
+		t->ctx = o->ctx;
+		return;
+	}
+	if (!s->router && rt_caps_has(&s->caps, "--kv-unified")) {
+		s->kv_unified = 1;
+		return;
+	}
+	t->ctx_slot = t->ctx / o->parallel;
+	ui_warn(s->ctx, "'%s': %d slots of %ld tokens each fit, not %d of %ld (--ctx or --parallel "
+		"lower to change it)", t->name, o->parallel, t->ctx_slot, o->parallel, t->ctx);
+}
 
 /* Estimate memory for one model on this machine; NO_FIT -> LM_ERESOURCE
  * saying how much is missing and what would fit. Other failures (an
@@ -325,7 +358,9 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 	o.gpu_layers = -1;
 	if (fit_estimate(m, mc, &o, &r, warn))
 		goto out;
-	t->ctx = r.ctx;
+	t->ctx = t->ctx_slot = r.ctx;
+	if (o.parallel > 1 && r.verdict != LM_FIT_NO_FIT)
+		spread_slots(s, m, mc, &o, t);
 	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
 	if (r.verdict == LM_FIT_NO_FIT) {
 		char hint[160] = "";
@@ -358,7 +393,22 @@ out:
 	return rc;
 }
 
-static int fit_targets(struct serve *s, struct lm_err *err)
+/* Contexts the fit could not choose: --ctx (else 4096) for each slot. */
+static void ctx_fallback(struct serve *s)
+{
+	long slots = s->parallel > 1 ? s->parallel : 1;
+
+	for (size_t i = 0; i < s->nt; i++) {
+		if (s->t[i].ctx)
+			continue;
+		s->t[i].ctx_slot = s->ctx_size ? s->ctx_size : 4096;
+		s->t[i].ctx = s->t[i].ctx_slot * slots;
+	}
+	if (s->nt)
+		s->ctx_slot = s->t[0].ctx_slot;
+}
+
+static int fit_all(struct serve *s, struct lm_err *err)
 {
 	const struct lm_machine *mach = ctx_machine(s->ctx);
 	struct lm_err warn = { 0 };
@@ -399,6 +449,14 @@ static int fit_targets(struct serve *s, struct lm_err *err)
 		if (!k)
 			rc = lm_err_set(err, LM_ERESOURCE, "no installed model fits in memory (--force to try anyway)");
 	}
+	return rc;
+}
+
+static int fit_targets(struct serve *s, struct lm_err *err)
+{
+	int rc = fit_all(s, err);
+
+	ctx_fallback(s);
 	return rc;
 }
 
@@ -448,6 +506,39 @@ static int check_port(struct serve *s, struct lm_err *err)
 	return sup_port_check(s->host, (int)s->port, err);
 }
 
+/* 1 when path is a key file of ours (regular, 0600, our uid) with a key. */
+static int own_key(const char *path)
+{
+	struct stat sb;
+	char *key;
+
+	if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != getuid() ||
+	    (sb.st_mode & 0777) != 0600 || !(key = sup_key_read(path)))
+		return 0;
+	memset(key, 0, strlen(key));
+	free(key);
+	return 1;
+}
+
+/* A key generated where earlier versions kept it (the run folder) moves to
+ * the state folder; LM_ENOTFOUND when there is none. */
+static int adopt_old_key(struct serve *s, struct lm_err *err)
+{
+	char old[PATH_MAX], *text = NULL;
+	size_t len;
+	int rc;
+
+	if (sup_file_path(old, sizeof(old), s->ctx->paths.run_dir, (int)s->port, "key") < 0 ||
+	    !own_key(old) || lm_read_file(old, 4096, &text, &len, NULL))
+		return LM_ENOTFOUND;
+	rc = lm_write_file_atomic(s->key_file, text, len, 0600, err);
+	memset(text, 0, len);
+	free(text);
+	if (rc == LM_OK)
+		unlink(old);
+	return rc;
+}
+
 /* Use --api-key-file, or make one for a non-loopback host. */
 static int prepare_key(struct serve *s, struct lm_err *err)
 {
@@ -468,18 +559,19 @@ static int prepare_key(struct serve *s, struct lm_err *err)
 	}
 	if (sup_host_is_loopback(s->host))
 		return LM_OK;
-	if (sup_file_path(s->key_file, sizeof(s->key_file), s->ctx->paths.run_dir, (int)s->port,
-			  "key") < 0)
-		return lm_err_set(err, LM_EFAIL, "run directory path too long");
-	/* keep a key made earlier for this port, so clients keep working */
-	if (lstat(s->key_file, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == getuid() &&
-	    (sb.st_mode & 0777) == 0600 && (key = sup_key_read(s->key_file))) {
-		memset(key, 0, strlen(key));
-		free(key);
-		s->key_generated = 1;
-		return LM_OK;
-	}
+	/* in the state folder, not the run folder: a reboot wipes that one, and
+	 * the clients' copies of the key would stop working */
+	char keys[PATH_MAX];
+	int rc;
+	if (paths_join(keys, sizeof(keys), s->ctx->paths.state_dir, "keys") < 0 ||
+	    sup_file_path(s->key_file, sizeof(s->key_file), keys, (int)s->port, "key") < 0)
+		return lm_err_set(err, LM_EFAIL, "state directory path too long");
+	if ((rc = paths_ensure_dir(keys, err)))
+		return rc;
 	s->key_generated = 1;
+	/* keep a key made earlier for this port, so clients keep working */
+	if (own_key(s->key_file) || adopt_old_key(s, err) == LM_OK)
+		return LM_OK;
 	return sup_key_generate(s->key_file, err);
 }
 
@@ -496,12 +588,8 @@ static struct rt_model *rt_models(const struct serve *s)
 		m[i].ngl = s->t[i].ngl;
 		m[i].kv = s->t[i].kv;
 	}
-	if (!s->router) {
-		if (s->ctx_size)
-			m[0].ctx = s->ctx_size;
-		if (s->ngl >= 0)
-			snprintf(s->t[0].ngl, sizeof(s->t[0].ngl), "%ld", s->ngl);
-	}
+	if (!s->router && s->ngl >= 0)
+		snprintf(s->t[0].ngl, sizeof(s->t[0].ngl), "%ld", s->ngl);
 	return m;
 }
 
@@ -522,8 +610,23 @@ static void rt_server_fill(const struct serve *s, const struct rt_model *m, stru
 	r->parallel = s->parallel;
 	r->idle = s->idle;
 	r->key_file = s->key_file;
+	r->kv_unified = s->kv_unified;
+	r->caps = &s->caps;
 	r->extra = s->args->extra;
 	r->nextra = s->args->nextra;
+}
+
+/* What the llama-server accepts (its --help, cached per binary). Without
+ * it the safety flags cannot be passed: say so. */
+static void load_caps(struct serve *s)
+{
+	char dir[PATH_MAX];
+	struct lm_err err = { 0 };
+
+	if (paths_join(dir, sizeof(dir), s->ctx->paths.state_dir, "runtime-flags") < 0 ||
+	    rt_caps_load(s->llama, dir, &s->caps, &err))
+		ui_warn(s->ctx, "cannot read what %s accepts (%s): serving without --cors-origins "
+			"and --no-slots", s->llama, err.msg[0] ? err.msg : "path too long");
 }
 
 /* The router's preset file and llama-server's argv (never a key on it). */
@@ -534,6 +637,15 @@ static int build_command(struct serve *s, struct lm_err *err)
 	int rc = LM_OK;
 
 	rt_server_fill(s, m, &r);
+	if (s->router) {
+		s->name_map = lm_xcalloc(2 * s->nt + 1, sizeof(char *));
+		for (size_t i = 0; i < s->nt; i++) {
+			char name[512];
+			rt_preset_name(s->t[i].name, name, sizeof(name));
+			s->name_map[2 * i] = lm_xstrdup(name);
+			s->name_map[2 * i + 1] = lm_xstrdup(s->t[i].name);
+		}
+	}
 	if (s->router) {
 		char *ini = rt_server_preset(&r);
 		rc = lm_write_file_atomic(s->ini_path, ini, strlen(ini), 0600, err);
@@ -587,6 +699,11 @@ static void fill_config(struct serve *s, struct sup_config *c)
 	lm_strlcpy(c->st.key_file, s->key_file, sizeof(c->st.key_file));
 	lm_strlcpy(c->st.runtime, s->llama, sizeof(c->st.runtime));
 	c->st.router = s->router;
+	c->st.ctx_slot = s->ctx_slot;
+	c->st.slots = (int)s->parallel;
+	c->st.kv_unified = s->kv_unified;
+	c->name_map = s->name_map;
+	c->nname_map = s->router ? 2 * s->nt : 0;
 	c->lock_fd = s->lock_fd;
 	s->lock_fd = -1;
 }
@@ -619,6 +736,11 @@ static void print_ready(struct serve *s, pid_t pid)
 		else
 			cJSON_AddNullToObject(doc, "api_key_file");
 		cJSON_AddStringToObject(doc, "session", s->session);
+		if (!s->router) {
+			cJSON_AddNumberToObject(doc, "ctx_per_slot", (double)s->ctx_slot);
+			cJSON_AddNumberToObject(doc, "slots", (double)(s->parallel > 0 ? s->parallel : 1));
+			cJSON_AddBoolToObject(doc, "kv_unified", s->kv_unified);
+		}
 		if (s->router) {
 			cJSON *arr = cJSON_AddArrayToObject(doc, "models");
 			for (size_t i = 0; i < s->nt; i++)
@@ -633,6 +755,11 @@ static void print_ready(struct serve *s, pid_t pid)
 		printf("serving %zu models at %s (pick one with \"model\": NAME)\n", s->nt, ep);
 	else
 		printf("serving %s at %s as \"%s\"\n", s->t[0].name, ep, s->alias);
+	if (!s->router && s->parallel > 1)
+		printf("context: %ld tokens per slot, %ld slots%s\n", s->ctx_slot, s->parallel,
+		       s->kv_unified ? " sharing one KV cache (unified)" : "");
+	else if (!s->router)
+		printf("context: %ld tokens\n", s->ctx_slot);
 	if (s->key_file[0])
 		printf("api key: %s%s\n", s->key_file, s->key_generated ? " (generated)" : "");
 	printf("log:     %s\n", s->log_path);
@@ -777,6 +904,23 @@ static void service_hint(const struct serve *s, const char *kind, const char *la
 		label, (long)getuid(), label, (long)getuid(), label);
 }
 
+/* The port and address the configuration chose (file or environment),
+ * as flags: the unit keeps them even if the configuration changes. */
+static void add_config_flags(const struct serve *s, char ***argv, int *na)
+{
+	struct lm_config def;
+
+	config_defaults(&def);
+	if (!args_get(s->args, "port") && s->port != def.port) {
+		list_add(argv, na, lm_xstrdup("--port"));
+		list_add(argv, na, lm_asprintf("%ld", s->port));
+	}
+	if (!args_get(s->args, "host") && strcmp(s->host, def.host)) {
+		list_add(argv, na, lm_xstrdup("--host"));
+		list_add(argv, na, lm_xstrdup(s->host));
+	}
+}
+
 static int print_service(struct serve *s, const char *kind)
 {
 	char exe[PATH_MAX], desc[700], label[64];
@@ -794,9 +938,16 @@ static int print_service(struct serve *s, const char *kind)
 	list_add(&argv, &na, lm_xstrdup(exe));
 	list_add(&argv, &na, lm_xstrdup("serve"));
 	list_add(&argv, &na, lm_xstrdup("--foreground"));
-	if (a->npos)
+	if (a->npos) {
 		list_add(&argv, &na, looks_like_path(a->pos[0]) ? absolute(a->pos[0])
 				: lm_xstrdup(a->pos[0]));
+	} else if (!s->router) {
+		/* "the most recently used" would change under the unit's feet */
+		list_add(&argv, &na, lm_xstrdup(s->t[0].name));
+		ui_info(s->ctx, "# no MODEL given: the unit serves %s, the most recently used",
+			s->t[0].name);
+	}
+	add_config_flags(s, &argv, &na);
 	for (int i = 0; i < a->nopts; i++) {
 		const struct lm_opt *o = &a->opts[i];
 		if (!a->count[i] || !strcmp(o->name, "print-service") ||
@@ -820,6 +971,12 @@ static int print_service(struct serve *s, const char *kind)
 		if (v && *v)
 			list_add(&env, &ne, lm_asprintf("%s=%s", unit_env[i], v));
 	}
+	/* every LOCALMODEL_<KEY> setting (none of them is a secret) */
+	for (char **e = environ; *e; e++)
+		if (lm_starts_with(*e, "LOCALMODEL_") && !lm_starts_with(*e, "LOCALMODEL_HOME=") &&
+		    !lm_starts_with(*e, "LOCALMODEL_LLAMA_SERVER=") &&
+		    !lm_starts_with(*e, "LOCALMODEL_RESTART_BACKOFF_MS="))
+			list_add(&env, &ne, lm_xstrdup(*e));
 	snprintf(desc, sizeof(desc), "localmodel: %s on port %ld",
 		 s->router ? "every model" : s->t[0].name, s->port);
 	snprintf(label, sizeof(label), "org.localmodel.serve.%ld", s->port);
@@ -882,6 +1039,7 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 		rc = print_service(&s, args_get(args, "print-service"));
 		goto out;
 	}
+	load_caps(&s);
 	if ((rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
 	    (rc = check_port(&s, &err)) || (rc = prepare_key(&s, &err)) ||
 	    (rc = add_session(&s, &err)))
@@ -901,6 +1059,8 @@ out:
 	if (s.lock_fd >= 0)
 		close(s.lock_fd);
 	rt_argv_free(s.argv);
+	rt_argv_free(s.name_map);
+	rt_caps_release(&s.caps);
 	targets_free(&s);
 	return rc;
 }

@@ -246,6 +246,13 @@ static cJSON *server_json(const struct server_info *sv)
 	add_num_or_null(o, "tokens_in", sv->tokens_in);
 	add_num_or_null(o, "tokens_out", sv->tokens_out);
 	cJSON_AddNumberToObject(o, "restarts", st->restarts);
+	if (st->last_restart[0])
+		cJSON_AddStringToObject(o, "last_restart", st->last_restart);
+	else
+		cJSON_AddNullToObject(o, "last_restart");
+	add_num_or_null(o, "ctx_per_slot", st->ctx_slot > 0 ? st->ctx_slot : -1);
+	add_num_or_null(o, "slots", st->slots > 0 ? st->slots : -1);
+	cJSON_AddBoolToObject(o, "kv_unified", st->kv_unified);
 	cJSON_AddBoolToObject(o, "router", st->router);
 	cJSON_AddStringToObject(o, "session", st->session);
 	cJSON_AddStringToObject(o, "log", st->log_path);
@@ -322,6 +329,19 @@ static void fmt_uptime(int64_t s, char *buf, size_t size)
 		snprintf(buf, size, "%lldd", (long long)(s / 86400));
 }
 
+/* The context each slot gets, and why the server was last restarted. */
+static void print_server_notes(const struct sup_state *st)
+{
+	if (st->ctx_slot > 0 && st->slots > 1)
+		printf("  port %d: %ld tokens of context per slot, %d slots%s\n", st->port,
+		       st->ctx_slot, st->slots, st->kv_unified ? " sharing one KV cache" : "");
+	else if (st->ctx_slot > 0)
+		printf("  port %d: %ld tokens of context\n", st->port, st->ctx_slot);
+	if (st->last_restart[0])
+		printf("  port %d: restarted %d time%s; last: %s\n", st->port, st->restarts,
+		       st->restarts == 1 ? "" : "s", st->last_restart);
+}
+
 static void print_servers(const struct lm_ctx *ctx, const struct status_info *si)
 {
 	struct ui_table t;
@@ -355,6 +375,8 @@ static void print_servers(const struct lm_ctx *ctx, const struct status_info *si
 	}
 	ui_table_print(ctx, &t, stdout);
 	ui_table_release(&t);
+	for (size_t i = 0; i < si->nservers; i++)
+		print_server_notes(&si->servers[i].st);
 	for (size_t i = 0; i < si->nservers; i++)
 		if (si->servers[i].runtime_outdated)
 			printf("  port %d runs an older llama-server: restart it to use the installed one\n",

@@ -22,7 +22,7 @@ PY
 }
 python3 "$FIXTURES/mkgguf.py" "$TRASH/tiny.gguf" >/dev/null
 PORT=$(free_port)
-KEYFILE="$LOCALMODEL_HOME/run/server-$PORT.key"
+KEYFILE="$LOCALMODEL_HOME/keys/server-$PORT.key"
 
 test_expect_success '--host 0.0.0.0 generates a key file and says where it is' '
 	localmodel serve ./tiny.gguf --host 0.0.0.0 --port $PORT >out &&

@@ -55,10 +55,11 @@ test_expect_success '--all starts llama-server in router mode with a preset' '
 	test_grep " --port $PORT " flat
 '
 
-test_expect_success 'the preset has one section per installed model' '
+test_expect_success 'the preset has the defaults in [*] and one section per installed model' '
 	ini="$LOCALMODEL_HOME/run/server-$PORT.ini" &&
 	test "$(stat -c %a "$ini")" = 600 &&
-	test "$(grep -c "^\[" "$ini")" = 2 &&
+	test "$(grep -c "^\[" "$ini")" = 3 &&
+	test_grep "^\[\*\]$" "$ini" &&
 	test_grep "^\[org/a-GGUF:Q4_K_M\]$" "$ini" &&
 	test_grep "^\[org/b-GGUF:Q8_0\]$" "$ini" &&
 	test_grep "^model = $TRASH/a.gguf$" "$ini" &&
@@ -67,7 +68,7 @@ test_expect_success 'the preset has one section per installed model' '
 	python3 -c "
 import configparser, sys
 c = configparser.ConfigParser(); c.read(sys.argv[1])
-assert set(c.sections()) == {\"org/a-GGUF:Q4_K_M\", \"org/b-GGUF:Q8_0\"}, c.sections()
+assert set(c.sections()) == {\"*\", \"org/a-GGUF:Q4_K_M\", \"org/b-GGUF:Q8_0\"}, c.sections()
 " "$ini"
 '
 

@@ -107,7 +107,7 @@ test_expect_success '--all: models that do not fit are left out of the preset' '
 
 test_expect_success '--all --force keeps them' '
 	localmodel serve --all --force --port $PORT >out 2>err &&
-	test "$(grep -c "^\[" "$LOCALMODEL_HOME/run/server-$PORT.ini")" = 2 &&
+	test "$(grep -c "^\[" "$LOCALMODEL_HOME/run/server-$PORT.ini")" = 3 &&
 	localmodel stop --all >/dev/null
 '
 

@@ -292,15 +292,72 @@ static void test_server_command(void)
 	s.nextra = 0;
 	argv = rt_server_argv(&s);
 	line = joined(argv);
+	/* no -fa/-ctk/-ctv for a router: they would override every model's own */
 	CHECK_STR(line, "/rt/llama-server --models-preset /run/server-8080.ini --models-max 2 "
-			"--host 127.0.0.1 --port 8080 -fa auto -ctk q8_0 -ctv q8_0 --jinja --metrics -np 4");
+			"--host 127.0.0.1 --port 8080 --jinja --metrics -np 4");
 	free(line);
 	rt_argv_free(argv);
 	char *ini = rt_server_preset(&s);
-	CHECK_STR(ini, "[org/a:Q4_K_M]\nmodel = /m/a.gguf\nctx-size = 8192\nn-gpu-layers = 99\n"
+	CHECK_STR(ini, "[*]\nflash-attn = auto\ncache-type-k = q8_0\ncache-type-v = q8_0\n"
+		       "\n[org/a:Q4_K_M]\nmodel = /m/a.gguf\nctx-size = 8192\nn-gpu-layers = 99\n"
 		       "\n[org/b:F16]\nmodel = /m/b.gguf\nctx-size = 4096\n"
 		       "cache-type-k = f16\ncache-type-v = f16\n");
 	free(ini);
+	/* a tag the router would rewrite: a name it keeps, the listed one as alias */
+	struct rt_model ud = { "org/c:UD-Q4_K_XL", "/m/c.gguf", 0, "", NULL };
+	s.models = &ud;
+	s.nmodels = 1;
+	ini = rt_server_preset(&s);
+	CHECK(strstr(ini, "\n[org/c:UD_Q4_K_XL]\nmodel = /m/c.gguf\nalias = org/c:UD-Q4_K_XL\n") != NULL);
+	free(ini);
+	char name[128];
+	rt_preset_name("org/r:q4_k_m", name, sizeof(name));
+	CHECK_STR(name, "org/r:Q4_K_M");
+	rt_preset_name("org/r:mmproj-F16.gguf", name, sizeof(name));
+	CHECK_STR(name, "org/r:MMPROJ_F16_GGUF");
+	rt_preset_name("/models/x-1.5.gguf", name, sizeof(name)); /* no tag: kept */
+	CHECK_STR(name, "/models/x-1.5.gguf");
+
+	/* safety flags, only where the binary lists them */
+	struct rt_caps caps = { 0 };
+	CHECK_INT(rt_caps_parse("usage: llama-server [options]\n\n----- common params -----\n\n"
+				"-h,    --help, --usage                  print usage and exit\n"
+				"-kvu,  --kv-unified                     use a unified buffer\n"
+				"--cors-origins ORIGINS                  origins allowed\n"
+				"--slots, --no-slots                     expose slots monitoring endpoint\n"
+				"                                        (env: LLAMA_ARG_ENDPOINT_SLOTS)\n"
+				"--offline                               Offline mode\n",
+				&caps), 0);
+	CHECK(rt_caps_has(&caps, "--kv-unified"));
+	CHECK(rt_caps_has(&caps, "-kvu"));
+	CHECK(rt_caps_has(&caps, "--no-slots"));
+	CHECK(!rt_caps_has(&caps, "-----"));
+	CHECK(!rt_caps_has(&caps, "--sleep-idle-seconds"));
+	s.models = m;
+	s.nmodels = 2;
+	s.caps = &caps;
+	s.kv_unified = 1;
+	argv = rt_server_argv(&s);
+	line = joined(argv);
+	CHECK(strstr(line, " --kv-unified --cors-origins localhost --no-slots --offline") != NULL);
+	free(line);
+	rt_argv_free(argv);
+	/* --slots asked for after "--": no --no-slots; a single model: no --offline */
+	char *slots[] = { "--slots" };
+	s.extra = slots;
+	s.nextra = 1;
+	s.router = 0;
+	s.kv_unified = 0;
+	argv = rt_server_argv(&s);
+	line = joined(argv);
+	CHECK(strstr(line, "--no-slots") == NULL);
+	CHECK(strstr(line, "--offline") == NULL);
+	CHECK(strstr(line, "--cors-origins localhost") != NULL);
+	free(line);
+	rt_argv_free(argv);
+	rt_caps_release(&caps);
+	CHECK_INT(rt_caps_parse("no flags here\n", &caps), -1);
+	rt_caps_release(&caps);
 	/* heads not a multiple of 32 wide: f16 unless the user chose */
 	CHECK_STR(rt_kv_for_heads("q8_0", 0, 128, 128), "q8_0");
 	CHECK_STR(rt_kv_for_heads("q8_0", 0, 16, 16), "f16");
