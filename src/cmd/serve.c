@@ -627,6 +627,9 @@ static void load_caps(struct serve *s)
 	    rt_caps_load(s->llama, dir, &s->caps, &err))
 		ui_warn(s->ctx, "cannot read what %s accepts (%s): serving without --cors-origins "
 			"and --no-slots", s->llama, err.msg[0] ? err.msg : "path too long");
+	else if (!rt_caps_has(&s->caps, "--cors-origins"))
+		ui_warn(s->ctx, "this llama-server cannot restrict which web pages may call it (no "
+			"--cors-origins): update it with 'localmodel update'");
 }
 
 /* The router's preset file and llama-server's argv (never a key on it). */
