@@ -3,7 +3,7 @@
 #include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
-#include "localmodel/stores.h"
+#include "localmodel/otherstores.h"
 
 #include <dirent.h>
 #include <errno.h>

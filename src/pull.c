@@ -5,7 +5,7 @@
 #include "localmodel/dl.h"
 #include "localmodel/fit.h"
 #include "localmodel/paths.h"
-#include "localmodel/stores.h"
+#include "localmodel/otherstores.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 #include "localmodel/supervise.h"
 #include "localmodel/os.h"
 #include "localmodel/store.h"
-#include "localmodel/usagelog.h"
+#include "localmodel/usage_capture.h"
 
 
 #include <errno.h>

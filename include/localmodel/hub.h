@@ -10,7 +10,8 @@
  *
  * Everything returned through `**out` is owned by the caller and freed with
  * the matching *_free / *_release. The naming helpers (hub_quant_*,
- * hub_split_*, hub_group_*) need no network and live in hub_files.c.
+ * hub_split_*, hub_group_*, hub_select) need no network and live in
+ * quant_select.c.
  */
 #ifndef LOCALMODEL_HUB_H
 #define LOCALMODEL_HUB_H

@@ -8,7 +8,7 @@
 #include "localmodel/hw.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
-#include "localmodel/stores.h"
+#include "localmodel/otherstores.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>

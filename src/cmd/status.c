@@ -8,7 +8,7 @@
 #include "localmodel/runtime.h"
 #include "localmodel/store.h"
 #include "localmodel/supervise.h"
-#include "localmodel/usagelog.h"
+#include "localmodel/usage_capture.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>

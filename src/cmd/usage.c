@@ -2,7 +2,7 @@
 #include "localmodel/cmd.h"
 #include "localmodel/store.h"
 #include "localmodel/ui.h"
-#include "localmodel/usagedb.h"
+#include "localmodel/usage_report.h"
 
 #include <cJSON.h>
 #include <stdio.h>

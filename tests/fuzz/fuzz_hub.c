@@ -6,7 +6,7 @@
  * Build and run (from the top of the tree):
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Iinclude $(pkg-config --cflags libcjson libcurl) tests/fuzz/fuzz_hub.c \
- *     src/hub.c src/hub_files.c src/http.c src/http_download.c src/base.c \
+ *     src/hub.c src/quant_select.c src/http.c src/http_download.c src/base.c \
  *     src/paths.c src/dl/dl.c src/dl/curl.c src/dl/crypto.c src/dl/archive.c \
  *     $(pkg-config --libs libcjson) -ldl -o build/fuzz_hub
  *   mkdir -p build/fuzz-hub-corpus

@@ -1,5 +1,5 @@
 /*
- * usagelog: turns llama-server's stderr timing lines into model_usage rows.
+ * usage_capture (functions usagelog_*): turns llama-server's stderr timing lines into model_usage rows.
  *
  * The supervisor feeds every stderr line of its llama-server child to
  * usagelog_feed_line(). For each request llama-server prints three lines
@@ -44,8 +44,8 @@
  * Not thread-safe: one usagelog per supervisor loop. All strings passed in
  * are copied. Free with usagelog_free (it does not flush).
  */
-#ifndef LOCALMODEL_USAGELOG_H
-#define LOCALMODEL_USAGELOG_H
+#ifndef LOCALMODEL_USAGE_CAPTURE_H
+#define LOCALMODEL_USAGE_CAPTURE_H
 
 #include <stdint.h>
 #include "base.h"

@@ -1,4 +1,4 @@
-/* hub_files: GGUF file naming in a repo (quant labels, split parts),
+/* quant_select: GGUF file naming in a repo (quant labels, split parts),
  * grouping files into models, and choosing which one to pull. */
 #include "localmodel/hub.h"
 

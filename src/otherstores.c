@@ -1,6 +1,6 @@
-/* stores: read-only discovery of GGUF models in the HF hub cache, the
+/* otherstores: read-only discovery of GGUF models in the HF hub cache, the
  * llama.cpp cache, LM Studio and Ollama. */
-#include "localmodel/stores.h"
+#include "localmodel/otherstores.h"
 #include "localmodel/hub.h"
 #include "localmodel/paths.h"
 

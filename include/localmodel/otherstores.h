@@ -1,5 +1,5 @@
 /*
- * stores: models found in other tools' stores, listed and used in place,
+ * otherstores (functions stores_*): models found in other tools' stores, listed and used in place,
  * read-only (localmodel never deletes what it did not download):
  *   hf-cache     HF hub cache (HF_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME or
  *                ~/.cache/huggingface/hub): models--org--repo/snapshots/<commit>/<path>
@@ -12,8 +12,8 @@
  * Nothing here creates, changes or deletes a file. Lists are struct lm_model
  * rows (store.h) owned by the caller: store_model_list_free().
  */
-#ifndef LOCALMODEL_STORES_H
-#define LOCALMODEL_STORES_H
+#ifndef LOCALMODEL_OTHERSTORES_H
+#define LOCALMODEL_OTHERSTORES_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* usagedb: usage report from a lazily folded daily summary of model_usage. */
-#include "localmodel/usagedb.h"
+/* usage_report: usage report from a lazily folded daily summary of model_usage. */
+#include "localmodel/usage_report.h"
 #include "localmodel/store.h"
 
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /*
- * usagedb: the usage report over model_usage, fast on a long history.
+ * usage_report (functions usagedb_*): the usage report over model_usage, fast on a long history.
  *
  * A full scan of a million model_usage rows costs most of a second, so the
  * report reads a derived table, usage_daily(model, day, sums...), kept up to
@@ -14,8 +14,8 @@
  *
  * Results are owned by the caller: usagedb_report_release.
  */
-#ifndef LOCALMODEL_USAGEDB_H
-#define LOCALMODEL_USAGEDB_H
+#ifndef LOCALMODEL_USAGE_REPORT_H
+#define LOCALMODEL_USAGE_REPORT_H
 
 #include <stdint.h>
 #include <time.h>

@@ -1,5 +1,5 @@
-/* usagelog: llama-server timing lines -> batched model_usage rows. */
-#include "localmodel/usagelog.h"
+/* usage_capture: llama-server timing lines -> batched model_usage rows. */
+#include "localmodel/usage_capture.h"
 #include "localmodel/store.h"
 
 #include <cJSON.h>

@@ -1,7 +1,7 @@
-/* test_usagedb: --since parsing, and the report from the summary tables
+/* test_usage_report: --since parsing, and the report from the summary tables
  * against the report from the raw rows (the fallback when locked). */
 #include "localmodel/store.h"
-#include "localmodel/usagedb.h"
+#include "localmodel/usage_report.h"
 #include "t.h"
 
 #include <math.h>

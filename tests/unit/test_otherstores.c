@@ -1,7 +1,7 @@
-/* test_stores: discovery in fake HF hub, llama.cpp, LM Studio and Ollama
+/* test_otherstores: discovery in fake HF hub, llama.cpp, LM Studio and Ollama
  * stores, and the blob lookup used to avoid downloading twice. */
 #include "t.h"
-#include "localmodel/stores.h"
+#include "localmodel/otherstores.h"
 #include "localmodel/paths.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* test_usagelog: the timing-line parser, the request batcher, /metrics
+/* test_usage_capture: the timing-line parser, the request batcher, /metrics
  * reconciliation, and the rows that reach the database. */
-#include "localmodel/usagelog.h"
+#include "localmodel/usage_capture.h"
 #include "localmodel/store.h"
 #include "t.h"
 
