@@ -109,6 +109,19 @@ static int migrate2(struct lm_store *s, struct lm_err *err)
 	return exec(s, m2_tables, err);
 }
 
+/* Migration 3: usage rows say whether they are one request or tokens
+ * reconciled from llama-server's counters. */
+static int migrate3(struct lm_store *s, struct lm_err *err)
+{
+	int rc;
+
+	if (!has_column(s, "model_usage", "kind") &&
+	    (rc = exec(s, "ALTER TABLE model_usage ADD COLUMN kind TEXT DEFAULT 'request'", err)))
+		return rc;
+	return exec(s, "CREATE INDEX IF NOT EXISTS model_usage_reconciled ON model_usage(timestamp)"
+		       " WHERE kind = 'reconciled'", err);
+}
+
 static int user_version(struct lm_store *s, int *v, struct lm_err *err)
 {
 	sqlite3_stmt *st;
@@ -136,6 +149,8 @@ static int migrate(struct lm_store *s, struct lm_err *err)
 	if (v < 1 && (rc = exec(s, m1, err)))
 		goto fail;
 	if (v < 2 && (rc = migrate2(s, err)))
+		goto fail;
+	if (v < 3 && (rc = migrate3(s, err)))
 		goto fail;
 	if (v < STORE_SCHEMA_VERSION) {
 		char sql[64];
@@ -485,9 +500,9 @@ int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 {
 	static const char ins[] =
 		"INSERT INTO model_usage(model, session_id, timestamp, tokens_in, tokens_out,"
-		" duration_ms, tok_per_sec, tokens_cached) VALUES (?,?,?,?,?,?,?,?)";
+		" duration_ms, tok_per_sec, tokens_cached, kind) VALUES (?,?,?,?,?,?,?,?,?)";
 	static const char upd[] =
-		"UPDATE model_inventory SET total_requests = total_requests + 1,"
+		"UPDATE model_inventory SET total_requests = total_requests + ?3,"
 		" last_used = CASE WHEN last_used IS NULL OR last_used < ?2 THEN ?2 ELSE last_used END"
 		" WHERE model = ?1";
 	sqlite3_stmt *a = NULL, *b = NULL;
@@ -510,6 +525,7 @@ int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 		sqlite3_bind_double(a, 6, u->duration_ms);
 		sqlite3_bind_double(a, 7, u->tok_per_sec);
 		sqlite3_bind_int64(a, 8, u->tokens_cached);
+		bind_str(a, 9, u->reconciled ? "reconciled" : "request");
 		if (sqlite3_step(a) != SQLITE_DONE) {
 			rc = db_fail(s, err, "add usage");
 			goto fail;
@@ -517,6 +533,7 @@ int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 		sqlite3_reset(b);
 		bind_str(b, 1, u->model);
 		bind_str(b, 2, u->timestamp);
+		sqlite3_bind_int(b, 3, u->reconciled ? 0 : 1);
 		if (sqlite3_step(b) != SQLITE_DONE) {
 			rc = db_fail(s, err, "update inventory");
 			goto fail;

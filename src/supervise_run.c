@@ -7,6 +7,7 @@
 #include "localmodel/usage_capture.h"
 
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -513,6 +514,9 @@ static void probe(struct run *r)
 	}
 }
 
+static char *scrape_metrics(struct run *r, const char *router_name);
+static void scrape_all(struct run *r, int final);
+
 /* A ready child is probed every health_interval_ms; health_failures
  * probes in a row without a 200 (a hang, a deadlock, SIGSTOP) kill it, and
  * the usual restart with backoff follows. */
@@ -528,6 +532,7 @@ static void watch_health(struct run *r)
 	if (sup_http_get(r->c->st.host, r->c->st.port, "/health", NULL, timeout, &status, NULL,
 			 &err) == LM_OK && status == 200) {
 		r->health_fails = 0;
+		scrape_all(r, 0);
 	} else if (++r->health_fails >= r->c->health_failures) {
 		log_note(r, "llama-server (pid %d) did not answer /health %d times in a row: killing it",
 			 (int)r->c->st.child_pid, r->health_fails);
@@ -538,19 +543,57 @@ static void watch_health(struct run *r)
 	r->next_health = lm_mono_ms() + r->c->health_interval_ms;
 }
 
-/* The child's /metrics body, or NULL. */
-static char *scrape_metrics(struct run *r)
+/* The child's /metrics body (a router's: of its model router_name, never
+ * loading it for that), or NULL. */
+static char *scrape_metrics(struct run *r, const char *router_name)
 {
 	int status = 0;
-	char *body = NULL;
+	char *body = NULL, *path;
 	struct lm_err err = { 0 };
 
-	if (sup_http_get(r->c->st.host, r->c->st.port, "/metrics", r->key, 1000, &status, &body,
+	if (router_name) {
+		char q[1024];
+		size_t k = 0;
+		for (const unsigned char *p = (const unsigned char *)router_name; *p && k + 4 < sizeof(q); p++) {
+			if (isalnum(*p) || strchr("-._~", *p))
+				q[k++] = (char)*p;
+			else
+				k += (size_t)snprintf(q + k, sizeof(q) - k, "%%%02X", *p);
+		}
+		q[k] = '\0';
+		path = lm_asprintf("/metrics?model=%s&autoload=false", q);
+	} else {
+		path = lm_xstrdup("/metrics");
+	}
+	if (sup_http_get(r->c->st.host, r->c->st.port, path, r->key, 1000, &status, &body,
 			 &err) || status != 200) {
 		free(body);
-		return NULL;
+		body = NULL;
 	}
+	free(path);
 	return body;
+}
+
+/* Every model's counters, then what they show beyond the requests' timing
+ * lines is recorded as reconciled usage (cut-off streams, embeddings). */
+static void scrape_all(struct run *r, int final)
+{
+	if (!r->ul)
+		return;
+	if (!r->c->st.router) {
+		char *m = scrape_metrics(r, NULL);
+		if (m)
+			usagelog_metrics(r->ul, NULL, m);
+		free(m);
+	} else {
+		for (size_t i = 0; i + 1 < r->c->nname_map; i += 2) {
+			char *m = scrape_metrics(r, r->c->name_map[i]);
+			if (m)
+				usagelog_metrics(r->ul, r->c->name_map[i + 1], m);
+			free(m);
+		}
+	}
+	usagelog_reconcile(r->ul, final);
 }
 
 /* About once a second: flush waiting usage rows, scraping /metrics first. */
@@ -567,7 +610,7 @@ static void usage_tick(struct run *r)
 	if (!us.pending)
 		return;
 	if (r->ready && !r->c->st.router) {
-		char *m = scrape_metrics(r);
+		char *m = scrape_metrics(r, NULL);
 		if (m)
 			usagelog_metrics(r->ul, NULL, m);
 		free(m);
@@ -583,7 +626,9 @@ static void begin_stop(struct run *r)
 
 	r->stopping = 1;
 	if (r->ul && r->ready && !r->c->st.router && !r->last_metrics)
-		r->last_metrics = scrape_metrics(r);
+		r->last_metrics = scrape_metrics(r, NULL);
+	if (r->ul && r->ready && r->c->st.router)
+		scrape_all(r, 1);
 	r->c->st.phase = SUP_STOPPING;
 	state_save(r);
 	log_note(r, "stopping (SIGTERM to pid %d, SIGKILL after %d ms)", (int)r->c->st.child_pid, t);

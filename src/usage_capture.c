@@ -219,6 +219,8 @@ struct ul_model {
 	struct counter prompt, predicted, cached;
 	int64_t cached_carry; /* cached tokens not yet given to a row */
 	int64_t requests, tokens_in, tokens_out, tokens_cached;
+	int64_t rec_in, rec_out;   /* tokens recorded by reconciliation */
+	int64_t gap_in, gap_out;   /* gaps left at the last reconciliation */
 };
 
 struct ul_open {             /* a request whose lines are still coming */
@@ -236,6 +238,7 @@ struct ul_row {
 	int64_t in, out, cached;
 	double ms, tps;
 	int scraped;         /* got its share of a /metrics cached delta */
+	int reconciled;      /* tokens of the counters, not a request */
 	long long made_ms;   /* monotonic time it was made */
 };
 
@@ -333,6 +336,23 @@ void usagelog_set_port_model(struct lm_usagelog *u, int port, const char *model)
 }
 
 /* Turn an open request into a buffered row. */
+/* A new waiting row for model mi, stamped now. */
+static struct ul_row *row_new(struct lm_usagelog *u, size_t mi)
+{
+	struct ul_row *r;
+
+	if (u->nrows == u->caprows) {
+		u->caprows = u->caprows ? u->caprows * 2 : 64;
+		u->rows = lm_xrealloc(u->rows, u->caprows * sizeof(*u->rows));
+	}
+	r = &u->rows[u->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->model = mi;
+	lm_time_iso(lm_now(), r->ts, sizeof(r->ts));
+	r->made_ms = mono_ms();
+	return r;
+}
+
 static void close_request(struct lm_usagelog *u, size_t k, double total_ms)
 {
 	struct ul_open *o = &u->open[k];
@@ -340,19 +360,11 @@ static void close_request(struct lm_usagelog *u, size_t k, double total_ms)
 	size_t mi = model_for_port(u, o->port);
 
 	if (o->have_prompt || o->have_eval) {
-		if (u->nrows == u->caprows) {
-			u->caprows = u->caprows ? u->caprows * 2 : 64;
-			u->rows = lm_xrealloc(u->rows, u->caprows * sizeof(*u->rows));
-		}
-		r = &u->rows[u->nrows++];
-		memset(r, 0, sizeof(*r));
-		r->model = mi;
-		lm_time_iso(lm_now(), r->ts, sizeof(r->ts));
+		r = row_new(u, mi);
 		r->in = o->prompt_n;
 		r->out = o->eval_n;
 		r->ms = total_ms >= 0 ? total_ms : o->prompt_ms + o->eval_ms;
 		r->tps = o->eval_ms > 0 ? (double)o->eval_n * 1000.0 / o->eval_ms : 0;
-		r->made_ms = mono_ms();
 		u->models[mi].requests++;
 		u->models[mi].tokens_in += r->in;
 		u->models[mi].tokens_out += r->out;
@@ -476,6 +488,7 @@ int usagelog_flush(struct lm_usagelog *u, struct lm_err *err)
 		rows[i].tokens_cached = r->cached;
 		rows[i].duration_ms = r->ms;
 		rows[i].tok_per_sec = r->tps;
+		rows[i].reconciled = r->reconciled;
 	}
 	rc = store_usage_add(u->store, rows, u->nrows, err);
 	free(rows);
@@ -580,6 +593,44 @@ void usagelog_child_restarted(struct lm_usagelog *u)
 	}
 }
 
+/* Take what is missing from one model's rows. A gap is taken once it was
+ * there at the previous call too (timing lines of a request that just
+ * ended may still be on their way), or at once when final. */
+static void reconcile_model(struct lm_usagelog *u, size_t mi, int final)
+{
+	struct ul_model *m = &u->models[mi];
+	int64_t gin = counter_total(&m->prompt) - m->tokens_in - m->rec_in;
+	int64_t gout = counter_total(&m->predicted) - m->tokens_out - m->rec_out;
+	int64_t tin, tout;
+
+	if (m->prompt.last < 0 && m->prompt.done == 0 && m->predicted.last < 0 &&
+	    m->predicted.done == 0)
+		return; /* no counters seen for this model */
+	gin = gin > 0 ? gin : 0;
+	gout = gout > 0 ? gout : 0;
+	tin = final ? gin : (gin < m->gap_in ? gin : m->gap_in);
+	tout = final ? gout : (gout < m->gap_out ? gout : m->gap_out);
+	m->gap_in = gin - tin;
+	m->gap_out = gout - tout;
+	if (tin <= 0 && tout <= 0)
+		return;
+	struct ul_row *r = row_new(u, mi);
+	r->in = tin;
+	r->out = tout;
+	r->reconciled = 1;
+	r->scraped = 1;
+	m->rec_in += tin;
+	m->rec_out += tout;
+}
+
+void usagelog_reconcile(struct lm_usagelog *u, int final)
+{
+	if (!u || (!final && u->nopen))
+		return;
+	for (size_t i = 0; i < u->nmodels; i++)
+		reconcile_model(u, i, final);
+}
+
 void usagelog_stats(const struct lm_usagelog *u, struct usagelog_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -594,10 +645,12 @@ void usagelog_stats(const struct lm_usagelog *u, struct usagelog_stats *out)
 		out->metrics_prompt += counter_total(&m->prompt);
 		out->metrics_predicted += counter_total(&m->predicted);
 		out->metrics_cached += counter_total(&m->cached);
+		out->reconciled_in += m->rec_in;
+		out->reconciled_out += m->rec_out;
 	}
 	out->metrics_seen = u->metrics_seen;
-	out->diff_in = out->metrics_prompt - out->tokens_in;
-	out->diff_out = out->metrics_predicted - out->tokens_out;
+	out->diff_in = out->metrics_prompt - out->tokens_in - out->reconciled_in;
+	out->diff_out = out->metrics_predicted - out->tokens_out - out->reconciled_out;
 	out->dropped = u->dropped;
 	out->pending = u->nrows;
 }
@@ -621,6 +674,8 @@ static int save_summary(struct lm_usagelog *u, struct lm_err *err)
 	cJSON_AddNumberToObject(o, "metrics_cached", (double)st.metrics_cached);
 	cJSON_AddNumberToObject(o, "diff_in", (double)(st.metrics_seen ? st.diff_in : 0));
 	cJSON_AddNumberToObject(o, "diff_out", (double)(st.metrics_seen ? st.diff_out : 0));
+	cJSON_AddNumberToObject(o, "reconciled_in", (double)st.reconciled_in);
+	cJSON_AddNumberToObject(o, "reconciled_out", (double)st.reconciled_out);
 	cJSON_AddNumberToObject(o, "dropped", (double)st.dropped);
 	cJSON_AddBoolToObject(o, "metrics_seen", st.metrics_seen);
 	js = cJSON_PrintUnformatted(o);
@@ -646,6 +701,7 @@ int usagelog_finish(struct lm_usagelog *u, const char *metrics_text_at_stop,
 		close_request(u, 0, -1);
 	if (metrics_text_at_stop)
 		usagelog_metrics(u, NULL, metrics_text_at_stop);
+	usagelog_reconcile(u, 1);
 	if ((rc = usagelog_flush(u, err)))
 		return rc;
 	return save_summary(u, err);

@@ -547,6 +547,54 @@ static int run_report(sqlite3 *db, const char *sql, const char *model, time_t si
 	return LM_OK;
 }
 
+/* Reconciled rows carry tokens, not requests: every sum above counted
+ * them as rows. Take their count off the requests and tell their tokens,
+ * per row (model or day) and in the totals. A database from before they
+ * existed has none. */
+static int add_reconciled(sqlite3 *db, const char *model, time_t since, int by_model,
+			  struct usagedb_report *out, struct lm_err *err)
+{
+	static const char sql[] =
+		"SELECT CASE WHEN ?3 THEN model ELSE substr(timestamp, 1, 10) END,"
+		" COUNT(*), SUM(tokens_in), SUM(tokens_out) FROM model_usage"
+		" WHERE kind = 'reconciled' AND timestamp >= ?1 AND (?2 IS NULL OR model = ?2)"
+		" GROUP BY 1";
+	sqlite3_stmt *st;
+	char from[32];
+	int rc;
+
+	lm_time_iso(since, from, sizeof(from));
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('model_usage')"
+			       " WHERE name = 'kind'", -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "usage report");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return LM_OK;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "usage report");
+	sqlite3_bind_int(st, 3, by_model);
+	sqlite3_bind_text(st, 1, since ? from : "", -1, SQLITE_TRANSIENT);
+	if (model)
+		sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		int64_t n = sqlite3_column_int64(st, 1), in = sqlite3_column_int64(st, 2),
+			o = sqlite3_column_int64(st, 3);
+		out->totals.requests -= n;
+		out->totals.reconciled_in += in;
+		out->totals.reconciled_out += o;
+		for (size_t i = 0; k && i < out->n; i++)
+			if (!strcmp(out->rows[i].key, k)) {
+				out->rows[i].requests -= n;
+				out->rows[i].reconciled_in = in;
+				out->rows[i].reconciled_out = o;
+			}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? LM_OK : db_err(db, err, "usage report");
+}
+
 int usagedb_report(struct lm_store *s, const char *model, time_t since,
 		   enum usagedb_group group, struct usagedb_report *out, struct lm_err *err)
 {
@@ -558,6 +606,8 @@ int usagedb_report(struct lm_store *s, const char *model, time_t since,
 	/* a read-only or busy database still gets an answer, from the raw rows */
 	out->from_cache = usagedb_refresh(s, &ignored) == LM_OK;
 	rc = run_report(store_db(s), queries[g][!out->from_cache], model, since, out, err);
+	if (rc == LM_OK)
+		rc = add_reconciled(store_db(s), model, since, !g, out, err);
 	if (rc)
 		usagedb_report_release(out);
 	return rc;

@@ -17,7 +17,7 @@
 struct lm_store;
 struct sqlite3;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_mode {
 	STORE_RW,        /* create the file (and its directory) if missing */
@@ -85,10 +85,13 @@ struct lm_usage {
 	int64_t tokens_cached; /* prompt tokens served from cache, when known */
 	double duration_ms;
 	double tok_per_sec;
+	int reconciled;        /* not one request: tokens llama-server's /metrics
+				  counted that no request's timing lines told
+				  (model_usage.kind 'reconciled', else 'request') */
 };
 
 /* Add rows in one transaction, updating model_inventory.last_used and
- * total_requests for each model. */
+ * total_requests (requests only) for each model. */
 int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 		    struct lm_err *err);
 

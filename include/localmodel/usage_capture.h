@@ -125,6 +125,15 @@ int usagelog_tick(struct lm_usagelog *u, struct lm_err *err);
  * cached tokens land on the rows of their requests. */
 int usagelog_metrics(struct lm_usagelog *u, const char *model, const char *metrics_text);
 
+/* Record what llama-server's counters (usagelog_metrics) show beyond the
+ * requests' timing lines (a stream the client cut short, embeddings,
+ * rerank: llama-server counts them but prints no timing lines) as rows
+ * marked reconciled, per model. A gap is taken once two calls in a row
+ * saw it (lines of a request that just ended may still be coming), or at
+ * once when final; nothing while a request is open, unless final. Call it
+ * after each scrape; usagelog_finish calls it with final set. */
+void usagelog_reconcile(struct lm_usagelog *u, int final);
+
 /* The child was restarted: its /metrics counters start again from zero.
  * (A counter that goes down is detected anyway; this also catches a new run
  * that already counted past the old value before the first scrape.) Open
@@ -147,8 +156,10 @@ struct usagelog_stats {
 	int64_t metrics_predicted;
 	int64_t metrics_cached;
 	int metrics_seen;
-	int64_t diff_in;       /* metrics_prompt - tokens_in */
-	int64_t diff_out;      /* metrics_predicted - tokens_out */
+	int64_t reconciled_in; /* tokens recorded from the counters, not requests */
+	int64_t reconciled_out;
+	int64_t diff_in;       /* metrics_prompt - tokens_in - reconciled_in */
+	int64_t diff_out;      /* metrics_predicted - tokens_out - reconciled_out */
 	int64_t dropped;       /* rows lost because the database stayed unwritable */
 	size_t pending;        /* rows waiting for a flush */
 };

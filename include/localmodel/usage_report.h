@@ -36,6 +36,8 @@ struct usagedb_row {
 	char *last_used;      /* newest timestamp, ISO-8601 (NULL when none) */
 	double gen_ms;        /* generation time behind tok_per_sec */
 	int64_t gen_tokens;
+	int64_t reconciled_in;  /* of tokens_in/out: counted by llama-server's */
+	int64_t reconciled_out; /* /metrics, not told by a request (by model only) */
 };
 
 struct usagedb_report {

@@ -42,6 +42,8 @@ static cJSON *row_json(const struct lm_ctx *ctx, const struct usagedb_row *r, co
 	cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
 	cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
 	cJSON_AddNumberToObject(o, "tokens_cached", (double)r->tokens_cached);
+	cJSON_AddNumberToObject(o, "reconciled_tokens_in", (double)r->reconciled_in);
+	cJSON_AddNumberToObject(o, "reconciled_tokens_out", (double)r->reconciled_out);
 	cJSON_AddNumberToObject(o, "duration_ms", r->duration_ms);
 	cJSON_AddNumberToObject(o, "tok_per_sec", r->tok_per_sec);
 	if (r->last_used)
@@ -149,6 +151,11 @@ static void print_text(const struct lm_ctx *ctx, const struct usage_opts *uo,
 		table_add(ctx, &t, &r->totals, "total", by_day);
 	ui_table_print(ctx, &t, stdout);
 	ui_table_release(&t);
+	if (r->totals.reconciled_in || r->totals.reconciled_out)
+		printf("of these, %lld tokens in and %lld out were counted by llama-server's /metrics "
+		       "without a request's timing lines (streams cut short, embeddings): "
+		       "reconciled, not per request\n",
+		       (long long)r->totals.reconciled_in, (long long)r->totals.reconciled_out);
 	if (cost >= 0)
 		printf("the same tokens in the cloud: $%.2f (at $%.2f in, $%.2f out per million)\n",
 		       cost, ctx->cfg.cloud_price_in, ctx->cfg.cloud_price_out);

@@ -51,8 +51,8 @@ static void test_usage(struct lm_store *s)
 {
 	struct lm_err err = { 0 };
 	struct lm_usage u[2] = {
-		{ "org/repo:Q4_K_M", "s1", "2026-02-01T00:00:00Z", 10, 5, 0, 100, 50 },
-		{ "org/repo:Q4_K_M", "s1", "2026-02-02T00:00:00Z", 20, 6, 3, 100, 60 },
+		{ "org/repo:Q4_K_M", "s1", "2026-02-01T00:00:00Z", 10, 5, 0, 100, 50, 0 },
+		{ "org/repo:Q4_K_M", "s1", "2026-02-02T00:00:00Z", 20, 6, 3, 100, 60, 0 },
 	};
 	struct lm_model got;
 
@@ -146,7 +146,7 @@ static void test_two_writers(void)
 		if (store_open(&s, path, STORE_RW, 10000, &err))
 			_exit(1);
 		for (int i = 0; i < 200; i++) {
-			struct lm_usage u = { "m", "child", "2026-01-01T00:00:00Z", 1, 1, 0, 1, 1 };
+			struct lm_usage u = { "m", "child", "2026-01-01T00:00:00Z", 1, 1, 0, 1, 1, 0 };
 			bad |= store_usage_add(s, &u, 1, &err) != 0;
 		}
 		store_close(s);
@@ -154,7 +154,7 @@ static void test_two_writers(void)
 	}
 	CHECK(store_open(&s, path, STORE_RW, 10000, &err) == 0);
 	for (int i = 0; i < 200; i++) {
-		struct lm_usage u = { "m", "parent", "2026-01-01T00:00:00Z", 1, 1, 0, 1, 1 };
+		struct lm_usage u = { "m", "parent", "2026-01-01T00:00:00Z", 1, 1, 0, 1, 1, 0 };
 		CHECK(store_usage_add(s, &u, 1, &err) == 0);
 	}
 	waitpid(pid, &st, 0);

@@ -257,15 +257,33 @@ static void test_reconcile_loss(void)
 	CHECK_INT(usagelog_new_store(&u, s, "m", "sess-2", &err), 0);
 	feed_request(u, "", 0, 1, 10, 20);
 	feed_request(u, "", 0, 2, 30, 40);
-	/* the third request's lines were lost */
+	/* the third request's lines were lost (a stream cut short) */
 	CHECK_INT(usagelog_metrics(u, NULL, "llamacpp:prompt_tokens_total 45\n"
 				   "llamacpp:tokens_predicted_total 70\n"), 0);
+	/* seen once: not yet taken (its lines may still be on their way) */
+	usagelog_reconcile(u, 0);
+	usagelog_stats(u, &st);
+	CHECK_INT(st.reconciled_in, 0);
+	CHECK_INT(st.pending, 2);
+	/* seen twice: taken, as one row marked reconciled */
+	usagelog_reconcile(u, 0);
+	usagelog_stats(u, &st);
+	CHECK_INT(st.reconciled_in, 5);
+	CHECK_INT(st.reconciled_out, 10);
+	CHECK_INT(st.requests, 2);
+	/* more comes; the end takes it at once */
+	CHECK_INT(usagelog_metrics(u, NULL, "llamacpp:prompt_tokens_total 48\n"
+				   "llamacpp:tokens_predicted_total 71\n"), 0);
 	CHECK_INT(usagelog_finish(u, NULL, &err), 0);
 	usagelog_stats(u, &st);
-	CHECK_INT(st.diff_in, 5);
-	CHECK_INT(st.diff_out, 10);
+	CHECK_INT(st.diff_in, 0);
+	CHECK_INT(st.diff_out, 0);
+	CHECK_INT(st.reconciled_in, 8);
+	CHECK_INT(st.reconciled_out, 11);
+	CHECK_INT(q_int(s, "select count(*) from model_usage where kind = 'reconciled'"), 2);
+	CHECK_INT(q_int(s, "select sum(tokens_in) from model_usage"), 48);
 	CHECK_INT(store_meta_get(s, "usage.session.sess-2", &meta, &err), 0);
-	CHECK(meta && strstr(meta, "\"diff_in\":5") && strstr(meta, "\"diff_out\":10"));
+	CHECK(meta && strstr(meta, "\"reconciled_in\":8") && strstr(meta, "\"diff_in\":0"));
 	free(meta);
 	usagelog_free(u);
 	store_close(s);
