@@ -6,6 +6,7 @@
 #include "localmodel/hub.h"
 #include "localmodel/hw.h"
 #include "localmodel/os.h"
+#include "localmodel/otherstores.h"
 #include "localmodel/paths.h"
 #include "localmodel/runtime.h"
 #include "localmodel/store.h"
@@ -79,6 +80,8 @@ struct serve {
 	char session[40];
 	char **argv;      /* llama-server's, from the runtime layer */
 	char **name_map;  /* router: preset names and inventory names, in pairs */
+	struct lm_model *external; /* a model of another tool's store, served by
+				      its name: recorded read-only in the inventory */
 	struct rt_caps caps; /* what that llama-server accepts */
 	int kv_unified;   /* --parallel: the slots share one KV cache */
 	long ctx_slot;    /* context each slot can use */
@@ -202,12 +205,37 @@ static int looks_like_path(const char *m)
 	return lm_ends_with_ci(m, ".gguf") || m[0] == '/' || m[0] == '.' || m[0] == '~';
 }
 
-/* A .gguf given by path; named after its inventory row when it has one. */
+/* Keep a model of another store to record in the inventory (read-only,
+ * under the name `models --all` gives it) once the server starts. */
+static void take_external(struct serve *s, struct lm_model *m)
+{
+	s->external = lm_xcalloc(1, sizeof(*s->external));
+	*s->external = *m;
+	memset(m, 0, sizeof(*m));
+}
+
+/* The model of another tool's store that real names (a file or a
+ * symlink to it, as the HF cache has), or NULL. */
+static struct lm_model *external_by_path(struct lm_model *ext, size_t n, const char *real)
+{
+	for (size_t i = 0; i < n; i++) {
+		char other[PATH_MAX];
+		if (ext[i].file_path && realpath(ext[i].file_path, other) && !strcmp(other, real))
+			return &ext[i];
+	}
+	return NULL;
+}
+
+/* A .gguf given by path; named after its inventory row when it has one,
+ * else after the other store that holds it (not its blob's hash). */
 static int resolve_path(struct serve *s, const char *arg, struct lm_model *list, size_t n,
 			struct lm_err *err)
 {
 	char real[PATH_MAX];
 	struct stat sb;
+	struct lm_model *ext = NULL, *hit;
+	size_t next = 0;
+	struct lm_err ignored = { 0 };
 
 	if (!realpath(arg, real) || stat(real, &sb) < 0)
 		return lm_err_set(err, LM_ENOTFOUND, "cannot open '%s': %s", arg, strerror(errno));
@@ -220,8 +248,46 @@ static int resolve_path(struct serve *s, const char *arg, struct lm_model *list,
 			return LM_OK;
 		}
 	}
-	target_add(s, real, real, (uint64_t)sb.st_size);
+	if (stores_scan(STORES_ALL, &ext, &next, &ignored) == LM_OK &&
+	    (hit = external_by_path(ext, next, real))) {
+		target_add(s, hit->model, real, (uint64_t)hit->size_bytes);
+		take_external(s, hit);
+	} else {
+		target_add(s, real, real, (uint64_t)sb.st_size);
+	}
+	store_model_list_free(ext, next);
 	return LM_OK;
+}
+
+/* A name that only another tool's store has (as `models --all` lists it). */
+static int resolve_external(struct serve *s, const char *arg, struct lm_err *err)
+{
+	struct lm_model *ext = NULL, *hit = NULL;
+	size_t n = 0, nhit = 0;
+	struct lm_err ignored = { 0 };
+
+	if (stores_scan(STORES_ALL, &ext, &n, &ignored))
+		return LM_ENOTFOUND;
+	for (size_t i = 0; i < n && !hit; i++)
+		if (!strcmp(ext[i].model, arg))
+			hit = &ext[i], nhit = 1;
+	for (size_t i = 0; i < n && !hit; i++)
+		if (!strncasecmp(ext[i].model, arg, strlen(arg)))
+			nhit++;
+	for (size_t i = 0; i < n && !hit && nhit == 1; i++)
+		if (!strncasecmp(ext[i].model, arg, strlen(arg)))
+			hit = &ext[i];
+	int rc = LM_ENOTFOUND;
+	if (nhit > 1 && !hit) {
+		rc = lm_err_set(err, LM_EUSAGE, "'%s' matches %zu models of other stores (see "
+				"'localmodel models --all')", arg, nhit);
+	} else if (hit && hit->file_path && access(hit->file_path, R_OK) == 0) {
+		target_add(s, hit->model, hit->file_path, (uint64_t)hit->size_bytes);
+		take_external(s, hit);
+		rc = LM_OK;
+	}
+	store_model_list_free(ext, n);
+	return rc;
 }
 
 /* A name, a unique prefix of one, or (none) the most recently used. */
@@ -294,6 +360,14 @@ static int resolve_models(struct serve *s, struct lm_err *err)
 		rc = resolve_path(s, arg, list, n, err);
 	} else {
 		rc = resolve_name(s, arg, list, n, err);
+		if (arg && (rc == LM_ENOTFOUND || !n)) {
+			struct lm_err e2 = { 0 };
+			int rc2 = resolve_external(s, arg, &e2);
+			if (rc2 != LM_ENOTFOUND) {
+				rc = rc2;
+				*err = e2;
+			}
+		}
 	}
 	store_model_list_free(list, n);
 	return rc;
@@ -660,7 +734,9 @@ static int build_command(struct serve *s, struct lm_err *err)
 	return rc;
 }
 
-/* A new sessions row; the supervisor fills in the pids and the end. */
+/* A new sessions row; the supervisor fills in the pids and the end. A
+ * model of another store gets its read-only inventory row first, so that
+ * its usage and last use are recorded under its name. */
 static int add_session(struct serve *s, struct lm_err *err)
 {
 	unsigned char raw[8];
@@ -675,6 +751,12 @@ static int add_session(struct serve *s, struct lm_err *err)
 	if (!s->ctx->store)
 		return LM_OK;
 	lm_time_iso(lm_now(), now, sizeof(now));
+	if (s->external) {
+		if (!s->external->first_seen)
+			s->external->first_seen = lm_xstrdup(now);
+		if ((rc = store_model_upsert(s->ctx->store, s->external, err)))
+			return rc;
+	}
 	memset(&x, 0, sizeof(x));
 	x.id = s->session;
 	x.model = s->router ? "all" : s->t[0].name;
@@ -1064,6 +1146,8 @@ out:
 	rt_argv_free(s.argv);
 	rt_argv_free(s.name_map);
 	rt_caps_release(&s.caps);
+	if (s.external)
+		store_model_list_free(s.external, 1);
 	targets_free(&s);
 	return rc;
 }
