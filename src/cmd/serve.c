@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static const struct lm_opt opts[] = {
 	{ "port", 'p', LM_OPT_VALUE, "N", "port (8080)" },
 	{ "host", 0, LM_OPT_VALUE, "H", "address to bind (127.0.0.1)" },

@@ -21,7 +21,7 @@ test_expect_success 'no command reads an option it did not declare' '
 	for f in "$SRC_DIR"/src/cmd/*.c; do
 		undeclared "$f" || exit 1
 	done >bad &&
-	test ! -s bad || { cat bad >&2; false; }
+	{ test ! -s bad || { cat bad >&2; false; }; }
 '
 
 test_expect_success 'the check sees a typo (a sabotaged copy of a command)' '
