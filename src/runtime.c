@@ -56,14 +56,14 @@ static char *read_all(int fd, int timeout_ms, int *timed_out)
 		}
 		if (len + 1024 > cap && cap < (1 << 20))
 			buf = lm_xrealloc(buf, cap *= 2);
+		if (len + 1 >= cap)
+			break; /* 1 MB is more than any --help */
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		if (len + 1 >= cap)
-			break;
 	}
 	buf[len] = '\0';
 	return buf;
