@@ -304,6 +304,8 @@ static int download(struct lm_http *h, const struct pull_file *f, const struct p
 	rc = http_download(h, &d, r->sha256, err);
 	if (!rc && o->cancel && *o->cancel)
 		rc = lm_err_set(err, LM_EFAIL, "interrupted");
+	if (!rc && !f->sha256 && f->git_sha1)
+		rc = pull_verify_git_blob(part, f->git_sha1, r->sha256, err);
 	if (rc)
 		goto out;
 	if (rename(part, f->dest) != 0) {

@@ -145,6 +145,7 @@ struct part {
 	char dest[PATH_MAX];
 	char *url;
 	char sha[65];
+	char git_sha1[41]; /* a plain git file's blob id */
 	struct pull_result res;
 };
 
@@ -235,6 +236,8 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 			lm_strlcpy(p->sha, p->file->sha256, sizeof(p->sha));
 		else if (res.etag && strlen(res.etag) == 64)
 			lm_strlcpy(p->sha, res.etag, sizeof(p->sha));
+		else if (p->file->oid && strlen(p->file->oid) == 40)
+			lm_strlcpy(p->git_sha1, p->file->oid, sizeof(p->git_sha1));
 		hub_resolved_release(&res);
 		p->url = hub_file_url(j->hub, j->req.repo, j->commit, p->file->path);
 	}
@@ -306,6 +309,7 @@ static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 		f.dest = p->dest;
 		f.size = p->file->size;
 		f.sha256 = p->sha[0] ? p->sha : NULL;
+		f.git_sha1 = p->git_sha1[0] ? p->git_sha1 : NULL;
 		f.repo = j->req.repo;
 		f.trusted = row && row->sha256 && (i > 0 || (f.sha256 && !strcmp(row->sha256, f.sha256)));
 		f.candidates = cands;

@@ -1,4 +1,4 @@
-/* dl/crypto: libcrypto (SHA-256) loaded on first use; OS randomness. */
+/* dl/crypto: libcrypto (SHA-256, SHA-1) loaded on first use; OS randomness. */
 #include "dl_internal.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@ static const char *const sonames[] = { "libcrypto.so.3", "libcrypto.so", "libcry
 				       "libcrypto.dylib", NULL };
 static const char *const symbols[] = {
 	"EVP_MD_CTX_new", "EVP_MD_CTX_free", "EVP_sha256", "EVP_DigestInit_ex",
-	"EVP_DigestUpdate", "EVP_DigestFinal_ex", "RAND_bytes",
+	"EVP_DigestUpdate", "EVP_DigestFinal_ex", "RAND_bytes", "EVP_sha1",
 };
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) == DL_NSYMS(struct lm_crypto_api),
 	       "crypto symbol table out of step with struct lm_crypto_api");
@@ -62,6 +62,43 @@ void sha256_final_hex(struct lm_sha256 *s, char hex[65])
 }
 
 void sha256_release(struct lm_sha256 *s)
+{
+	if (s->md_ctx)
+		lm_crypto.md_ctx_free(s->md_ctx);
+	s->md_ctx = NULL;
+}
+
+int sha1_init(struct lm_sha1 *s, struct lm_err *err)
+{
+	int rc = dl_crypto_load(err);
+	if (rc)
+		return rc;
+	s->md_ctx = lm_crypto.md_ctx_new();
+	if (!s->md_ctx || lm_crypto.digest_init_ex(s->md_ctx, lm_crypto.sha1(), NULL) != 1) {
+		sha1_release(s);
+		return lm_err_set(err, LM_EFAIL, "sha1: cannot initialise");
+	}
+	return LM_OK;
+}
+
+void sha1_update(struct lm_sha1 *s, const void *data, size_t len)
+{
+	lm_crypto.digest_update(s->md_ctx, data, len);
+}
+
+void sha1_final_hex(struct lm_sha1 *s, char hex[41])
+{
+	unsigned char md[20];
+	unsigned int n = 0;
+
+	lm_crypto.digest_final_ex(s->md_ctx, md, &n);
+	for (unsigned i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[40] = '\0';
+	sha1_release(s);
+}
+
+void sha1_release(struct lm_sha1 *s)
 {
 	if (s->md_ctx)
 		lm_crypto.md_ctx_free(s->md_ctx);
