@@ -14,6 +14,8 @@
 
 struct lm_store {
 	sqlite3 *db;
+	char *path;
+	int readonly; /* opened read-only: the file or its folder is not writable */
 };
 
 /* The exit code for the last error: a full disk is a resource problem, also
@@ -30,6 +32,9 @@ static int db_code(struct lm_store *s)
 
 static int db_fail(struct lm_store *s, struct lm_err *err, const char *what)
 {
+	if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_READONLY)
+		return lm_err_set(err, LM_EFAIL, "database: %s: '%s' is read-only (a read-only"
+				  " home?)", what, s->path ? s->path : "?");
 	return lm_err_set(err, db_code(s), "database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -176,6 +181,65 @@ static int setup(struct lm_store *s, int busy_ms, struct lm_err *err)
 	}
 }
 
+/* 1 when path, or the folder holding it, cannot be written (a read-only
+ * mount, a snapshot, another user's files). SQLite needs the folder too,
+ * for its WAL and shared-memory files. */
+static int not_writable(const char *path)
+{
+	char dir[PATH_MAX];
+
+	lm_strlcpy(dir, path, sizeof(dir));
+	return access(path, W_OK) != 0 || access(dirname(dir), W_OK) != 0;
+}
+
+/* "file:" URI of path that reads it as immutable: no locks, no WAL files
+ * created (the folder is read-only, so nobody can be writing it). */
+static char *immutable_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *uri = lm_xmalloc(n * 3 + 32), *o = uri;
+
+	o += sprintf(o, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			o += sprintf(o, "%%%02X", (unsigned char)*p);
+		else
+			*o++ = *p;
+	}
+	strcpy(o, "?immutable=1");
+	return uri;
+}
+
+/* Read-only: plainly when SQLite can share the WAL index, else immutable.
+ * No migration can run: an older schema is an error. */
+static int open_readonly(struct lm_store *s, const char *path, int busy_ms, struct lm_err *err)
+{
+	int v = 0, rc;
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_busy_timeout(s->db, busy_ms);
+		if (user_version(s, &v, NULL) == LM_OK)
+			goto opened;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+	char *uri = immutable_uri(path);
+	rc = sqlite3_open_v2(uri, &s->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK || (rc = user_version(s, &v, err)) != LM_OK)
+		return lm_err_set(err, LM_EFAIL, "cannot read database '%s': %s", path,
+				  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+opened:
+	sqlite3_extended_result_codes(s->db, 1);
+	if (v < STORE_SCHEMA_VERSION)
+		return lm_err_set(err, LM_EFAIL, "database '%s' needs an upgrade, but it is"
+				  " read-only", path);
+	s->readonly = 1;
+	return LM_OK;
+}
+
 int store_open(struct lm_store **out, const char *path, enum store_mode mode, int busy_ms,
 	       struct lm_err *err)
 {
@@ -192,9 +256,20 @@ int store_open(struct lm_store **out, const char *path, enum store_mode mode, in
 		lm_strlcpy(dir, path, sizeof(dir));
 		if ((rc = paths_ensure_dir(dirname(dir), err)))
 			return rc;
+		lm_strlcpy(dir, path, sizeof(dir));
+		if (access(dirname(dir), W_OK) != 0 || (paths_exists(path) && access(path, W_OK) != 0))
+			return lm_err_set(err, LM_EFAIL, "cannot write the database '%s': %s (a"
+					  " read-only home?)", path, strerror(errno));
 		flags |= SQLITE_OPEN_CREATE;
 	}
 	s = lm_xcalloc(1, sizeof(*s));
+	s->path = lm_xstrdup(path);
+	if (mode == STORE_EXISTING && not_writable(path)) {
+		if ((rc = open_readonly(s, path, busy_ms, err)))
+			goto fail;
+		*out = s;
+		return LM_OK;
+	}
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		rc = lm_err_set(err, LM_EFAIL, "cannot open database '%s': %s", path,
 				s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -210,8 +285,14 @@ int store_open(struct lm_store **out, const char *path, enum store_mode mode, in
 	return LM_OK;
 fail:
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 	return rc;
+}
+
+int store_readonly(struct lm_store *s)
+{
+	return s && s->readonly;
 }
 
 void store_close(struct lm_store *s)
@@ -219,6 +300,7 @@ void store_close(struct lm_store *s)
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 }
 

@@ -25,10 +25,17 @@ enum store_mode {
 };
 
 /* Open (and migrate) the database at path. busy_ms: how long to wait on a
- * lock held by another process (0 = fail at once with SQLITE_BUSY). */
+ * lock held by another process (0 = fail at once with SQLITE_BUSY).
+ * STORE_EXISTING opens read-only, without migrating, when the file or its
+ * folder is not writable (a read-only mount, a snapshot, another user's
+ * home): as immutable when SQLite cannot share the WAL index there. A
+ * schema older than STORE_SCHEMA_VERSION is then an error. STORE_RW on a
+ * file or folder that cannot be written fails at once, saying so. */
 int store_open(struct lm_store **out, const char *path, enum store_mode mode,
 	       int busy_ms, struct lm_err *err);
 void store_close(struct lm_store *s);
+/* 1 when the database was opened read-only (writes fail, saying so). */
+int store_readonly(struct lm_store *s);
 /* The raw handle, for a layer's own prepared statements. */
 struct sqlite3 *store_db(struct lm_store *s);
 int store_begin(struct lm_store *s, struct lm_err *err);

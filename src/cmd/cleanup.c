@@ -113,7 +113,12 @@ static const char *item_status(const struct run *r, size_t i, char *buf, size_t 
 static void last_words(const struct run *r, const struct cleanup_item *it, char *buf,
 		       size_t size)
 {
-	if (it->last_used && it->last)
+	char ago[64];
+
+	if (it->partial) {
+		lm_format_ago(it->last, r->now, ago, sizeof(ago));
+		snprintf(buf, size, "partial, written %s", ago);
+	} else if (it->last_used && it->last)
 		lm_format_ago(it->last, r->now, buf, size);
 	else if (it->last)
 		snprintf(buf, size, "never (seen %ld days ago)", (long)((r->now - it->last) / 86400));
@@ -302,6 +307,12 @@ static int cleanup_run(struct lm_ctx *ctx, struct lm_args *args)
 		if ((rc = store_open(&s, ctx->paths.db_path, STORE_EXISTING, 5000, &err)) ||
 		    (rc = cleanup_recover(s, ctx->paths.models_dir, &fixed, &err)))
 			goto out;
+		if (store_readonly(s) && (r.yes || r.interactive)) {
+			rc = lm_err_set(&err, LM_EFAIL, "cannot delete anything: the database '%s' is"
+					" read-only (a read-only home); --dry-run lists",
+					ctx->paths.db_path);
+			goto out;
+		}
 		if (fixed)
 			ui_info(ctx, "completed %d file%s of an interrupted deletion", fixed,
 				fixed == 1 ? "" : "s");

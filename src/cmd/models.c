@@ -259,6 +259,7 @@ static int models_list(struct lm_ctx *ctx, int all)
 			partial_row(&t, &l.part[i], all);
 		ui_table_print(ctx, &t, stdout);
 		ui_table_release(&t);
+		fflush(stdout);
 		for (size_t i = 0; i < l.nown; i++)
 			if (l.broken[i][0])
 				ui_warn(ctx, "%s is broken: %s", l.own[i].model, l.broken[i]);
@@ -735,6 +736,11 @@ static int models_run(struct lm_ctx *ctx, struct lm_args *args)
 	}
 	if (!strcmp(sub, "show"))
 		return models_show(ctx, args->pos[1]);
+	if (store_readonly(ctx->store)) {
+		ui_error(ctx, "cannot %s '%s': the database '%s' is read-only (a read-only home)",
+			 sub, args->pos[1], ctx->paths.db_path);
+		return LM_EFAIL;
+	}
 	if (!strcmp(sub, "rm"))
 		return models_rm(ctx, args->pos[1]);
 	return models_pin(ctx, args->pos[1], !strcmp(sub, "pin"));
