@@ -175,7 +175,7 @@ static cJSON *partial_json(const struct cleanup_partial *p)
 	cJSON_AddNumberToObject(o, "disk_bytes", (double)p->disk);
 	lm_time_iso(p->mtime, iso, sizeof(iso));
 	cJSON_AddStringToObject(o, "modified", iso);
-	cJSON_AddNumberToObject(o, "age_seconds", (double)(lm_now() - p->mtime));
+	cJSON_AddNumberToObject(o, "age_seconds", (double)(lm_now() > p->mtime ? lm_now() - p->mtime : 0));
 	cJSON_AddBoolToObject(o, "downloading", p->active);
 	return o;
 }

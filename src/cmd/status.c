@@ -319,7 +319,7 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 		cJSON_AddBoolToObject(o, "partial", 1);
 		cJSON_AddNumberToObject(o, "bytes", (double)p->have);
 		cJSON_AddNumberToObject(o, "total_bytes", (double)p->total);
-		cJSON_AddNumberToObject(o, "age_seconds", (double)(lm_now() - p->mtime));
+		cJSON_AddNumberToObject(o, "age_seconds", (double)(lm_now() > p->mtime ? lm_now() - p->mtime : 0));
 		cJSON_AddBoolToObject(o, "downloading", p->active);
 		cJSON_AddItemToArray(parts, o);
 	}
