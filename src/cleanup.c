@@ -615,6 +615,17 @@ static int delete_rows(struct lm_store *s, const char *model, const struct lm_mo
 	return store_commit(s, err);
 }
 
+/* LOCALMODEL_TEST_DELETE_PAUSE_US=N sleeps N microseconds between the
+ * steps of a deletion, so that a test can kill it at any of them. */
+static void test_pause(void)
+{
+	const char *v = getenv("LOCALMODEL_TEST_DELETE_PAUSE_US");
+	long us;
+
+	if (v && lm_parse_long(v, 1, 1000000, &us) == 0)
+		usleep((useconds_t)us);
+}
+
 /* Rename-aside, re-check, drop the rows, unlink: localmodel's own files.
  * A kill at any point leaves either the files (some maybe renamed aside)
  * with their rows, which cleanup_recover renames back, or no rows and
@@ -655,6 +666,7 @@ static int remove_owned(struct lm_store *s, const char *models_dir,
 			goto undo;
 		}
 		sizes[i] = (int64_t)sb.st_size;
+		test_pause();
 	}
 	/* a server may have started on it between the check and the renames */
 	if ((rc = still_deletable(s, it, rows, nrows, err)))
@@ -663,9 +675,12 @@ static int remove_owned(struct lm_store *s, const char *models_dir,
 	 * (locked, full) must not leave a row pointing at nothing */
 	if ((rc = delete_rows(s, it->model, rows, nrows, err)))
 		goto undo;
-	for (size_t i = 0; i < n; i++)
+	test_pause();
+	for (size_t i = 0; i < n; i++) {
 		if (aside[i] && unlink(aside[i]) == 0)
 			*freed += (uint64_t)sizes[i];
+		test_pause();
+	}
 	dir_of(it->file_path, dir, sizeof(dir));
 	prune_dirs(dir, models_dir);
 	goto out;
