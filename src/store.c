@@ -295,6 +295,12 @@ int store_readonly(struct lm_store *s)
 	return s && s->readonly;
 }
 
+void store_set_busy_timeout(struct lm_store *s, int ms)
+{
+	if (s && s->db)
+		sqlite3_busy_timeout(s->db, ms);
+}
+
 void store_close(struct lm_store *s)
 {
 	if (!s)

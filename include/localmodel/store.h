@@ -36,6 +36,8 @@ int store_open(struct lm_store **out, const char *path, enum store_mode mode,
 void store_close(struct lm_store *s);
 /* 1 when the database was opened read-only (writes fail, saying so). */
 int store_readonly(struct lm_store *s);
+/* Wait up to ms on a lock held by another process from now on. */
+void store_set_busy_timeout(struct lm_store *s, int ms);
 /* The raw handle, for a layer's own prepared statements. */
 struct sqlite3 *store_db(struct lm_store *s);
 int store_begin(struct lm_store *s, struct lm_err *err);

@@ -274,6 +274,34 @@ static void load_owned(struct lm_ctx *ctx, struct job *j)
 	}
 }
 
+/* A full disk: name the partial files kept, and how to resume or remove
+ * them (they hold the space until then). */
+static void partial_kept(const struct job *j, struct lm_err *err)
+{
+	char why[sizeof(err->msg)], size[32];
+	uint64_t kept = 0;
+	int nkept = 0;
+	const char *first = NULL;
+
+	for (int i = 0; i < j->nparts; i++) {
+		char partial[PATH_MAX + 8];
+		struct stat st;
+		snprintf(partial, sizeof(partial), "%s.part", j->parts[i].dest);
+		if (stat(partial, &st) == 0) {
+			kept += (uint64_t)st.st_blocks * 512;
+			if (!nkept++)
+				first = j->parts[i].dest;
+		}
+	}
+	if (!nkept)
+		return;
+	lm_strlcpy(why, err->msg, sizeof(why));
+	lm_format_size(kept, size, sizeof(size));
+	lm_err_set(err, LM_ERESOURCE, "%s; kept the partial download '%s.part'%s (%s): free some"
+		   " space and run the same pull to resume, or remove it with 'localmodel cleanup"
+		   " --partial'", why, first, nkept > 1 ? " and others" : "", size);
+}
+
 static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 {
 	const struct lm_model *row = NULL;
@@ -322,7 +350,35 @@ static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	if (rc && pull_cancel)
 		return lm_err_set(err, LM_EFAIL,
 				  "interrupted; run the same command again to resume");
+	if (rc == LM_ERESOURCE)
+		partial_kept(j, err);
 	return rc;
+}
+
+/* How long the record step waits for a database another process holds:
+ * the download is done, so it is worth waiting for. Tests shorten it with
+ * LOCALMODEL_TEST_RECORD_BUSY_MS. */
+#define RECORD_BUSY_MS 60000
+
+static int record_busy_ms(void)
+{
+	const char *v = getenv("LOCALMODEL_TEST_RECORD_BUSY_MS");
+	long ms;
+
+	if (v && lm_parse_long(v, 0, 3600000, &ms) == 0)
+		return (int)ms;
+	return RECORD_BUSY_MS;
+}
+
+/* The files are in place but the row could not be written (a database
+ * locked past the wait, a full disk): say what is kept and how to finish. */
+static int record_failed(const struct job *j, int rc, struct lm_err *err)
+{
+	char why[sizeof(err->msg)];
+
+	lm_strlcpy(why, err->msg, sizeof(why));
+	return lm_err_set(err, rc, "%s; '%s' is complete: run the same pull again to record it",
+			  why, j->parts[0].dest);
 }
 
 /* Record the model in the inventory, with what its GGUF header says. */
@@ -355,9 +411,10 @@ static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 		m.params = (int64_t)g.params;
 		m.ctx_train = g.ctx_train;
 	}
+	store_set_busy_timeout(ctx->store, record_busy_ms());
 	rc = store_model_upsert(ctx->store, &m, err);
 	gguf_release(&g);
-	return rc;
+	return rc ? record_failed(j, rc, err) : LM_OK;
 }
 
 static void print_report(struct lm_ctx *ctx, const struct job *j)
