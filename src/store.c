@@ -99,6 +99,29 @@ static int has_column(struct lm_store *s, const char *table, const char *col)
 	return found;
 }
 
+/* Migration 3: other names of a model's file (another spelling of its
+ * quant) are aliases, not rows; rows that already share a path are folded
+ * into the oldest one, keeping the newest use, the sum of requests and any
+ * pin. */
+static const char m3[] =
+	"CREATE TABLE IF NOT EXISTS model_alias(alias TEXT PRIMARY KEY, model TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS model_alias_model ON model_alias(model);"
+	"CREATE TEMP TABLE fold AS SELECT d.model AS alias, c.model AS model"
+	" FROM model_inventory d JOIN model_inventory c ON c.file_path = d.file_path"
+	" AND c.rowid = (SELECT MIN(rowid) FROM model_inventory x WHERE x.file_path = d.file_path)"
+	" WHERE d.file_path IS NOT NULL AND d.rowid != c.rowid;"
+	"UPDATE model_inventory SET"
+	" pinned = (SELECT MAX(COALESCE(x.pinned, 0)) FROM model_inventory x"
+	"  WHERE x.file_path = model_inventory.file_path),"
+	" total_requests = (SELECT SUM(COALESCE(x.total_requests, 0)) FROM model_inventory x"
+	"  WHERE x.file_path = model_inventory.file_path),"
+	" last_used = (SELECT MAX(x.last_used) FROM model_inventory x"
+	"  WHERE x.file_path = model_inventory.file_path)"
+	" WHERE model IN (SELECT model FROM fold);"
+	"INSERT OR REPLACE INTO model_alias(alias, model) SELECT alias, model FROM fold;"
+	"DELETE FROM model_inventory WHERE model IN (SELECT alias FROM fold);"
+	"DROP TABLE fold;";
+
 static int migrate2(struct lm_store *s, struct lm_err *err)
 {
 	for (size_t i = 0; i < sizeof(m2_columns) / sizeof(m2_columns[0]); i++) {
@@ -141,6 +164,8 @@ static int migrate(struct lm_store *s, struct lm_err *err)
 	if (v < 1 && (rc = exec(s, m1, err)))
 		goto fail;
 	if (v < 2 && (rc = migrate2(s, err)))
+		goto fail;
+	if (v < 3 && (rc = exec(s, m3, err)))
 		goto fail;
 	if (v < STORE_SCHEMA_VERSION) {
 		char sql[64];
@@ -368,6 +393,18 @@ static int step_done(struct lm_store *s, sqlite3_stmt *st, struct lm_err *err, c
 	"model, file_path, repo_source, size_bytes, quantization, sha256, first_seen," \
 	" last_used, total_requests, commit_sha, source, pinned, parts, arch, params, ctx_train"
 
+/* Rows and aliases alike: an alias reads as its model's row under the
+ * alias's name, with alias_of set. */
+#define MODEL_VIEW                                                                    \
+	"(SELECT " MODEL_COLS ", NULL AS alias_of FROM model_inventory UNION ALL"       \
+	" SELECT a.alias, i.file_path, i.repo_source, i.size_bytes, i.quantization,"     \
+	" i.sha256, i.first_seen, i.last_used, i.total_requests, i.commit_sha, i.source," \
+	" i.pinned, i.parts, i.arch, i.params, i.ctx_train, i.model"                     \
+	" FROM model_alias a JOIN model_inventory i ON i.model = a.model)"
+
+/* The row name behind a name that may be an alias (SQL, name bound at ?N). */
+#define CANONICAL(n) "COALESCE((SELECT model FROM model_alias WHERE alias = " n "), " n ")"
+
 void store_model_release(struct lm_model *m)
 {
 	if (!m)
@@ -382,6 +419,7 @@ void store_model_release(struct lm_model *m)
 	free(m->commit_sha);
 	free(m->source);
 	free(m->arch);
+	free(m->alias_of);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -410,6 +448,7 @@ static void model_from_row(sqlite3_stmt *st, struct lm_model *m)
 	m->arch = col_str(st, 13);
 	m->params = sqlite3_column_int64(st, 14);
 	m->ctx_train = sqlite3_column_int64(st, 15);
+	m->alias_of = col_str(st, 16);
 }
 
 int store_model_upsert(struct lm_store *s, const struct lm_model *m, struct lm_err *err)
@@ -461,8 +500,8 @@ int store_model_get(struct lm_store *s, const char *name, struct lm_model *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = prepare(s, "SELECT " MODEL_COLS " FROM model_inventory WHERE model = ?", &st,
-			  err)))
+	if ((rc = prepare(s, "SELECT " MODEL_COLS ", alias_of FROM " MODEL_VIEW " WHERE model = ?",
+			  &st, err)))
 		return rc;
 	bind_str(st, 1, name);
 	rc = sqlite3_step(st);
@@ -487,8 +526,8 @@ int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struc
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prepare(s, "SELECT " MODEL_COLS " FROM model_inventory ORDER BY model", &st,
-			  err)))
+	if ((rc = prepare(s, "SELECT " MODEL_COLS ", alias_of FROM " MODEL_VIEW " ORDER BY model",
+			  &st, err)))
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == cap) {
@@ -511,15 +550,44 @@ int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struc
 int store_model_delete(struct lm_store *s, const char *name, struct lm_err *err)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, changed;
 
 	if ((rc = prepare(s, "DELETE FROM model_inventory WHERE model = ?", &st, err)))
 		return rc;
 	bind_str(st, 1, name);
 	if ((rc = step_done(s, st, err, "delete model")))
 		return rc;
-	if (sqlite3_changes(s->db) == 0)
+	changed = sqlite3_changes(s->db);
+	/* an alias, or the aliases of the row just deleted */
+	if ((rc = prepare(s, "DELETE FROM model_alias WHERE alias = ?1 OR model = ?1", &st, err)))
+		return rc;
+	bind_str(st, 1, name);
+	if ((rc = step_done(s, st, err, "delete model")))
+		return rc;
+	if (changed == 0 && sqlite3_changes(s->db) == 0)
 		return lm_err_set(err, LM_ENOTFOUND, "no model '%s' in the inventory", name);
+	return LM_OK;
+}
+
+int store_alias_add(struct lm_store *s, const char *alias, const char *model,
+		    struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!strcmp(alias, model))
+		return LM_OK;
+	if ((rc = prepare(s, "INSERT INTO model_alias(alias, model) SELECT ?1, ?2"
+			     " WHERE NOT EXISTS (SELECT 1 FROM model_inventory WHERE model = ?1)"
+			     " AND EXISTS (SELECT 1 FROM model_inventory WHERE model = ?2)"
+			     " ON CONFLICT(alias) DO UPDATE SET model = ?2", &st, err)))
+		return rc;
+	bind_str(st, 1, alias);
+	bind_str(st, 2, model);
+	if ((rc = step_done(s, st, err, "add alias")))
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return lm_err_set(err, LM_ESTATE, "cannot make '%s' an alias of '%s'", alias, model);
 	return LM_OK;
 }
 
@@ -528,7 +596,8 @@ int store_model_set_pinned(struct lm_store *s, const char *name, int pinned, str
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(s, "UPDATE model_inventory SET pinned = ? WHERE model = ?", &st, err)))
+	if ((rc = prepare(s, "UPDATE model_inventory SET pinned = ?1 WHERE model = " CANONICAL("?2"),
+			  &st, err)))
 		return rc;
 	sqlite3_bind_int(st, 1, pinned ? 1 : 0);
 	bind_str(st, 2, name);
@@ -570,7 +639,7 @@ int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 	static const char upd[] =
 		"UPDATE model_inventory SET total_requests = total_requests + 1,"
 		" last_used = CASE WHEN last_used IS NULL OR last_used < ?2 THEN ?2 ELSE last_used END"
-		" WHERE model = ?1";
+		" WHERE model = " CANONICAL("?1");
 	sqlite3_stmt *a = NULL, *b = NULL;
 	int rc;
 

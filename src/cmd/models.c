@@ -153,6 +153,7 @@ static cJSON *model_json(const struct lm_model *m, const char *broken)
 	cJSON_AddNumberToObject(o, "requests", (double)m->total_requests);
 	cJSON_AddBoolToObject(o, "pinned", m->pinned);
 	cJSON_AddBoolToObject(o, "read_only", m->source && strcmp(m->source, "localmodel"));
+	STR_OR_NULL("alias_of", m->alias_of);
 	cJSON_AddBoolToObject(o, "partial", 0);
 	cJSON_AddBoolToObject(o, "broken", broken && *broken);
 	if (broken && *broken)
@@ -199,8 +200,9 @@ static void table_row(struct ui_table *t, const struct lm_model *m, const char *
 {
 	char name[600], size[32], ap[96], params[32], c[32], last[64], req[32];
 
-	snprintf(name, sizeof(name), "%s%s%s", m->model, m->pinned ? " (pinned)" : "",
-		 broken && *broken ? " (broken)" : "");
+	snprintf(name, sizeof(name), "%s%s%s%s%s", m->model, m->pinned ? " (pinned)" : "",
+		 broken && *broken ? " (broken)" : "", m->alias_of ? " = " : "",
+		 m->alias_of ? m->alias_of : "");
 	lm_format_size((uint64_t)m->size_bytes, size, sizeof(size));
 	fmt_params(m->params, params, sizeof(params));
 	snprintf(ap, sizeof(ap), "%s/%s", m->arch ? m->arch : "-", params);
@@ -604,7 +606,7 @@ static int remove_alias(struct lm_ctx *ctx, const struct lm_model *m, const char
 	struct lm_err err = { 0 };
 	int rc;
 
-	if (m->pinned) {
+	if (m->pinned && !m->alias_of) {
 		ui_error(ctx, "'%s' is pinned; unpin it first ('localmodel models unpin')", m->model);
 		return LM_ESTATE;
 	}
@@ -675,10 +677,13 @@ static int models_rm(struct lm_ctx *ctx, const char *name)
 		ui_fail(ctx, &err);
 		goto out;
 	}
+	/* other names of the file, not counting this row's own aliases */
 	for (size_t i = 0; i < nrows && !found; i++)
-		if (strcmp(rows[i].model, name)) {
+		if (strcmp(rows[i].model, name) &&
+		    !(rows[i].alias_of && !strcmp(rows[i].alias_of, name))) {
 			found = 1;
-			rc = remove_alias(ctx, &m, rows[i].model);
+			rc = remove_alias(ctx, &m, rows[i].alias_of && !m.alias_of ?
+						   rows[i].alias_of : rows[i].model);
 		}
 	if (!found)
 		rc = remove_model(ctx, &m);

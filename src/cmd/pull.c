@@ -1,4 +1,5 @@
 /* pull: download a GGUF model from Hugging Face into models/<org>/<repo>/. */
+#include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
 #include "localmodel/gguf.h"
@@ -165,6 +166,7 @@ struct job {
 	int nparts;
 	struct lm_model *owned; /* inventory, for trust and reuse */
 	size_t nowned;
+	const char *alias_of;   /* the row this name became an alias of */
 };
 
 static void job_release(struct job *j)
@@ -381,6 +383,23 @@ static int record_failed(const struct job *j, int rc, struct lm_err *err)
 			  why, j->parts[0].dest);
 }
 
+/* The row that already holds this file under another name (another
+ * spelling of the quant, --file), when this name has no row of its own:
+ * the name becomes its alias, so that one file never has two rows. */
+static const char *file_owner(const struct job *j)
+{
+	const char *owner = NULL;
+
+	for (size_t i = 0; i < j->nowned; i++) {
+		const struct lm_model *m = &j->owned[i];
+		if (!strcmp(m->model, j->name) && !m->alias_of)
+			return NULL;
+		if (!owner && !m->alias_of && cleanup_same_file(m->file_path, j->parts[0].dest))
+			owner = m->model;
+	}
+	return owner;
+}
+
 /* Record the model in the inventory, with what its GGUF header says. */
 static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 {
@@ -390,6 +409,11 @@ static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	char now[32];
 	int rc;
 
+	store_set_busy_timeout(ctx->store, record_busy_ms());
+	if ((j->alias_of = file_owner(j))) {
+		rc = store_alias_add(ctx->store, j->name, j->alias_of, err);
+		return rc ? record_failed(j, rc, err) : LM_OK;
+	}
 	memset(&m, 0, sizeof(m));
 	memset(&g, 0, sizeof(g));
 	lm_time_iso(lm_now(), now, sizeof(now));
@@ -411,7 +435,6 @@ static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 		m.params = (int64_t)g.params;
 		m.ctx_train = g.ctx_train;
 	}
-	store_set_busy_timeout(ctx->store, record_busy_ms());
 	rc = store_model_upsert(ctx->store, &m, err);
 	gguf_release(&g);
 	return rc ? record_failed(j, rc, err) : LM_OK;
@@ -431,6 +454,10 @@ static void print_report(struct lm_ctx *ctx, const struct job *j)
 		cJSON_AddStringToObject(doc, "path", j->parts[0].dest);
 		cJSON_AddNumberToObject(doc, "size_bytes", (double)j->g->size);
 		cJSON_AddNumberToObject(doc, "parts", j->nparts);
+		if (j->alias_of)
+			cJSON_AddStringToObject(doc, "alias_of", j->alias_of);
+		else
+			cJSON_AddNullToObject(doc, "alias_of");
 		files = cJSON_AddArrayToObject(doc, "files");
 		for (int i = 0; i < j->nparts; i++) {
 			const struct part *p = &j->parts[i];
@@ -463,6 +490,8 @@ static void print_report(struct lm_ctx *ctx, const struct job *j)
 	}
 	printf("%s: %s%s%s (%s%s)\n", j->name, ui_bold(ctx), j->parts[0].dest, ui_reset(ctx),
 	       size, j->nparts > 1 ? ", split" : "");
+	if (j->alias_of)
+		printf("%s is another name of %s (the same file)\n", j->name, j->alias_of);
 }
 
 static int pull_run(struct lm_ctx *ctx, struct lm_args *args)
