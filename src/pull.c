@@ -335,7 +335,9 @@ int pull_fetch(struct lm_http *h, const struct pull_file *f, const struct pull_o
 		return rc;
 	if ((rc = lock_take(f, o, &fd, err)))
 		return rc;
-	if (same_file(f->dest, f->size, f->sha256, !f->trusted, got)) {
+	if (same_file(f->dest, f->size, f->sha256, !f->trusted, got) &&
+	    (f->sha256 || !f->git_sha1 || f->trusted ||
+	     pull_verify_git_blob(f->dest, f->git_sha1, got, NULL) == LM_OK)) {
 		r->how = PULL_PRESENT;
 		lm_strlcpy(r->sha256, got[0] ? got : (f->sha256 ? f->sha256 : ""),
 			   sizeof(r->sha256));

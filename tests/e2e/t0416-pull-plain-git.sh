@@ -35,6 +35,17 @@ test_expect_success 'a clean plain git file is installed with the sha256 of its 
 	test_cmp want got
 '
 
+test_expect_success 'a wrong file of the right size at the final path is replaced' '
+	localmodel models rm org/plain:Q4_K_M >/dev/null &&
+	mkdir -p "$M/org/plain" &&
+	head -c "$(wc -c <repos/org/plain/plain-Q4_K_M.gguf)" /dev/zero >"$M/org/plain/plain-Q4_K_M.gguf" &&
+	localmodel pull org/plain:Q4_K_M >out &&
+	test_grep "downloaded" out &&
+	test_cmp repos/org/plain/plain-Q4_K_M.gguf "$M/org/plain/plain-Q4_K_M.gguf" &&
+	localmodel pull org/plain:Q4_K_M >out &&
+	test_grep "already present" out
+'
+
 test_expect_success 'corrupt bytes: exit 6, nothing at the final path, no row' '
 	fault "{\"action\": \"corrupt\", \"at\": 9000, \"len\": 16, \"match\": \"bad-Q4_K_M\"}" &&
 	test_expect_code 6 localmodel pull org/bad:Q4_K_M 2>err &&
