@@ -335,8 +335,11 @@ static int cleanup_run(struct lm_ctx *ctx, struct lm_args *args)
 		for (size_t i = 0; i < r.n; i++)
 			if (r.out[i] == STALE)
 				delete_one(ctx, s, &r, i);
-		if (stop_asked && !r.rc)
-			r.rc = LM_EFAIL;
+		if (stop_asked) {
+			ui_error(ctx, "stopped by a signal; the models not yet deleted are kept");
+			if (!r.rc)
+				r.rc = LM_EFAIL;
+		}
 	}
 	if (ctx->json)
 		print_json(&r);

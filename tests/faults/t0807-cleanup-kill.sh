@@ -129,7 +129,8 @@ test_expect_success 'SIGTERM: the model under way is finished, the rest kept, ex
 	test -z "$(find "$M" -name "*.lm-deleting")" &&
 	gone=$(check_models) &&
 	test "$gone" -lt 6 &&
-	test_grep "skipped" out
+	test_grep "skipped" out &&
+	test_grep "stopped by a signal" err
 '
 
 test_done
