@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define DELETING_SUFFIX ".lm-deleting"
+#define JOURNAL_LOCK ".lm-deleting.lock"
 
 /* Compared as times, so "2026-01-02 03:04:05" (seed scripts) and ISO both work;
  * never used and never seen counts as stale. */
@@ -43,6 +45,10 @@ const char *cleanup_verdict_name(enum cleanup_verdict v)
 		return "outside models dir";
 	case CLEANUP_EXTERNAL:
 		return "other store";
+	case CLEANUP_BROKEN:
+		return "broken";
+	case CLEANUP_SHARED:
+		return "shared file";
 	}
 	return "?";
 }
@@ -133,6 +139,39 @@ static int pid_alive(int pid)
 	return !os_proc_is_zombie((pid_t)pid);
 }
 
+int cleanup_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!a || !b)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* 1 when the open session's model (a name, or a path) is the file. */
+static int session_uses(struct lm_store *s, const char *smodel, const char *model,
+			const char *file_path)
+{
+	struct lm_model row;
+	int same = 0;
+
+	if (!strcmp(smodel, "all") || (model && !strcmp(smodel, model)))
+		return 1;
+	if (!file_path)
+		return 0;
+	if (cleanup_same_file(smodel, file_path))
+		return 1;
+	if (store_model_get(s, smodel, &row, NULL) == LM_OK) {
+		same = cleanup_same_file(row.file_path, file_path);
+		store_model_release(&row);
+	}
+	return same;
+}
+
 int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,
 		   struct lm_err *err)
 {
@@ -146,8 +185,7 @@ int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path,
 	for (size_t i = 0; i < n && !*in_use; i++) {
 		const char *m = open[i].model;
 		/* a router ("all") may load any model: every model counts as used */
-		if (!m || (strcmp(m, model) && strcmp(m, "all") &&
-			   (!file_path || strcmp(m, file_path))))
+		if (!m || !session_uses(s, m, model, file_path))
 			continue;
 		*in_use = pid_alive(open[i].supervisor_pid) || pid_alive(open[i].child_pid);
 	}
@@ -155,17 +193,68 @@ int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path,
 	return LM_OK;
 }
 
-/* Every existing part inside models_dir? 1 yes, 0 no. */
-static int parts_inside(const struct cleanup_item *it, const char *models_dir)
+int cleanup_file_rows(struct lm_store *s, const char *file_path, struct lm_model **out,
+		      size_t *n, struct lm_err *err)
+{
+	struct lm_model *all = NULL;
+	size_t cnt = 0, k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!file_path)
+		return LM_OK;
+	if ((rc = store_model_list(s, &all, &cnt, err)))
+		return rc;
+	for (size_t i = 0; i < cnt; i++) {
+		if (cleanup_same_file(all[i].file_path, file_path)) {
+			struct lm_model tmp = all[k];
+			all[k++] = all[i];
+			all[i] = tmp;
+		}
+	}
+	for (size_t i = k; i < cnt; i++)
+		store_model_release(&all[i]);
+	if (k == 0) {
+		free(all);
+		return LM_OK;
+	}
+	*out = all;
+	*n = k;
+	return LM_OK;
+}
+
+int cleanup_row_check(const char *models_dir, const char *file_path, char *why, size_t size)
 {
 	size_t n;
-	char **v = cleanup_parts(it->file_path, &n);
-	int ok = 1;
+	char **v;
+	int verdict = CLEANUP_DELETE;
 
-	for (size_t i = 0; i < n && ok; i++)
-		ok = real_inside(v[i], models_dir);
+	if (!file_path) {
+		snprintf(why, size, "no file path recorded");
+		return CLEANUP_OUTSIDE;
+	}
+	v = cleanup_parts(file_path, &n);
+	for (size_t i = 0; i < n && verdict == CLEANUP_DELETE; i++) {
+		struct stat sb;
+		if (!real_inside(v[i], models_dir)) {
+			snprintf(why, size, "files outside '%s'", models_dir);
+			verdict = CLEANUP_OUTSIDE;
+		} else if (lstat(v[i], &sb) != 0) {
+			continue; /* a part already gone */
+		} else if (S_ISLNK(sb.st_mode)) {
+			snprintf(why, size, "'%s' is a symbolic link", v[i]);
+			verdict = CLEANUP_BROKEN;
+		} else if (S_ISDIR(sb.st_mode)) {
+			snprintf(why, size, "'%s' is a directory", v[i]);
+			verdict = CLEANUP_BROKEN;
+		} else if (!S_ISREG(sb.st_mode)) {
+			snprintf(why, size, "'%s' is not a regular file", v[i]);
+			verdict = CLEANUP_BROKEN;
+		}
+	}
 	parts_free(v, n);
-	return ok;
+	return verdict;
 }
 
 static int is_hub_layout(const char *path)
@@ -203,10 +292,8 @@ static void judge(struct cleanup_item *it, int pinned, const char *models_dir,
 		it->verdict = CLEANUP_OUTSIDE;
 		snprintf(it->note, sizeof(it->note), "no file path recorded");
 	} else if (!strcmp(src, "localmodel")) {
-		if (!parts_inside(it, models_dir)) {
-			it->verdict = CLEANUP_OUTSIDE;
-			snprintf(it->note, sizeof(it->note), "files outside '%s'", models_dir);
-		}
+		it->verdict = (enum cleanup_verdict)cleanup_row_check(models_dir, it->file_path,
+								      it->note, sizeof(it->note));
 	} else if (!include_external) {
 		it->verdict = CLEANUP_EXTERNAL;
 		snprintf(it->note, sizeof(it->note), "in %s (--include-external to remove)", src);
@@ -296,6 +383,34 @@ static void add_external(struct lm_store *s, time_t cutoff, struct cleanup_item 
 	store_model_list_free(list, n);
 }
 
+/* The file of it may have other rows (another spelling of the same
+ * quant): it is kept when one of them is pinned or used since cutoff. */
+static int judge_shared(struct lm_store *s, struct cleanup_item *it, time_t cutoff,
+			struct lm_err *err)
+{
+	struct lm_model *rows;
+	size_t n;
+	int rc = cleanup_file_rows(s, it->file_path, &rows, &n, err);
+
+	for (size_t i = 0; !rc && i < n && it->verdict == CLEANUP_DELETE; i++) {
+		time_t last = 0;
+		if (!strcmp(rows[i].model, it->model))
+			continue;
+		if (rows[i].pinned) {
+			it->verdict = CLEANUP_PINNED;
+			snprintf(it->note, sizeof(it->note), "same file as pinned '%s'",
+				 rows[i].model);
+		} else if ((!lm_time_parse(rows[i].last_used, &last) ||
+			    !lm_time_parse(rows[i].first_seen, &last)) && last >= cutoff) {
+			it->verdict = CLEANUP_SHARED;
+			snprintf(it->note, sizeof(it->note), "same file as '%s', used recently",
+				 rows[i].model);
+		}
+	}
+	store_model_list_free(rows, n);
+	return rc;
+}
+
 int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
 		  int include_external, struct cleanup_item **out, size_t *n,
 		  struct lm_err *err)
@@ -345,6 +460,11 @@ int cleanup_stale(struct lm_store *s, const char *models_dir, time_t cutoff,
 	}
 	for (size_t i = 0; i < cnt; i++) {
 		int busy = 0;
+		if (v[i].verdict == CLEANUP_DELETE && !strcmp(v[i].source, "localmodel") &&
+		    (rc = judge_shared(s, &v[i], cutoff, err))) {
+			cleanup_items_free(v, cnt);
+			return rc;
+		}
 		if (v[i].verdict != CLEANUP_DELETE)
 			continue;
 		if ((rc = cleanup_in_use(s, v[i].model, v[i].file_path, &busy, err))) {
@@ -399,9 +519,11 @@ static void dir_of(const char *path, char *buf, size_t size)
 		*slash = '\0';
 }
 
-/* Refuse when the model became pinned or a server took it. */
+/* Refuse when the model, or another row of its file, became pinned, or a
+ * server took it. rows: the rows of its file (may be empty). The file may
+ * already be renamed aside: names and the recorded path still match. */
 static int still_deletable(struct lm_store *s, const struct cleanup_item *it,
-			   struct lm_err *err)
+			   const struct lm_model *rows, size_t nrows, struct lm_err *err)
 {
 	struct lm_model m;
 	int busy = 0, rc;
@@ -417,29 +539,116 @@ static int still_deletable(struct lm_store *s, const struct cleanup_item *it,
 	}
 	if ((rc = cleanup_in_use(s, it->model, it->file_path, &busy, err)))
 		return rc;
+	for (size_t i = 0; i < nrows && !busy; i++) {
+		if (strcmp(rows[i].model, it->model) &&
+		    store_model_get(s, rows[i].model, &m, NULL) == LM_OK) {
+			int pinned = m.pinned;
+			store_model_release(&m);
+			if (pinned)
+				return lm_err_set(err, LM_ESTATE, "'%s' shares its file with pinned '%s'",
+						  it->model, rows[i].model);
+		}
+		if ((rc = cleanup_in_use(s, rows[i].model, rows[i].file_path, &busy, err)))
+			return rc;
+	}
 	if (busy)
 		return lm_err_set(err, LM_ESTATE, "'%s' is used by a running server", it->model);
 	return LM_OK;
 }
 
-/* Rename-aside, re-check, unlink: localmodel's own files. */
+/* The deletion lock in the models folder: held while files are renamed
+ * aside; recovery runs only when it can take it. -1 when it cannot be
+ * opened (no folder, read-only). */
+static int journal_lock(const char *models_dir, int wait)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (paths_join(path, sizeof(path), models_dir, JOURNAL_LOCK) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR && wait)
+			continue;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void journal_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Delete the rows of one file in one transaction. */
+static int delete_rows(struct lm_store *s, const char *model, const struct lm_model *rows,
+		       size_t n, struct lm_err *err)
+{
+	int rc = store_begin(s, err);
+
+	if (rc)
+		return rc;
+	rc = store_model_delete(s, model, err);
+	if (rc == LM_ENOTFOUND)
+		rc = LM_OK;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!strcmp(rows[i].model, model))
+			continue;
+		rc = store_model_delete(s, rows[i].model, err);
+		if (rc == LM_ENOTFOUND)
+			rc = LM_OK;
+	}
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s, err);
+}
+
+/* LOCALMODEL_TEST_DELETE_PAUSE_US=N sleeps N microseconds between the
+ * steps of a deletion, so that a test can kill it at any of them. */
+static void test_pause(void)
+{
+	const char *v = getenv("LOCALMODEL_TEST_DELETE_PAUSE_US");
+	long us;
+
+	if (v && lm_parse_long(v, 1, 1000000, &us) == 0)
+		usleep((useconds_t)us);
+}
+
+/* Rename-aside, re-check, drop the rows, unlink: localmodel's own files.
+ * A kill at any point leaves either the files (some maybe renamed aside)
+ * with their rows, which cleanup_recover renames back, or no rows and
+ * renamed files, which it unlinks. */
 static int remove_owned(struct lm_store *s, const char *models_dir,
 			const struct cleanup_item *it, uint64_t *freed, struct lm_err *err)
 {
-	size_t n;
+	size_t n, nrows = 0;
 	char **v = cleanup_parts(it->file_path, &n);
 	char **aside = lm_xcalloc(n, sizeof(*aside));
 	int64_t *sizes = lm_xcalloc(n, sizeof(*sizes));
-	char dir[PATH_MAX];
+	struct lm_model *rows = NULL;
+	char dir[PATH_MAX], why[256];
 	struct stat sb;
-	int rc = LM_OK;
+	int rc = LM_OK, lock = journal_lock(models_dir, 1);
 
+	if (cleanup_row_check(models_dir, it->file_path, why, sizeof(why)) != CLEANUP_DELETE) {
+		rc = lm_err_set(err, LM_EFAIL, "refusing to delete '%s': %s", it->model, why);
+		goto out;
+	}
+	if ((rc = cleanup_file_rows(s, it->file_path, &rows, &nrows, err)) ||
+	    (rc = still_deletable(s, it, rows, nrows, err)))
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (lstat(v[i], &sb) != 0)
 			continue; /* a part already gone */
-		if (!real_inside(v[i], models_dir)) {
-			rc = lm_err_set(err, LM_EFAIL, "refusing to delete '%s': outside '%s'", v[i],
-					models_dir);
+		if (!S_ISREG(sb.st_mode) || !real_inside(v[i], models_dir)) {
+			rc = lm_err_set(err, LM_EFAIL, "refusing to delete '%s': not a file inside"
+					" '%s'", v[i], models_dir);
 			goto undo;
 		}
 		aside[i] = lm_asprintf("%s" DELETING_SUFFIX, v[i]);
@@ -450,21 +659,22 @@ static int remove_owned(struct lm_store *s, const char *models_dir,
 			aside[i] = NULL;
 			goto undo;
 		}
-		sizes[i] = S_ISREG(sb.st_mode) ? (int64_t)sb.st_size : 0;
+		sizes[i] = (int64_t)sb.st_size;
+		test_pause();
 	}
 	/* a server may have started on it between the check and the renames */
-	if ((rc = still_deletable(s, it, err)))
+	if ((rc = still_deletable(s, it, rows, nrows, err)))
 		goto undo;
-	/* the row goes before the files: a database that cannot be written
+	/* the rows go before the files: a database that cannot be written
 	 * (locked, full) must not leave a row pointing at nothing */
-	rc = store_model_delete(s, it->model, err);
-	if (rc == LM_ENOTFOUND)
-		rc = LM_OK;
-	if (rc)
+	if ((rc = delete_rows(s, it->model, rows, nrows, err)))
 		goto undo;
-	for (size_t i = 0; i < n; i++)
+	test_pause();
+	for (size_t i = 0; i < n; i++) {
 		if (aside[i] && unlink(aside[i]) == 0)
 			*freed += (uint64_t)sizes[i];
+		test_pause();
+	}
 	dir_of(it->file_path, dir, sizeof(dir));
 	prune_dirs(dir, models_dir);
 	goto out;
@@ -473,11 +683,121 @@ undo:
 		if (aside[i])
 			rename(aside[i], v[i]);
 out:
+	journal_unlock(lock);
 	for (size_t i = 0; i < n; i++)
 		free(aside[i]);
 	free(aside);
 	free(sizes);
+	store_model_list_free(rows, nrows);
 	parts_free(v, n);
+	return rc;
+}
+
+/* 1 when a and b name the same place: equal strings, or the same real
+ * folder and the same last component (the file may not exist). */
+static int same_spot(const char *a, const char *b)
+{
+	char da[PATH_MAX], db[PATH_MAX], ra[PATH_MAX], rb[PATH_MAX];
+	const char *ba = strrchr(a, '/'), *bb = strrchr(b, '/');
+
+	if (!strcmp(a, b))
+		return 1;
+	if (!ba || !bb || strcmp(ba, bb))
+		return 0;
+	dir_of(a, da, sizeof(da));
+	dir_of(b, db, sizeof(db));
+	return realpath(da, ra) && realpath(db, rb) && !strcmp(ra, rb);
+}
+
+/* 1 when a row of the inventory names orig (any part of it). */
+static int row_names(const struct lm_model *rows, size_t n, const char *orig)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t np;
+		char **v;
+		int hit = 0;
+		if (!rows[i].file_path)
+			continue;
+		v = cleanup_parts(rows[i].file_path, &np);
+		for (size_t k = 0; k < np && !hit; k++)
+			hit = same_spot(v[k], orig);
+		parts_free(v, np);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Finish or undo one "<file>.lm-deleting" left by an interrupted deletion. */
+static void recover_one(const char *aside, const struct lm_model *rows, size_t n,
+			const char *models_dir, int *fixed)
+{
+	char orig[PATH_MAX], dir[PATH_MAX];
+	size_t len = strlen(aside) - strlen(DELETING_SUFFIX);
+
+	if (len >= sizeof(orig))
+		return;
+	memcpy(orig, aside, len);
+	orig[len] = '\0';
+	if (row_names(rows, n, orig) && !paths_exists(orig)) {
+		if (rename(aside, orig) == 0)
+			(*fixed)++;
+		return;
+	}
+	if (unlink(aside) == 0) {
+		(*fixed)++;
+		dir_of(orig, dir, sizeof(dir));
+		prune_dirs(dir, models_dir);
+	}
+}
+
+static void recover_walk(const char *dir, const struct lm_model *rows, size_t n,
+			 const char *models_dir, int depth, int *fixed)
+{
+	DIR *d;
+	struct dirent *e;
+	char **found = NULL;
+	size_t nf = 0;
+
+	if (depth > 16 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX];
+		struct stat sb;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    paths_join(p, sizeof(p), dir, e->d_name) < 0 || lstat(p, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			recover_walk(p, rows, n, models_dir, depth + 1, fixed);
+		} else if (S_ISREG(sb.st_mode) && lm_ends_with(e->d_name, DELETING_SUFFIX)) {
+			found = lm_xrealloc(found, (nf + 1) * sizeof(*found));
+			found[nf++] = lm_xstrdup(p);
+		}
+	}
+	closedir(d);
+	for (size_t i = 0; i < nf; i++) {
+		recover_one(found[i], rows, n, models_dir, fixed);
+		free(found[i]);
+	}
+	free(found);
+}
+
+int cleanup_recover(struct lm_store *s, const char *models_dir, int *fixed, struct lm_err *err)
+{
+	struct lm_model *rows = NULL;
+	size_t n = 0;
+	int lock, rc;
+
+	*fixed = 0;
+	if (!paths_exists(models_dir))
+		return LM_OK;
+	/* held by a deletion under way, or a read-only folder: nothing to do */
+	if ((lock = journal_lock(models_dir, 0)) < 0)
+		return LM_OK;
+	if ((rc = store_model_list(s, &rows, &n, err)) == LM_OK)
+		recover_walk(models_dir, rows, n, models_dir, 0, fixed);
+	store_model_list_free(rows, n);
+	journal_unlock(lock);
 	return rc;
 }
 
@@ -552,7 +872,7 @@ static int remove_external(struct lm_store *s, const struct cleanup_item *it, ui
 	int hub = strcmp(it->source, "lmstudio") != 0;
 	int rc;
 
-	if ((rc = still_deletable(s, it, err)))
+	if ((rc = still_deletable(s, it, NULL, 0, err)))
 		goto out;
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct stat sb;
@@ -587,15 +907,203 @@ int cleanup_remove(struct lm_store *s, const char *models_dir, const struct clea
 	*freed = 0;
 	if (it->verdict != CLEANUP_DELETE)
 		return lm_err_set(err, LM_ESTATE, "'%s' is kept: %s", it->model, it->note);
-	if (!strcmp(it->source, "localmodel")) {
-		if ((rc = still_deletable(s, it, err)))
-			return rc;
+	if (!s && !it->partial)
+		return lm_err_set(err, LM_EFAIL, "no database");
+	if (it->partial)
+		return cleanup_partial_remove(models_dir, it->file_path, freed, err);
+	if (!strcmp(it->source, "localmodel"))
 		return remove_owned(s, models_dir, it, freed, err);
-	}
 	if ((rc = remove_external(s, it, freed, err)))
 		return rc;
 	rc = store_model_delete(s, it->model, err);
 	return rc == LM_ENOTFOUND ? LM_OK : rc;
+}
+
+/* ---- partial downloads ------------------------------------------------ */
+
+#define PART_SUFFIX ".part"
+
+/* Bytes so far and final size from "<part>.state" (written by the
+ * downloader: "size N" and one "got CHUNK BYTES" line per chunk). */
+static void partial_state(const char *part, int64_t *have, int64_t *total)
+{
+	char *state = lm_asprintf("%s.state", part), *buf = NULL, *line, *save = NULL;
+	size_t len;
+	int64_t got = 0;
+
+	if (lm_read_file(state, 4u << 20, &buf, &len, NULL) == LM_OK &&
+	    !strncmp(buf, "localmodel-partial 1\n", 21)) {
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long a, b;
+			if (sscanf(line, "size %llu", &a) == 1)
+				*total = (int64_t)a;
+			else if (sscanf(line, "got %llu %llu", &a, &b) == 2)
+				got += (int64_t)b;
+		}
+		*have = got;
+	}
+	free(buf);
+	free(state);
+}
+
+/* 1 when a pull holds the lock of the final file of part. */
+static int partial_active(const char *part)
+{
+	char *lock = lm_asprintf("%.*s.lock", (int)(strlen(part) - strlen(PART_SUFFIX)), part);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC), busy = 0;
+
+	if (fd >= 0) {
+		busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(lock);
+	return busy;
+}
+
+static void partial_add(const char *models_dir, const char *path, const struct stat *sb,
+			struct cleanup_partial **v, size_t *n)
+{
+	struct cleanup_partial *p;
+	size_t ml = strlen(models_dir);
+
+	*v = lm_xrealloc(*v, (*n + 1) * sizeof(**v));
+	p = &(*v)[(*n)++];
+	memset(p, 0, sizeof(*p));
+	p->path = lm_xstrdup(path);
+	p->name = lm_asprintf("%.*s", (int)(strlen(path) - ml - 1 - strlen(PART_SUFFIX)),
+			      path + ml + 1);
+	p->disk = (int64_t)sb->st_blocks * 512;
+	p->have = p->disk < (int64_t)sb->st_size ? p->disk : (int64_t)sb->st_size;
+	p->mtime = sb->st_mtime;
+	partial_state(path, &p->have, &p->total);
+	p->active = partial_active(path);
+}
+
+static void partials_walk(const char *models_dir, const char *dir, int depth,
+			  struct cleanup_partial **v, size_t *n)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > 16 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX];
+		struct stat sb;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    paths_join(p, sizeof(p), dir, e->d_name) < 0 || lstat(p, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			partials_walk(models_dir, p, depth + 1, v, n);
+		else if (S_ISREG(sb.st_mode) && lm_ends_with(e->d_name, PART_SUFFIX) &&
+			 strlen(e->d_name) > strlen(PART_SUFFIX))
+			partial_add(models_dir, p, &sb, v, n);
+	}
+	closedir(d);
+}
+
+static int partial_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cleanup_partial *)a)->name,
+		      ((const struct cleanup_partial *)b)->name);
+}
+
+int cleanup_partials(const char *models_dir, struct cleanup_partial **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	partials_walk(models_dir, models_dir, 0, out, n);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), partial_cmp);
+	return LM_OK;
+}
+
+void cleanup_partials_free(struct cleanup_partial *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+void cleanup_partial_items(const char *models_dir, struct cleanup_item **items, size_t *n)
+{
+	struct cleanup_partial *v;
+	size_t np;
+
+	cleanup_partials(models_dir, &v, &np);
+	if (np)
+		*items = lm_xrealloc(*items, (*n + np) * sizeof(**items));
+	for (size_t i = 0; i < np; i++) {
+		struct cleanup_item *it = &(*items)[(*n)++];
+		char iso[32];
+		memset(it, 0, sizeof(*it));
+		it->model = lm_xstrdup(v[i].name);
+		it->file_path = lm_xstrdup(v[i].path);
+		it->source = lm_xstrdup("partial");
+		lm_time_iso(v[i].mtime, iso, sizeof(iso));
+		it->first_seen = lm_xstrdup(iso);
+		it->last = v[i].mtime;
+		it->size_bytes = v[i].disk;
+		it->total_bytes = v[i].total;
+		it->parts = 1;
+		it->partial = 1;
+		if (v[i].active) {
+			it->verdict = CLEANUP_IN_USE;
+			snprintf(it->note, sizeof(it->note), "a pull is downloading it");
+		} else {
+			snprintf(it->note, sizeof(it->note), "partial download: %lld of %lld bytes",
+				 (long long)v[i].have, (long long)v[i].total);
+		}
+	}
+	cleanup_partials_free(v, np);
+}
+
+int cleanup_partial_remove(const char *models_dir, const char *part_path, uint64_t *freed,
+			   struct lm_err *err)
+{
+	size_t len = strlen(part_path);
+	char *lock, *state;
+	struct stat sb;
+	int fd, rc = LM_OK;
+
+	*freed = 0;
+	if (!lm_ends_with(part_path, PART_SUFFIX) || lstat(part_path, &sb) != 0 ||
+	    !S_ISREG(sb.st_mode) || !real_inside(part_path, models_dir))
+		return lm_err_set(err, LM_ENOTFOUND, "no partial download '%s'", part_path);
+	lock = lm_asprintf("%.*s.lock", (int)(len - strlen(PART_SUFFIX)), part_path);
+	state = lm_asprintf("%s.state", part_path);
+	/* the pull's own lock: held while it downloads */
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = lm_err_set(err, LM_EFAIL, "cannot lock '%s': %s", lock, strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = lm_err_set(err, LM_ESTATE, "'%s' is being downloaded by a running pull",
+				part_path);
+		goto out;
+	}
+	if (unlink(part_path) != 0) {
+		rc = lm_err_set(err, LM_EFAIL, "cannot delete '%s': %s", part_path,
+				strerror(errno));
+		goto out;
+	}
+	*freed = (uint64_t)sb.st_blocks * 512;
+	unlink(state);
+	unlink(lock);
+	{
+		char dir[PATH_MAX];
+		dir_of(part_path, dir, sizeof(dir));
+		prune_dirs(dir, models_dir);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+	free(state);
+	return rc;
 }
 
 /* ---- the nudge ------------------------------------------------------ */

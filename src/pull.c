@@ -304,6 +304,8 @@ static int download(struct lm_http *h, const struct pull_file *f, const struct p
 	rc = http_download(h, &d, r->sha256, err);
 	if (!rc && o->cancel && *o->cancel)
 		rc = lm_err_set(err, LM_EFAIL, "interrupted");
+	if (!rc && !f->sha256 && f->git_sha1)
+		rc = pull_verify_git_blob(part, f->git_sha1, r->sha256, err);
 	if (rc)
 		goto out;
 	if (rename(part, f->dest) != 0) {
@@ -333,7 +335,9 @@ int pull_fetch(struct lm_http *h, const struct pull_file *f, const struct pull_o
 		return rc;
 	if ((rc = lock_take(f, o, &fd, err)))
 		return rc;
-	if (same_file(f->dest, f->size, f->sha256, !f->trusted, got)) {
+	if (same_file(f->dest, f->size, f->sha256, !f->trusted, got) &&
+	    (f->sha256 || !f->git_sha1 || f->trusted ||
+	     pull_verify_git_blob(f->dest, f->git_sha1, got, NULL) == LM_OK)) {
 		r->how = PULL_PRESENT;
 		lm_strlcpy(r->sha256, got[0] ? got : (f->sha256 ? f->sha256 : ""),
 			   sizeof(r->sha256));

@@ -14,6 +14,8 @@
 
 struct lm_store {
 	sqlite3 *db;
+	char *path;
+	int readonly; /* opened read-only: the file or its folder is not writable */
 };
 
 /* The exit code for the last error: a full disk is a resource problem, also
@@ -30,6 +32,9 @@ static int db_code(struct lm_store *s)
 
 static int db_fail(struct lm_store *s, struct lm_err *err, const char *what)
 {
+	if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_READONLY)
+		return lm_err_set(err, LM_EFAIL, "database: %s: '%s' is read-only (a read-only"
+				  " home?)", what, s->path ? s->path : "?");
 	return lm_err_set(err, db_code(s), "database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -94,6 +99,29 @@ static int has_column(struct lm_store *s, const char *table, const char *col)
 	return found;
 }
 
+/* Migration 3: other names of a model's file (another spelling of its
+ * quant) are aliases, not rows; rows that already share a path are folded
+ * into the oldest one, keeping the newest use, the sum of requests and any
+ * pin. */
+static const char m3[] =
+	"CREATE TABLE IF NOT EXISTS model_alias(alias TEXT PRIMARY KEY, model TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS model_alias_model ON model_alias(model);"
+	"CREATE TEMP TABLE fold AS SELECT d.model AS alias, c.model AS model"
+	" FROM model_inventory d JOIN model_inventory c ON c.file_path = d.file_path"
+	" AND c.rowid = (SELECT MIN(rowid) FROM model_inventory x WHERE x.file_path = d.file_path)"
+	" WHERE d.file_path IS NOT NULL AND d.rowid != c.rowid;"
+	"UPDATE model_inventory SET"
+	" pinned = (SELECT MAX(COALESCE(x.pinned, 0)) FROM model_inventory x"
+	"  WHERE x.file_path = model_inventory.file_path),"
+	" total_requests = (SELECT SUM(COALESCE(x.total_requests, 0)) FROM model_inventory x"
+	"  WHERE x.file_path = model_inventory.file_path),"
+	" last_used = (SELECT MAX(x.last_used) FROM model_inventory x"
+	"  WHERE x.file_path = model_inventory.file_path)"
+	" WHERE model IN (SELECT model FROM fold);"
+	"INSERT OR REPLACE INTO model_alias(alias, model) SELECT alias, model FROM fold;"
+	"DELETE FROM model_inventory WHERE model IN (SELECT alias FROM fold);"
+	"DROP TABLE fold;";
+
 static int migrate2(struct lm_store *s, struct lm_err *err)
 {
 	for (size_t i = 0; i < sizeof(m2_columns) / sizeof(m2_columns[0]); i++) {
@@ -109,9 +137,9 @@ static int migrate2(struct lm_store *s, struct lm_err *err)
 	return exec(s, m2_tables, err);
 }
 
-/* Migration 3: usage rows say whether they are one request or tokens
+/* Migration 4: usage rows say whether they are one request or tokens
  * reconciled from llama-server's counters. */
-static int migrate3(struct lm_store *s, struct lm_err *err)
+static int migrate4(struct lm_store *s, struct lm_err *err)
 {
 	int rc;
 
@@ -150,7 +178,9 @@ static int migrate(struct lm_store *s, struct lm_err *err)
 		goto fail;
 	if (v < 2 && (rc = migrate2(s, err)))
 		goto fail;
-	if (v < 3 && (rc = migrate3(s, err)))
+	if (v < 3 && (rc = exec(s, m3, err)))
+		goto fail;
+	if (v < 4 && (rc = migrate4(s, err)))
 		goto fail;
 	if (v < STORE_SCHEMA_VERSION) {
 		char sql[64];
@@ -191,6 +221,65 @@ static int setup(struct lm_store *s, int busy_ms, struct lm_err *err)
 	}
 }
 
+/* 1 when path, or the folder holding it, cannot be written (a read-only
+ * mount, a snapshot, another user's files). SQLite needs the folder too,
+ * for its WAL and shared-memory files. */
+static int not_writable(const char *path)
+{
+	char dir[PATH_MAX];
+
+	lm_strlcpy(dir, path, sizeof(dir));
+	return access(path, W_OK) != 0 || access(dirname(dir), W_OK) != 0;
+}
+
+/* "file:" URI of path that reads it as immutable: no locks, no WAL files
+ * created (the folder is read-only, so nobody can be writing it). */
+static char *immutable_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *uri = lm_xmalloc(n * 3 + 32), *o = uri;
+
+	o += sprintf(o, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			o += sprintf(o, "%%%02X", (unsigned char)*p);
+		else
+			*o++ = *p;
+	}
+	strcpy(o, "?immutable=1");
+	return uri;
+}
+
+/* Read-only: plainly when SQLite can share the WAL index, else immutable.
+ * No migration can run: an older schema is an error. */
+static int open_readonly(struct lm_store *s, const char *path, int busy_ms, struct lm_err *err)
+{
+	int v = 0, rc;
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_busy_timeout(s->db, busy_ms);
+		if (user_version(s, &v, NULL) == LM_OK)
+			goto opened;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+	char *uri = immutable_uri(path);
+	rc = sqlite3_open_v2(uri, &s->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK || (rc = user_version(s, &v, err)) != LM_OK)
+		return lm_err_set(err, LM_EFAIL, "cannot read database '%s': %s", path,
+				  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+opened:
+	sqlite3_extended_result_codes(s->db, 1);
+	if (v < STORE_SCHEMA_VERSION)
+		return lm_err_set(err, LM_EFAIL, "database '%s' needs an upgrade, but it is"
+				  " read-only", path);
+	s->readonly = 1;
+	return LM_OK;
+}
+
 int store_open(struct lm_store **out, const char *path, enum store_mode mode, int busy_ms,
 	       struct lm_err *err)
 {
@@ -207,9 +296,20 @@ int store_open(struct lm_store **out, const char *path, enum store_mode mode, in
 		lm_strlcpy(dir, path, sizeof(dir));
 		if ((rc = paths_ensure_dir(dirname(dir), err)))
 			return rc;
+		lm_strlcpy(dir, path, sizeof(dir));
+		if (access(dirname(dir), W_OK) != 0 || (paths_exists(path) && access(path, W_OK) != 0))
+			return lm_err_set(err, LM_EFAIL, "cannot write the database '%s': %s (a"
+					  " read-only home?)", path, strerror(errno));
 		flags |= SQLITE_OPEN_CREATE;
 	}
 	s = lm_xcalloc(1, sizeof(*s));
+	s->path = lm_xstrdup(path);
+	if (mode == STORE_EXISTING && not_writable(path)) {
+		if ((rc = open_readonly(s, path, busy_ms, err)))
+			goto fail;
+		*out = s;
+		return LM_OK;
+	}
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		rc = lm_err_set(err, LM_EFAIL, "cannot open database '%s': %s", path,
 				s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -225,8 +325,20 @@ int store_open(struct lm_store **out, const char *path, enum store_mode mode, in
 	return LM_OK;
 fail:
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 	return rc;
+}
+
+int store_readonly(struct lm_store *s)
+{
+	return s && s->readonly;
+}
+
+void store_set_busy_timeout(struct lm_store *s, int ms)
+{
+	if (s && s->db)
+		sqlite3_busy_timeout(s->db, ms);
 }
 
 void store_close(struct lm_store *s)
@@ -234,6 +346,7 @@ void store_close(struct lm_store *s)
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 }
 
@@ -302,6 +415,18 @@ static int step_done(struct lm_store *s, sqlite3_stmt *st, struct lm_err *err, c
 	"model, file_path, repo_source, size_bytes, quantization, sha256, first_seen," \
 	" last_used, total_requests, commit_sha, source, pinned, parts, arch, params, ctx_train"
 
+/* Rows and aliases alike: an alias reads as its model's row under the
+ * alias's name, with alias_of set. */
+#define MODEL_VIEW                                                                    \
+	"(SELECT " MODEL_COLS ", NULL AS alias_of FROM model_inventory UNION ALL"       \
+	" SELECT a.alias, i.file_path, i.repo_source, i.size_bytes, i.quantization,"     \
+	" i.sha256, i.first_seen, i.last_used, i.total_requests, i.commit_sha, i.source," \
+	" i.pinned, i.parts, i.arch, i.params, i.ctx_train, i.model"                     \
+	" FROM model_alias a JOIN model_inventory i ON i.model = a.model)"
+
+/* The row name behind a name that may be an alias (SQL, name bound at ?N). */
+#define CANONICAL(n) "COALESCE((SELECT model FROM model_alias WHERE alias = " n "), " n ")"
+
 void store_model_release(struct lm_model *m)
 {
 	if (!m)
@@ -316,6 +441,7 @@ void store_model_release(struct lm_model *m)
 	free(m->commit_sha);
 	free(m->source);
 	free(m->arch);
+	free(m->alias_of);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -344,6 +470,7 @@ static void model_from_row(sqlite3_stmt *st, struct lm_model *m)
 	m->arch = col_str(st, 13);
 	m->params = sqlite3_column_int64(st, 14);
 	m->ctx_train = sqlite3_column_int64(st, 15);
+	m->alias_of = col_str(st, 16);
 }
 
 int store_model_upsert(struct lm_store *s, const struct lm_model *m, struct lm_err *err)
@@ -395,8 +522,8 @@ int store_model_get(struct lm_store *s, const char *name, struct lm_model *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = prepare(s, "SELECT " MODEL_COLS " FROM model_inventory WHERE model = ?", &st,
-			  err)))
+	if ((rc = prepare(s, "SELECT " MODEL_COLS ", alias_of FROM " MODEL_VIEW " WHERE model = ?",
+			  &st, err)))
 		return rc;
 	bind_str(st, 1, name);
 	rc = sqlite3_step(st);
@@ -421,8 +548,8 @@ int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struc
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prepare(s, "SELECT " MODEL_COLS " FROM model_inventory ORDER BY model", &st,
-			  err)))
+	if ((rc = prepare(s, "SELECT " MODEL_COLS ", alias_of FROM " MODEL_VIEW " ORDER BY model",
+			  &st, err)))
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == cap) {
@@ -445,15 +572,44 @@ int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struc
 int store_model_delete(struct lm_store *s, const char *name, struct lm_err *err)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, changed;
 
 	if ((rc = prepare(s, "DELETE FROM model_inventory WHERE model = ?", &st, err)))
 		return rc;
 	bind_str(st, 1, name);
 	if ((rc = step_done(s, st, err, "delete model")))
 		return rc;
-	if (sqlite3_changes(s->db) == 0)
+	changed = sqlite3_changes(s->db);
+	/* an alias, or the aliases of the row just deleted */
+	if ((rc = prepare(s, "DELETE FROM model_alias WHERE alias = ?1 OR model = ?1", &st, err)))
+		return rc;
+	bind_str(st, 1, name);
+	if ((rc = step_done(s, st, err, "delete model")))
+		return rc;
+	if (changed == 0 && sqlite3_changes(s->db) == 0)
 		return lm_err_set(err, LM_ENOTFOUND, "no model '%s' in the inventory", name);
+	return LM_OK;
+}
+
+int store_alias_add(struct lm_store *s, const char *alias, const char *model,
+		    struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!strcmp(alias, model))
+		return LM_OK;
+	if ((rc = prepare(s, "INSERT INTO model_alias(alias, model) SELECT ?1, ?2"
+			     " WHERE NOT EXISTS (SELECT 1 FROM model_inventory WHERE model = ?1)"
+			     " AND EXISTS (SELECT 1 FROM model_inventory WHERE model = ?2)"
+			     " ON CONFLICT(alias) DO UPDATE SET model = ?2", &st, err)))
+		return rc;
+	bind_str(st, 1, alias);
+	bind_str(st, 2, model);
+	if ((rc = step_done(s, st, err, "add alias")))
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return lm_err_set(err, LM_ESTATE, "cannot make '%s' an alias of '%s'", alias, model);
 	return LM_OK;
 }
 
@@ -462,7 +618,8 @@ int store_model_set_pinned(struct lm_store *s, const char *name, int pinned, str
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(s, "UPDATE model_inventory SET pinned = ? WHERE model = ?", &st, err)))
+	if ((rc = prepare(s, "UPDATE model_inventory SET pinned = ?1 WHERE model = " CANONICAL("?2"),
+			  &st, err)))
 		return rc;
 	sqlite3_bind_int(st, 1, pinned ? 1 : 0);
 	bind_str(st, 2, name);
@@ -504,7 +661,7 @@ int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 	static const char upd[] =
 		"UPDATE model_inventory SET total_requests = total_requests + ?3,"
 		" last_used = CASE WHEN last_used IS NULL OR last_used < ?2 THEN ?2 ELSE last_used END"
-		" WHERE model = ?1";
+		" WHERE model = " CANONICAL("?1");
 	sqlite3_stmt *a = NULL, *b = NULL;
 	int rc;
 

@@ -20,9 +20,21 @@
  * than the cutoff. Models it never served are left out: how other tools use
  * them is unknown (and their access times are no evidence, as scanning
  * reads them).
- * Deletion renames every part aside first, re-checks that no server took
- * the model meanwhile (renaming back if one did), then unlinks, removes the
- * folders it emptied (up to the models directory) and the inventory row.
+ * A model's identity is its file (device and inode; the recorded path when
+ * it is gone): every row whose file is the same one counts as the same
+ * model, so pinned, in-use and freshness checks look at all of them, and
+ * a deletion drops all of them. A row of localmodel's own whose file is a
+ * directory, a symbolic link or not inside the models directory (real
+ * paths) is never acted on (CLEANUP_BROKEN or CLEANUP_OUTSIDE).
+ *
+ * Deletion is a rename protocol, under a lock file in the models
+ * directory: every part is renamed to "<file>.lm-deleting", the pin and
+ * use checks are repeated (renaming back if they fail), the rows are
+ * deleted in one transaction, then the renamed files are unlinked and the
+ * folders it emptied removed. After a kill at any point, cleanup_recover
+ * completes or rolls back: a renamed file whose row still exists goes back
+ * to its name, one without a row is unlinked. So a model is either there
+ * with its row, or gone with it.
  *
  * Items are owned by the caller: cleanup_items_free. Nothing here prints.
  */
@@ -42,6 +54,8 @@ enum cleanup_verdict {
 	CLEANUP_IN_USE,      /* kept: a running server uses it */
 	CLEANUP_OUTSIDE,     /* kept: files outside the models directory */
 	CLEANUP_EXTERNAL,    /* kept: another tool's store (see note) */
+	CLEANUP_BROKEN,      /* kept: the row points at a directory, a link... */
+	CLEANUP_SHARED,      /* kept: another row of the same file is in use */
 };
 
 struct cleanup_item {
@@ -53,9 +67,28 @@ struct cleanup_item {
 	time_t last;         /* last use, else first seen; 0 when unknown */
 	int64_t size_bytes;
 	int parts;
+	int partial;         /* a partial download ("<file>.part"), see below */
+	int64_t total_bytes; /* partial: the size it will have, 0 when unknown */
 	enum cleanup_verdict verdict;
 	char note[256];      /* why it is kept, or what to do instead */
 };
+
+/* CLEANUP_DELETE when every existing part of a row of localmodel's own is
+ * a regular file inside models_dir (real paths); else CLEANUP_OUTSIDE or
+ * CLEANUP_BROKEN with the reason in why. */
+int cleanup_row_check(const char *models_dir, const char *file_path, char *why, size_t size);
+/* 1 when a and b are the same file: equal paths, or the same device and
+ * inode (symbolic links followed, as a server opening it would). */
+int cleanup_same_file(const char *a, const char *b);
+struct lm_model;
+/* Every inventory row whose file is file_path's (itself included); free
+ * with store_model_list_free. */
+int cleanup_file_rows(struct lm_store *s, const char *file_path, struct lm_model **out,
+		      size_t *n, struct lm_err *err);
+/* Complete or roll back deletions a kill interrupted (see above); *fixed
+ * counts the files handled. Does nothing while a deletion holds the lock
+ * or when the models directory is not writable. */
+int cleanup_recover(struct lm_store *s, const char *models_dir, int *fixed, struct lm_err *err);
 
 /* Stale models of the inventory (last use, else first seen, before cutoff),
  * oldest first, each with its verdict. */
@@ -67,7 +100,8 @@ void cleanup_items_free(struct cleanup_item *items, size_t n);
 const char *cleanup_verdict_name(enum cleanup_verdict v);
 
 /* 1 in *in_use when a running server uses the model: an open session for
- * its name or file path, or a router session (model "all", which may load
+ * its name, for its file (a path, or the name of a row with the same
+ * file: see cleanup_same_file), or a router session (model "all", which may load
  * any model), whose supervisor or child pid is alive. The one place to
  * change when servers are tracked another way (e.g. pid + start time). */
 int cleanup_in_use(struct lm_store *s, const char *model, const char *file_path, int *in_use,
@@ -83,6 +117,32 @@ int cleanup_remove(struct lm_store *s, const char *models_dir, const struct clea
  * itself otherwise), found from the name as llama.cpp writes it. Free each
  * string and the array. */
 char **cleanup_parts(const char *file_path, size_t *n);
+
+/* ---- partial downloads --------------------------------------------- */
+
+/* A download that has not finished: "<final>.part" in the models
+ * directory, with its resume state "<final>.part.state" and the pull's lock
+ * "<final>.lock". */
+struct cleanup_partial {
+	char *path;       /* the .part file */
+	char *name;       /* the final path relative to the models directory */
+	int64_t have;     /* bytes downloaded so far */
+	int64_t total;    /* the final size, 0 when unknown */
+	int64_t disk;     /* bytes the partial file takes on disk */
+	time_t mtime;     /* last write */
+	int active;       /* a pull holds its lock: it is being downloaded */
+};
+
+/* Every partial download under models_dir, by name. */
+int cleanup_partials(const char *models_dir, struct cleanup_partial **out, size_t *n);
+void cleanup_partials_free(struct cleanup_partial *v, size_t n);
+/* Append the partial downloads to items, as deletable items (source
+ * "partial"; CLEANUP_IN_USE while a pull downloads one). */
+void cleanup_partial_items(const char *models_dir, struct cleanup_item **items, size_t *n);
+/* Remove one partial download (the .part, its state and the lock file),
+ * unless a pull holds the lock (LM_ESTATE). *freed gets the disk bytes. */
+int cleanup_partial_remove(const char *models_dir, const char *part_path, uint64_t *freed,
+			   struct lm_err *err);
 
 /* ---- the nudge: read-only, never waits on a lock, never creates ----- */
 

@@ -85,6 +85,12 @@ struct lm_crypto_api {
 	int (*digest_update)(void *ctx, const void *d, size_t cnt);
 	int (*digest_final_ex)(void *ctx, unsigned char *md, unsigned int *s);
 	int (*rand_bytes)(unsigned char *buf, int num);
+	const void *(*sha1)(void);
+};
+
+/* SHA-1 through the same interface (for git blob ids, not for security). */
+struct lm_sha1 {
+	void *md_ctx; /* EVP_MD_CTX * or CC_SHA1_CTX * */
 };
 
 extern struct lm_curl_api lm_curl;
@@ -107,5 +113,11 @@ void sha256_final_hex(struct lm_sha256 *s, char hex[65]);
 void sha256_release(struct lm_sha256 *s);
 /* Hash a whole file (loads libcrypto). */
 int sha256_file(const char *path, char hex[65], struct lm_err *err);
+/* SHA-1, in the same init/update/final shape (loads libcrypto on Linux). */
+int sha1_init(struct lm_sha1 *s, struct lm_err *err);
+void sha1_update(struct lm_sha1 *s, const void *data, size_t len);
+/* Writes 40 lowercase hex chars + NUL and releases s. */
+void sha1_final_hex(struct lm_sha1 *s, char hex[41]);
+void sha1_release(struct lm_sha1 *s);
 
 #endif

@@ -46,6 +46,7 @@ struct pull_file {
 	const char *dest;    /* final path */
 	uint64_t size;       /* expected size */
 	const char *sha256;  /* expected lowercase hex, or NULL (not an LFS file) */
+	const char *git_sha1; /* plain git file: its blob id (tree "oid"), or NULL */
 	const char *repo;    /* "org/repo", to look in other caches first */
 	int trusted;         /* dest, when present with the right size, was verified
 				before (inventory): do not hash it again */
@@ -74,5 +75,11 @@ struct pull_result {
  * LM_EFAIL with "interrupted" when cancelled (the partial file is kept). */
 int pull_fetch(struct lm_http *h, const struct pull_file *f, const struct pull_opts *o,
 	       struct pull_result *r, struct lm_err *err);
+
+/* Verify a plain git (non-LFS) file against its git blob id, SHA-1 of
+ * "blob <size>\0" + content; sha256_out gets the SHA-256 of the same bytes.
+ * LM_EINTEGRITY on a mismatch. */
+int pull_verify_git_blob(const char *path, const char *git_sha1, char sha256_out[65],
+			 struct lm_err *err);
 
 #endif

@@ -17,7 +17,7 @@
 struct lm_store;
 struct sqlite3;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum store_mode {
 	STORE_RW,        /* create the file (and its directory) if missing */
@@ -25,13 +25,22 @@ enum store_mode {
 };
 
 /* Open (and migrate) the database at path. busy_ms: how long to wait on a
- * lock held by another process (0 = fail at once with SQLITE_BUSY). */
+ * lock held by another process (0 = fail at once with SQLITE_BUSY).
+ * STORE_EXISTING opens read-only, without migrating, when the file or its
+ * folder is not writable (a read-only mount, a snapshot, another user's
+ * home): as immutable when SQLite cannot share the WAL index there. A
+ * schema older than STORE_SCHEMA_VERSION is then an error. STORE_RW on a
+ * file or folder that cannot be written fails at once, saying so. */
 int store_open(struct lm_store **out, const char *path, enum store_mode mode,
 	       int busy_ms, struct lm_err *err);
 void store_close(struct lm_store *s);
 /* Close, leaving the WAL checkpoint (and its fsync) to a later connection:
  * for short writers on a path where latency matters (serve, the supervisor). */
 void store_close_lazy(struct lm_store *s);
+/* 1 when the database was opened read-only (writes fail, saying so). */
+int store_readonly(struct lm_store *s);
+/* Wait up to ms on a lock held by another process from now on. */
+void store_set_busy_timeout(struct lm_store *s, int ms);
 /* The raw handle, for a layer's own prepared statements. */
 struct sqlite3 *store_db(struct lm_store *s);
 int store_begin(struct lm_store *s, struct lm_err *err);
@@ -57,6 +66,7 @@ struct lm_model {
 	char *arch;         /* general.architecture */
 	int64_t params;     /* parameter count */
 	int64_t ctx_train;  /* trained context */
+	char *alias_of;     /* set when model is an alias: the row's own name */
 };
 
 void store_model_release(struct lm_model *m);
@@ -64,12 +74,21 @@ void store_model_list_free(struct lm_model *list, size_t n);
 /* Insert or update by name. first_seen/total_requests/last_used/pinned of an
  * existing row are kept unless the new values are set (non-NULL / > 0). */
 int store_model_upsert(struct lm_store *s, const struct lm_model *m, struct lm_err *err);
-/* LM_ENOTFOUND when missing. */
+/* A model's file has one row; its other names (another spelling of the
+ * quant, --file) are aliases (table model_alias). _get and _list return an
+ * alias as a copy of its row under the alias's name, alias_of naming the
+ * row; pinning or using an alias pins or counts for the row.
+ * LM_ENOTFOUND when missing. */
 int store_model_get(struct lm_store *s, const char *name, struct lm_model *out,
 		    struct lm_err *err);
 /* All rows, ordered by name. */
 int store_model_list(struct lm_store *s, struct lm_model **out, size_t *n, struct lm_err *err);
+/* Delete a row and its aliases, or just an alias. */
 int store_model_delete(struct lm_store *s, const char *name, struct lm_err *err);
+/* Make alias another name of the row model (no-op when equal). LM_ESTATE
+ * when alias is a row itself or model is not one. */
+int store_alias_add(struct lm_store *s, const char *alias, const char *model,
+		    struct lm_err *err);
 int store_model_set_pinned(struct lm_store *s, const char *name, int pinned, struct lm_err *err);
 /* Count and total size of the inventory. */
 int store_model_totals(struct lm_store *s, int64_t *count, int64_t *bytes, struct lm_err *err);

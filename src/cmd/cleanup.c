@@ -6,6 +6,7 @@
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,35 @@ static const struct lm_opt opts[] = {
 	{ "dry-run", 'n', LM_OPT_FLAG, NULL, "only list what would be removed" },
 	{ "yes", 'y', LM_OPT_FLAG, NULL, "delete without asking" },
 	{ "include-external", 0, LM_OPT_FLAG, NULL, "also other tools' stores, by their rules" },
+	{ "partial", 0, LM_OPT_FLAG, NULL, "only partial downloads (any age)" },
 	{ "nudge", 0, LM_OPT_FLAG, NULL, "one line for shell start-up, at most daily" },
 	LM_OPT_END,
 };
 
 #define NUDGE_STAMP "nudge-stamp"
+
+static volatile sig_atomic_t stop_asked;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+/* SIGINT, SIGTERM and SIGHUP finish the model being deleted and stop:
+ * a deletion is never left half done by a polite signal (and a kill -9
+ * is completed or rolled back by the next run, see cleanup.h). */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 enum outcome { KEPT, STALE, DELETED, SKIPPED, FAILED };
 
@@ -29,7 +54,7 @@ static const char *const outcome_names[] = { "kept", "stale", "deleted", "skippe
 struct run {
 	long days;
 	time_t now, cutoff;
-	int dry, yes, interactive, external;
+	int dry, yes, interactive, external, partial;
 	struct cleanup_item *items;
 	size_t n;
 	enum outcome *out;
@@ -88,7 +113,12 @@ static const char *item_status(const struct run *r, size_t i, char *buf, size_t 
 static void last_words(const struct run *r, const struct cleanup_item *it, char *buf,
 		       size_t size)
 {
-	if (it->last_used && it->last)
+	char ago[64];
+
+	if (it->partial) {
+		lm_format_ago(it->last, r->now, ago, sizeof(ago));
+		snprintf(buf, size, "partial, written %s", ago);
+	} else if (it->last_used && it->last)
 		lm_format_ago(it->last, r->now, buf, size);
 	else if (it->last)
 		snprintf(buf, size, "never (seen %ld days ago)", (long)((r->now - it->last) / 86400));
@@ -102,7 +132,8 @@ static void print_text(const struct lm_ctx *ctx, const struct run *r)
 	char size[32], last[64], status[320];
 
 	if (r->n == 0) {
-		printf("no models unused for %ld+ days\n", r->days);
+		printf(r->partial ? "no partial downloads\n" : "no models unused for %ld+ days\n",
+		       r->days);
 		return;
 	}
 	ui_table_init(&t, 4);
@@ -158,6 +189,9 @@ static void print_json(const struct run *r)
 		else
 			cJSON_AddNullToObject(o, "first_seen");
 		cJSON_AddStringToObject(o, "status", outcome_names[r->out[i]]);
+		cJSON_AddBoolToObject(o, "partial", it->partial);
+		if (it->partial)
+			cJSON_AddNumberToObject(o, "total_bytes", (double)it->total_bytes);
 		if (r->out[i] == KEPT) {
 			cJSON_AddStringToObject(o, "kept_because", cleanup_verdict_name(it->verdict));
 			cJSON_AddStringToObject(o, "reason", it->note);
@@ -178,7 +212,7 @@ static void delete_one(struct lm_ctx *ctx, struct lm_store *s, struct run *r, si
 	uint64_t freed = 0;
 	int rc;
 
-	if (r->db_failed) {
+	if (r->db_failed || stop_asked) {
 		r->out[i] = SKIPPED;
 		return;
 	}
@@ -247,6 +281,7 @@ static int parse(struct lm_ctx *ctx, struct lm_args *args, struct run *r, struct
 	r->dry = args_has(args, "dry-run");
 	r->yes = args_has(args, "yes") && !r->dry;
 	r->external = args_has(args, "include-external");
+	r->partial = args_has(args, "partial");
 	r->interactive = !r->dry && !r->yes && !ctx->json && isatty(0) && isatty(2);
 	r->now = lm_now();
 	r->cutoff = r->now - (time_t)r->days * 86400;
@@ -268,11 +303,24 @@ static int cleanup_run(struct lm_ctx *ctx, struct lm_args *args)
 	if (args_has(args, "nudge"))
 		return nudge(ctx, r.days);
 	if (paths_exists(ctx->paths.db_path)) {
+		int fixed = 0;
 		if ((rc = store_open(&s, ctx->paths.db_path, STORE_EXISTING, 5000, &err)) ||
-		    (rc = cleanup_stale(s, ctx->paths.models_dir, r.cutoff, r.external, &r.items,
-					&r.n, &err)))
+		    (rc = cleanup_recover(s, ctx->paths.models_dir, &fixed, &err)))
+			goto out;
+		if (store_readonly(s) && (r.yes || r.interactive)) {
+			rc = lm_err_set(&err, LM_EFAIL, "cannot delete anything: the database '%s' is"
+					" read-only (a read-only home); --dry-run lists",
+					ctx->paths.db_path);
+			goto out;
+		}
+		if (fixed)
+			ui_info(ctx, "completed %d file%s of an interrupted deletion", fixed,
+				fixed == 1 ? "" : "s");
+		if (!r.partial && (rc = cleanup_stale(s, ctx->paths.models_dir, r.cutoff, r.external,
+						      &r.items, &r.n, &err)))
 			goto out;
 	}
+	cleanup_partial_items(ctx->paths.models_dir, &r.items, &r.n);
 	r.out = lm_xcalloc(r.n ? r.n : 1, sizeof(*r.out));
 	r.errors = lm_xcalloc(r.n ? r.n : 1, sizeof(*r.errors));
 	for (size_t i = 0; i < r.n; i++) {
@@ -280,12 +328,19 @@ static int cleanup_run(struct lm_ctx *ctx, struct lm_args *args)
 		if (r.out[i] == STALE)
 			r.stale_bytes += (uint64_t)(r.items[i].size_bytes > 0 ? r.items[i].size_bytes : 0);
 	}
-	if (r.interactive)
+	if (r.interactive) {
 		ask_each(ctx, s, &r);
-	else if (r.yes)
+	} else if (r.yes) {
+		catch_signals();
 		for (size_t i = 0; i < r.n; i++)
 			if (r.out[i] == STALE)
 				delete_one(ctx, s, &r, i);
+		if (stop_asked) {
+			ui_error(ctx, "stopped by a signal; the models not yet deleted are kept");
+			if (!r.rc)
+				r.rc = LM_EFAIL;
+		}
+	}
 	if (ctx->json)
 		print_json(&r);
 	else if (!ctx->quiet)
@@ -307,12 +362,13 @@ const struct lm_cmd cmd_cleanup = {
 	.name = "cleanup",
 	.alias = NULL,
 	.summary = "delete models unused for weeks",
-	.usage = "localmodel cleanup [--days N] [--dry-run] [--yes] [--include-external] [--json]\n"
+	.usage = "localmodel cleanup [--days N] [--dry-run] [--yes] [--include-external] [--partial]\n"
+		 "       [--json]\n"
 		 "       localmodel cleanup --nudge",
 	.description = "Lists models not used for N days with their size. On a terminal it asks\n"
 		       "per model; otherwise it only lists unless --yes is given. Pinned models,\n"
 		       "models a running server uses and files outside the models directory are\n"
-		       "never deleted.",
+		       "never deleted. Partial downloads are listed too; --partial lists only them.",
 	.opts = opts,
 	/* the store is opened here: --nudge must not wait on a lock or migrate */
 	.needs = 0,

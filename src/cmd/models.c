@@ -26,19 +26,44 @@ static const struct lm_opt opts[] = {
 	LM_OPT_END,
 };
 
-/* A list of models: ours first, then the other stores'. */
+/* A list of models: ours first, then the other stores', then the
+ * partial downloads. */
 struct mlist {
 	struct lm_model *own;
 	size_t nown;
+	char (*broken)[256]; /* per own model: why it is broken, or "" */
 	struct lm_model *ext;
 	size_t next;
+	struct cleanup_partial *part;
+	size_t npart;
 };
 
 static void mlist_release(struct mlist *l)
 {
 	store_model_list_free(l->own, l->nown);
 	store_model_list_free(l->ext, l->next);
+	cleanup_partials_free(l->part, l->npart);
+	free(l->broken);
 	memset(l, 0, sizeof(*l));
+}
+
+/* Why a row of localmodel's own cannot be used or removed: its file is
+ * missing, a directory, a link, or outside the models directory. */
+static void mlist_judge(struct lm_ctx *ctx, struct mlist *l)
+{
+	l->broken = lm_xcalloc(l->nown ? l->nown : 1, sizeof(*l->broken));
+	for (size_t i = 0; i < l->nown; i++) {
+		const struct lm_model *m = &l->own[i];
+		if (m->source && strcmp(m->source, "localmodel"))
+			continue;
+		if (cleanup_row_check(ctx->paths.models_dir, m->file_path, l->broken[i],
+				      sizeof(l->broken[i])) == CLEANUP_DELETE) {
+			l->broken[i][0] = '\0';
+			if (!paths_exists(m->file_path))
+				snprintf(l->broken[i], sizeof(l->broken[i]), "'%s' is missing",
+					 m->file_path);
+		}
+	}
 }
 
 /* Read-only: a missing database is an empty inventory. */
@@ -106,7 +131,7 @@ static void fmt_last_used(const char *iso, char *buf, size_t size)
 	lm_format_ago(t, lm_now(), buf, size);
 }
 
-static cJSON *model_json(const struct lm_model *m)
+static cJSON *model_json(const struct lm_model *m, const char *broken)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -128,15 +153,56 @@ static cJSON *model_json(const struct lm_model *m)
 	cJSON_AddNumberToObject(o, "requests", (double)m->total_requests);
 	cJSON_AddBoolToObject(o, "pinned", m->pinned);
 	cJSON_AddBoolToObject(o, "read_only", m->source && strcmp(m->source, "localmodel"));
+	STR_OR_NULL("alias_of", m->alias_of);
+	cJSON_AddBoolToObject(o, "partial", 0);
+	cJSON_AddBoolToObject(o, "broken", broken && *broken);
+	if (broken && *broken)
+		cJSON_AddStringToObject(o, "broken_reason", broken);
 #undef STR_OR_NULL
 	return o;
 }
 
-static void table_row(struct ui_table *t, const struct lm_model *m, int all)
+static cJSON *partial_json(const struct cleanup_partial *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	char iso[32];
+
+	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddStringToObject(o, "source", "localmodel");
+	cJSON_AddStringToObject(o, "path", p->path);
+	cJSON_AddBoolToObject(o, "partial", 1);
+	cJSON_AddNumberToObject(o, "bytes", (double)p->have);
+	cJSON_AddNumberToObject(o, "total_bytes", (double)p->total);
+	cJSON_AddNumberToObject(o, "disk_bytes", (double)p->disk);
+	lm_time_iso(p->mtime, iso, sizeof(iso));
+	cJSON_AddStringToObject(o, "modified", iso);
+	cJSON_AddNumberToObject(o, "age_seconds", (double)(lm_now() > p->mtime ? lm_now() - p->mtime : 0));
+	cJSON_AddBoolToObject(o, "downloading", p->active);
+	return o;
+}
+
+static void partial_row(struct ui_table *t, const struct cleanup_partial *p, int all)
+{
+	char name[600], have[32], total[32], of[96], ago[64];
+
+	snprintf(name, sizeof(name), "%s (partial%s)", p->name, p->active ? ", downloading" : "");
+	lm_format_size((uint64_t)p->have, have, sizeof(have));
+	lm_format_size((uint64_t)p->total, total, sizeof(total));
+	snprintf(of, sizeof(of), "of %s", p->total > 0 ? total : "?");
+	lm_format_ago(p->mtime, lm_now(), ago, sizeof(ago));
+	if (all)
+		ui_table_row(t, name, have, "-", of, "-", ago, "-", "partial");
+	else
+		ui_table_row(t, name, have, "-", of, "-", ago, "-");
+}
+
+static void table_row(struct ui_table *t, const struct lm_model *m, const char *broken, int all)
 {
 	char name[600], size[32], ap[96], params[32], c[32], last[64], req[32];
 
-	snprintf(name, sizeof(name), "%s%s", m->model, m->pinned ? " (pinned)" : "");
+	snprintf(name, sizeof(name), "%s%s%s%s%s", m->model, m->pinned ? " (pinned)" : "",
+		 broken && *broken ? " (broken)" : "", m->alias_of ? " = " : "",
+		 m->alias_of ? m->alias_of : "");
 	lm_format_size((uint64_t)m->size_bytes, size, sizeof(size));
 	fmt_params(m->params, params, sizeof(params));
 	snprintf(ap, sizeof(ap), "%s/%s", m->arch ? m->arch : "-", params);
@@ -158,18 +224,23 @@ static int models_list(struct lm_ctx *ctx, int all)
 
 	if ((rc = mlist_load(ctx, all, &l, &err)))
 		return ui_fail(ctx, &err);
+	mlist_judge(ctx, &l);
+	cleanup_partials(ctx->paths.models_dir, &l.part, &l.npart);
 	for (size_t i = 0; i < l.nown; i++)
-		fill_from_gguf(&l.own[i]);
+		if (!l.broken[i][0])
+			fill_from_gguf(&l.own[i]);
 	for (size_t i = 0; i < l.next; i++)
 		fill_from_gguf(&l.ext[i]);
 	if (ctx->json) {
 		cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "models");
 		for (size_t i = 0; i < l.nown; i++)
-			cJSON_AddItemToArray(arr, model_json(&l.own[i]));
+			cJSON_AddItemToArray(arr, model_json(&l.own[i], l.broken[i]));
 		for (size_t i = 0; i < l.next; i++)
-			cJSON_AddItemToArray(arr, model_json(&l.ext[i]));
+			cJSON_AddItemToArray(arr, model_json(&l.ext[i], NULL));
+		for (size_t i = 0; i < l.npart; i++)
+			cJSON_AddItemToArray(arr, partial_json(&l.part[i]));
 		ui_json_print(doc);
-	} else if (!ctx->quiet && l.nown + l.next == 0) {
+	} else if (!ctx->quiet && l.nown + l.next + l.npart == 0) {
 		ui_info(ctx, "no models%s; find one with 'localmodel search QUERY', then "
 			     "'localmodel pull ORG/REPO'", all ? "" : " (--all shows other tools' models)");
 	} else if (!ctx->quiet) {
@@ -183,11 +254,20 @@ static int models_list(struct lm_ctx *ctx, int all)
 			ui_table_row(&t, "NAME", "SIZE", "QUANT", "ARCH/PARAMS", "CTX", "LAST USED",
 				     "REQUESTS");
 		for (size_t i = 0; i < l.nown; i++)
-			table_row(&t, &l.own[i], all);
+			table_row(&t, &l.own[i], l.broken[i], all);
 		for (size_t i = 0; i < l.next; i++)
-			table_row(&t, &l.ext[i], all);
+			table_row(&t, &l.ext[i], NULL, all);
+		for (size_t i = 0; i < l.npart; i++)
+			partial_row(&t, &l.part[i], all);
 		ui_table_print(ctx, &t, stdout);
 		ui_table_release(&t);
+		fflush(stdout);
+		for (size_t i = 0; i < l.nown; i++)
+			if (l.broken[i][0])
+				ui_warn(ctx, "%s is broken: %s", l.own[i].model, l.broken[i]);
+		if (l.npart)
+			ui_info(ctx, "a partial download resumes with 'localmodel pull'; remove it with"
+				     " 'localmodel models rm NAME' or 'localmodel cleanup --partial'");
 	}
 	mlist_release(&l);
 	return LM_OK;
@@ -326,7 +406,7 @@ static void show_json(const struct lm_model *m, const struct lm_gguf *g, int hav
 {
 	cJSON *doc = cJSON_CreateObject();
 
-	cJSON_AddItemToObject(doc, "model", model_json(m));
+	cJSON_AddItemToObject(doc, "model", model_json(m, NULL));
 	if (have_g)
 		cJSON_AddItemToObject(doc, "gguf", gguf_json(g));
 	else
@@ -460,75 +540,131 @@ static int refuse_external(struct lm_ctx *ctx, const char *name, const char *ver
 	return rc;
 }
 
-/* Remove the directories between path and root that became empty. */
-static void prune_dirs(const char *path, const char *root)
+/* What a pull leaves beside a file: remove it with the file. */
+static void remove_leftovers(const char *file_path)
 {
-	char d[PATH_MAX];
-	size_t rl = strlen(root);
+	static const char *const extra[] = { ".part", ".part.state", ".lock", ".link" };
+	size_t n;
+	char **v = cleanup_parts(file_path, &n);
+	char p[PATH_MAX];
 
-	lm_strlcpy(d, path, sizeof(d));
-	for (;;) {
-		char *slash = strrchr(d, '/');
-		if (!slash)
-			break;
-		*slash = '\0';
-		if (strlen(d) <= rl || strncmp(d, root, rl) || d[rl] != '/')
-			break;
-		if (rmdir(d) != 0)
-			break;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < sizeof(extra) / sizeof(extra[0]); k++)
+			if (snprintf(p, sizeof(p), "%s%s", v[i], extra[k]) < (int)sizeof(p))
+				unlink(p);
+		free(v[i]);
+	}
+	free(v);
+}
+
+static void print_removed(struct lm_ctx *ctx, const char *name, int64_t freed, const char *kept_for)
+{
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "removed", name);
+		cJSON_AddNumberToObject(doc, "freed_bytes", (double)freed);
+		if (kept_for)
+			cJSON_AddStringToObject(doc, "file_kept_for", kept_for);
+		ui_json_print(doc);
+	} else if (!ctx->quiet) {
+		char size[32];
+		lm_format_size((uint64_t)freed, size, sizeof(size));
+		if (kept_for)
+			printf("removed %s (its file stays: it is also '%s')\n", name, kept_for);
+		else
+			printf("removed %s (%s freed)\n", name, size);
 	}
 }
 
-/* Delete one file of a model and what a pull leaves beside it. */
-static int remove_file(const char *path, struct lm_err *err)
+/* A partial download named by its path under the models directory. */
+static int remove_partial(struct lm_ctx *ctx, const char *name, int *found)
 {
-	static const char *const extra[] = { ".part", ".part.state", ".lock", ".link" };
-	char p[PATH_MAX];
+	struct cleanup_partial *v;
+	struct lm_err err = { 0 };
+	size_t n;
+	uint64_t freed = 0;
+	int rc = LM_OK;
 
-	if (unlink(path) != 0 && errno != ENOENT)
-		return lm_err_set(err, LM_EFAIL, "cannot remove '%s': %s", path, strerror(errno));
-	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
-		if (snprintf(p, sizeof(p), "%s%s", path, extra[i]) < (int)sizeof(p))
-			unlink(p);
+	*found = 0;
+	cleanup_partials(ctx->paths.models_dir, &v, &n);
+	for (size_t i = 0; i < n && !*found; i++) {
+		if (strcmp(v[i].name, name))
+			continue;
+		*found = 1;
+		if ((rc = cleanup_partial_remove(ctx->paths.models_dir, v[i].path, &freed, &err)))
+			ui_fail(ctx, &err);
+		else
+			print_removed(ctx, name, (int64_t)freed, NULL);
+	}
+	cleanup_partials_free(v, n);
+	return rc;
+}
+
+/* Another row names the same file: remove only this name. */
+static int remove_alias(struct lm_ctx *ctx, const struct lm_model *m, const char *other)
+{
+	struct lm_err err = { 0 };
+	int rc;
+
+	if (m->pinned && !m->alias_of) {
+		ui_error(ctx, "'%s' is pinned; unpin it first ('localmodel models unpin')", m->model);
+		return LM_ESTATE;
+	}
+	if ((rc = store_model_delete(ctx->store, m->model, &err)))
+		return ui_fail(ctx, &err);
+	print_removed(ctx, m->model, 0, other);
 	return LM_OK;
 }
 
-static int remove_files(struct lm_ctx *ctx, const struct lm_model *m, struct lm_err *err)
+/* Remove the file (all parts) and every row of it, by cleanup's
+ * crash-safe protocol, after the same checks. */
+static int remove_model(struct lm_ctx *ctx, const struct lm_model *m)
 {
-	const char *root = ctx->paths.models_dir;
-	size_t rl = strlen(root);
-	int idx, cnt, rc;
+	struct cleanup_item it;
+	struct lm_err err = { 0 };
+	uint64_t freed = 0;
+	int busy = 0, rc;
 
-	if (!m->file_path)
-		return LM_OK;
-	if (strncmp(m->file_path, root, rl) || m->file_path[rl] != '/' || strstr(m->file_path, "/../"))
-		return lm_err_set(err, LM_EFAIL, "'%s' is outside '%s'; not removing it",
-				  m->file_path, root);
-	if (hub_split_info(m->file_path, &idx, &cnt)) {
-		for (int i = 1; i <= cnt; i++) {
-			char *p = hub_split_part(m->file_path, i);
-			rc = remove_file(p, err);
-			free(p);
-			if (rc)
-				return rc;
-		}
-	} else if ((rc = remove_file(m->file_path, err))) {
-		return rc;
+	if (m->pinned) {
+		ui_error(ctx, "'%s' is pinned; unpin it first ('localmodel models unpin')", m->model);
+		return LM_ESTATE;
 	}
-	prune_dirs(m->file_path, root);
+	if ((rc = cleanup_in_use(ctx->store, m->model, m->file_path, &busy, &err)))
+		return ui_fail(ctx, &err);
+	if (busy) {
+		ui_error(ctx, "'%s' is being served; stop it first ('localmodel stop')", m->model);
+		return LM_ESTATE;
+	}
+	memset(&it, 0, sizeof(it));
+	it.model = m->model;
+	it.file_path = m->file_path;
+	it.source = "localmodel";
+	it.verdict = (enum cleanup_verdict)cleanup_row_check(ctx->paths.models_dir, m->file_path,
+							     it.note, sizeof(it.note));
+	if (it.verdict != CLEANUP_DELETE) {
+		ui_error(ctx, "not removing '%s': %s", m->model, it.note);
+		return LM_EFAIL;
+	}
+	if ((rc = cleanup_remove(ctx->store, ctx->paths.models_dir, &it, &freed, &err)))
+		return ui_fail(ctx, &err);
+	remove_leftovers(m->file_path);
+	print_removed(ctx, m->model, m->size_bytes, NULL);
 	return LM_OK;
 }
 
 static int models_rm(struct lm_ctx *ctx, const char *name)
 {
 	struct lm_err err = { 0 };
-	struct lm_model m;
-	int rc;
+	struct lm_model m, *rows = NULL;
+	size_t nrows = 0;
+	int rc, found = 0;
 
 	memset(&m, 0, sizeof(m));
 	rc = ctx->store ? store_model_get(ctx->store, name, &m, &err) : LM_ENOTFOUND;
-	if (rc == LM_ENOTFOUND)
-		return refuse_external(ctx, name, "delete");
+	if (rc == LM_ENOTFOUND) {
+		rc = remove_partial(ctx, name, &found);
+		return found ? rc : refuse_external(ctx, name, "delete");
+	}
 	if (rc)
 		return ui_fail(ctx, &err);
 	if (m.source && strcmp(m.source, "localmodel")) {
@@ -537,32 +673,22 @@ static int models_rm(struct lm_ctx *ctx, const char *name)
 		rc = LM_EFAIL;
 		goto out;
 	}
-	/* the same rule as cleanup: a live server of it, or a router */
-	int busy = 0;
-	if ((rc = cleanup_in_use(ctx->store, name, m.file_path, &busy, &err))) {
+	if ((rc = cleanup_file_rows(ctx->store, m.file_path, &rows, &nrows, &err))) {
 		ui_fail(ctx, &err);
 		goto out;
 	}
-	if (busy) {
-		ui_error(ctx, "'%s' is being served; stop it first ('localmodel stop')", name);
-		rc = LM_ESTATE;
-		goto out;
-	}
-	if ((rc = remove_files(ctx, &m, &err)) || (rc = store_model_delete(ctx->store, name, &err))) {
-		ui_fail(ctx, &err);
-		goto out;
-	}
-	if (ctx->json) {
-		cJSON *doc = cJSON_CreateObject();
-		cJSON_AddStringToObject(doc, "removed", name);
-		cJSON_AddNumberToObject(doc, "freed_bytes", (double)m.size_bytes);
-		ui_json_print(doc);
-	} else if (!ctx->quiet) {
-		char size[32];
-		lm_format_size((uint64_t)m.size_bytes, size, sizeof(size));
-		printf("removed %s (%s freed)\n", name, size);
-	}
+	/* other names of the file, not counting this row's own aliases */
+	for (size_t i = 0; i < nrows && !found; i++)
+		if (strcmp(rows[i].model, name) &&
+		    !(rows[i].alias_of && !strcmp(rows[i].alias_of, name))) {
+			found = 1;
+			rc = remove_alias(ctx, &m, rows[i].alias_of && !m.alias_of ?
+						   rows[i].alias_of : rows[i].model);
+		}
+	if (!found)
+		rc = remove_model(ctx, &m);
 out:
+	store_model_list_free(rows, nrows);
 	store_model_release(&m);
 	return rc;
 }
@@ -605,11 +731,20 @@ static const struct lm_subcmd subs[] = {
 static int models_run(struct lm_ctx *ctx, struct lm_args *args)
 {
 	const char *sub = args->npos > 0 ? args->pos[0] : NULL;
+	int fixed = 0;
 
+	/* finish or undo a deletion a kill interrupted (nothing when read-only) */
+	if (ctx->store)
+		cleanup_recover(ctx->store, ctx->paths.models_dir, &fixed, NULL);
 	if (!sub)
 		return models_list(ctx, args_has(args, "all"));
 	if (!strcmp(sub, "show"))
 		return models_show(ctx, args->pos[1]);
+	if (store_readonly(ctx->store)) {
+		ui_error(ctx, "cannot %s '%s': the database '%s' is read-only (a read-only home)",
+			 sub, args->pos[1], ctx->paths.db_path);
+		return LM_EFAIL;
+	}
 	if (!strcmp(sub, "rm"))
 		return models_rm(ctx, args->pos[1]);
 	return models_pin(ctx, args->pos[1], !strcmp(sub, "pin"));

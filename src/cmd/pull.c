@@ -1,4 +1,5 @@
 /* pull: download a GGUF model from Hugging Face into models/<org>/<repo>/. */
+#include "localmodel/cleanup.h"
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
 #include "localmodel/gguf.h"
@@ -145,6 +146,7 @@ struct part {
 	char dest[PATH_MAX];
 	char *url;
 	char sha[65];
+	char git_sha1[41]; /* a plain git file's blob id */
 	struct pull_result res;
 };
 
@@ -164,6 +166,7 @@ struct job {
 	int nparts;
 	struct lm_model *owned; /* inventory, for trust and reuse */
 	size_t nowned;
+	const char *alias_of;   /* the row this name became an alias of */
 };
 
 static void job_release(struct job *j)
@@ -235,6 +238,8 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 			lm_strlcpy(p->sha, p->file->sha256, sizeof(p->sha));
 		else if (res.etag && strlen(res.etag) == 64)
 			lm_strlcpy(p->sha, res.etag, sizeof(p->sha));
+		else if (p->file->oid && strlen(p->file->oid) == 40)
+			lm_strlcpy(p->git_sha1, p->file->oid, sizeof(p->git_sha1));
 		hub_resolved_release(&res);
 		p->url = hub_file_url(j->hub, j->req.repo, j->commit, p->file->path);
 	}
@@ -269,6 +274,34 @@ static void load_owned(struct lm_ctx *ctx, struct job *j)
 		j->owned = NULL;
 		j->nowned = 0;
 	}
+}
+
+/* A full disk: name the partial files kept, and how to resume or remove
+ * them (they hold the space until then). */
+static void partial_kept(const struct job *j, struct lm_err *err)
+{
+	char why[sizeof(err->msg)], size[32];
+	uint64_t kept = 0;
+	int nkept = 0;
+	const char *first = NULL;
+
+	for (int i = 0; i < j->nparts; i++) {
+		char partial[PATH_MAX + 8];
+		struct stat st;
+		snprintf(partial, sizeof(partial), "%s.part", j->parts[i].dest);
+		if (stat(partial, &st) == 0) {
+			kept += (uint64_t)st.st_blocks * 512;
+			if (!nkept++)
+				first = j->parts[i].dest;
+		}
+	}
+	if (!nkept)
+		return;
+	lm_strlcpy(why, err->msg, sizeof(why));
+	lm_format_size(kept, size, sizeof(size));
+	lm_err_set(err, LM_ERESOURCE, "%s; kept the partial download '%s.part'%s (%s): free some"
+		   " space and run the same pull to resume, or remove it with 'localmodel cleanup"
+		   " --partial'", why, first, nkept > 1 ? " and others" : "", size);
 }
 
 static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
@@ -306,6 +339,7 @@ static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 		f.dest = p->dest;
 		f.size = p->file->size;
 		f.sha256 = p->sha[0] ? p->sha : NULL;
+		f.git_sha1 = p->git_sha1[0] ? p->git_sha1 : NULL;
 		f.repo = j->req.repo;
 		f.trusted = row && row->sha256 && (i > 0 || (f.sha256 && !strcmp(row->sha256, f.sha256)));
 		f.candidates = cands;
@@ -318,7 +352,52 @@ static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	if (rc && pull_cancel)
 		return lm_err_set(err, LM_EFAIL,
 				  "interrupted; run the same command again to resume");
+	if (rc == LM_ERESOURCE)
+		partial_kept(j, err);
 	return rc;
+}
+
+/* How long the record step waits for a database another process holds:
+ * the download is done, so it is worth waiting for. Tests shorten it with
+ * LOCALMODEL_TEST_RECORD_BUSY_MS. */
+#define RECORD_BUSY_MS 60000
+
+static int record_busy_ms(void)
+{
+	const char *v = getenv("LOCALMODEL_TEST_RECORD_BUSY_MS");
+	long ms;
+
+	if (v && lm_parse_long(v, 0, 3600000, &ms) == 0)
+		return (int)ms;
+	return RECORD_BUSY_MS;
+}
+
+/* The files are in place but the row could not be written (a database
+ * locked past the wait, a full disk): say what is kept and how to finish. */
+static int record_failed(const struct job *j, int rc, struct lm_err *err)
+{
+	char why[sizeof(err->msg)];
+
+	lm_strlcpy(why, err->msg, sizeof(why));
+	return lm_err_set(err, rc, "%s; '%s' is complete: run the same pull again to record it",
+			  why, j->parts[0].dest);
+}
+
+/* The row that already holds this file under another name (another
+ * spelling of the quant, --file), when this name has no row of its own:
+ * the name becomes its alias, so that one file never has two rows. */
+static const char *file_owner(const struct job *j)
+{
+	const char *owner = NULL;
+
+	for (size_t i = 0; i < j->nowned; i++) {
+		const struct lm_model *m = &j->owned[i];
+		if (!strcmp(m->model, j->name) && !m->alias_of)
+			return NULL;
+		if (!owner && !m->alias_of && cleanup_same_file(m->file_path, j->parts[0].dest))
+			owner = m->model;
+	}
+	return owner;
 }
 
 /* Record the model in the inventory, with what its GGUF header says. */
@@ -330,6 +409,11 @@ static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	char now[32];
 	int rc;
 
+	store_set_busy_timeout(ctx->store, record_busy_ms());
+	if ((j->alias_of = file_owner(j))) {
+		rc = store_alias_add(ctx->store, j->name, j->alias_of, err);
+		return rc ? record_failed(j, rc, err) : LM_OK;
+	}
 	memset(&m, 0, sizeof(m));
 	memset(&g, 0, sizeof(g));
 	lm_time_iso(lm_now(), now, sizeof(now));
@@ -353,7 +437,7 @@ static int record(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	}
 	rc = store_model_upsert(ctx->store, &m, err);
 	gguf_release(&g);
-	return rc;
+	return rc ? record_failed(j, rc, err) : LM_OK;
 }
 
 static void print_report(struct lm_ctx *ctx, const struct job *j)
@@ -370,6 +454,10 @@ static void print_report(struct lm_ctx *ctx, const struct job *j)
 		cJSON_AddStringToObject(doc, "path", j->parts[0].dest);
 		cJSON_AddNumberToObject(doc, "size_bytes", (double)j->g->size);
 		cJSON_AddNumberToObject(doc, "parts", j->nparts);
+		if (j->alias_of)
+			cJSON_AddStringToObject(doc, "alias_of", j->alias_of);
+		else
+			cJSON_AddNullToObject(doc, "alias_of");
 		files = cJSON_AddArrayToObject(doc, "files");
 		for (int i = 0; i < j->nparts; i++) {
 			const struct part *p = &j->parts[i];
@@ -402,6 +490,8 @@ static void print_report(struct lm_ctx *ctx, const struct job *j)
 	}
 	printf("%s: %s%s%s (%s%s)\n", j->name, ui_bold(ctx), j->parts[0].dest, ui_reset(ctx),
 	       size, j->nparts > 1 ? ", split" : "");
+	if (j->alias_of)
+		printf("%s is another name of %s (the same file)\n", j->name, j->alias_of);
 }
 
 static int pull_run(struct lm_ctx *ctx, struct lm_args *args)

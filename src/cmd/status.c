@@ -53,6 +53,8 @@ struct status_info {
 	int hw_ok;
 	struct rt_info rt;     /* the current runtime, when rt_ok */
 	int rt_ok;
+	struct cleanup_partial *partials; /* unfinished downloads */
+	size_t npartials;
 };
 
 static void read_runtime(const struct lm_ctx *ctx, struct status_info *si)
@@ -205,6 +207,7 @@ static int gather(struct lm_ctx *ctx, struct status_info *si, struct lm_err *err
 		gather_server(ctx, si, &si->servers[i]);
 	}
 	free(live);
+	cleanup_partials(ctx->paths.models_dir, &si->partials, &si->npartials);
 	si->stale_models = -1;
 	if (ctx->store &&
 	    cleanup_nudge_query(ctx->paths.db_path, lm_now() - (time_t)ctx->cfg.stale_days * 86400,
@@ -314,6 +317,19 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 	cJSON_AddNumberToObject(models, "size_bytes", (double)si->models_bytes);
 	add_num_or_null(models, "stale_count", si->stale_models);
 	add_num_or_null(models, "stale_bytes", si->stale_models >= 0 ? si->stale_bytes : -1);
+	cJSON *parts = cJSON_AddArrayToObject(doc, "partials");
+	for (size_t i = 0; i < si->npartials; i++) {
+		const struct cleanup_partial *p = &si->partials[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", p->name);
+		cJSON_AddStringToObject(o, "path", p->path);
+		cJSON_AddBoolToObject(o, "partial", 1);
+		cJSON_AddNumberToObject(o, "bytes", (double)p->have);
+		cJSON_AddNumberToObject(o, "total_bytes", (double)p->total);
+		cJSON_AddNumberToObject(o, "age_seconds", (double)(lm_now() > p->mtime ? lm_now() - p->mtime : 0));
+		cJSON_AddBoolToObject(o, "downloading", p->active);
+		cJSON_AddItemToArray(parts, o);
+	}
 	ui_json_print(doc);
 }
 
@@ -406,6 +422,16 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 		printf(", %lld stale (%s; see 'localmodel cleanup')", (long long)si->stale_models, size);
 	}
 	printf("\n");
+	for (size_t i = 0; i < si->npartials; i++) {
+		const struct cleanup_partial *p = &si->partials[i];
+		char have[32], total[32], ago[64];
+		lm_format_size((uint64_t)p->have, have, sizeof(have));
+		lm_format_size((uint64_t)p->total, total, sizeof(total));
+		lm_format_ago(p->mtime, lm_now(), ago, sizeof(ago));
+		printf("partial:  %s, %s of %s, written %s%s\n", p->name, have,
+		       p->total > 0 ? total : "?", ago,
+		       p->active ? " (downloading)" : " ('localmodel pull' resumes it)");
+	}
 	print_servers(ctx, si);
 	for (size_t i = 0; i < si->nstale; i++)
 		printf("cleaned:  stale record of port %d (supervisor pid %d is gone)\n",
@@ -433,6 +459,7 @@ static int status_run(struct lm_ctx *ctx, struct lm_args *args)
 out:
 	free(si.servers);
 	free(si.stale);
+	cleanup_partials_free(si.partials, si.npartials);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
-/* dl/crypto: SHA-256 through OpenSSL's libcrypto, loaded on first use (Linux;
- * macOS has crypto_cc.c instead). */
+/* dl/crypto: SHA-256 and SHA-1 through OpenSSL's libcrypto, loaded on first use
+ * (Linux; macOS has crypto_cc.c instead). */
 #include "dl_internal.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@ static const char *const sonames[] = { "libcrypto.so.3", "libcrypto.so", NULL };
 static const struct dl_lib lib = { "libcrypto", sonames, "openssl@3", "libssl3" };
 static const char *const symbols[] = {
 	"EVP_MD_CTX_new", "EVP_MD_CTX_free", "EVP_sha256", "EVP_DigestInit_ex",
-	"EVP_DigestUpdate", "EVP_DigestFinal_ex", "RAND_bytes",
+	"EVP_DigestUpdate", "EVP_DigestFinal_ex", "RAND_bytes", "EVP_sha1",
 };
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) == DL_NSYMS(struct lm_crypto_api),
 	       "crypto symbol table out of step with struct lm_crypto_api");
@@ -60,6 +60,41 @@ void sha256_final_hex(struct lm_sha256 *s, char hex[65])
 }
 
 void sha256_release(struct lm_sha256 *s)
+{
+	if (s->md_ctx)
+		lm_crypto.md_ctx_free(s->md_ctx);
+	s->md_ctx = NULL;
+}
+
+int sha1_init(struct lm_sha1 *s, struct lm_err *err)
+{
+	int rc = dl_crypto_load(err);
+	if (rc)
+		return rc;
+	s->md_ctx = lm_crypto.md_ctx_new();
+	if (!s->md_ctx || lm_crypto.digest_init_ex(s->md_ctx, lm_crypto.sha1(), NULL) != 1) {
+		sha1_release(s);
+		return lm_err_set(err, LM_EFAIL, "sha1: cannot initialise");
+	}
+	return LM_OK;
+}
+
+void sha1_update(struct lm_sha1 *s, const void *data, size_t len)
+{
+	lm_crypto.digest_update(s->md_ctx, data, len);
+}
+
+void sha1_final_hex(struct lm_sha1 *s, char hex[41])
+{
+	unsigned char md[20];
+	unsigned int n = 0;
+
+	lm_crypto.digest_final_ex(s->md_ctx, md, &n);
+	dl_hex(md, 20, hex);
+	sha1_release(s);
+}
+
+void sha1_release(struct lm_sha1 *s)
 {
 	if (s->md_ctx)
 		lm_crypto.md_ctx_free(s->md_ctx);

@@ -61,7 +61,7 @@ test_expect_success 'three pulls at once: all succeed, every byte fetched once, 
 
 test_expect_success 'two pulls at once, one killed -9 midway: the other still ends verified' '
 	localmodel models rm org/split:Q4_K_M >/dev/null &&
-	localmodel pull org/split >o1 2>e1 &
+	{ localmodel pull org/split >o1 2>e1 & } &&
 	p1=$!
 	localmodel pull org/split >o2 2>e2 &
 	p2=$!
@@ -75,7 +75,7 @@ test_expect_success 'two pulls at once, one killed -9 midway: the other still en
 
 test_expect_success 'a pull racing models rm of the same model: no unverified file, store sound' '
 	localmodel models rm org/split:Q4_K_M >/dev/null &&
-	localmodel pull org/split >o1 2>e1 &
+	{ localmodel pull org/split >o1 2>e1 & } &&
 	p1=$!
 	sleep 0.3 &&
 	{ localmodel models rm org/split:Q4_K_M >o2 2>e2 || :; } &&

@@ -126,7 +126,7 @@ test_expect_success 'pull waits for a 2 s write lock, then records the model' '
 test_expect_success 'pull under a lock held past the busy timeout: clean failure, bounded' '
 	localmodel models rm org/c:Q4_K_M >/dev/null &&
 	lock 12 &&
-	timed localmodel pull org/c >o 2>e &&
+	timed env LOCALMODEL_TEST_RECORD_BUSY_MS=5000 localmodel pull org/c >o 2>e &&
 	unlock &&
 	test $rc != 0 && test $rc -lt 128 &&
 	test "$(wc -l <e)" = 1 && test_grep "^localmodel: pull: .*locked" e &&

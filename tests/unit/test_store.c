@@ -128,6 +128,98 @@ static void test_seed_migration(void)
 	store_close(s);
 }
 
+/* Aliases: another name of a row's file reads as the row, pins and counts
+ * for it, and goes with it. */
+static void test_aliases(void)
+{
+	char path[512];
+	struct lm_store *s;
+	struct lm_err err = { 0 };
+	struct lm_model m = { 0 }, got, *list;
+	struct lm_usage u = { 0 };
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/alias.db", t_tmpdir());
+	CHECK(store_open(&s, path, STORE_RW, 1000, &err) == 0);
+	m.model = "o/r:UD-Q4_K_XL";
+	m.file_path = "/m/o/r/r-UD-Q4_K_XL.gguf";
+	m.size_bytes = 5;
+	CHECK_INT(store_model_upsert(s, &m, &err), 0);
+	CHECK_INT(store_alias_add(s, "o/r:Q4_K_XL", "o/r:UD-Q4_K_XL", &err), 0);
+	CHECK_INT(store_alias_add(s, "o/r:UD-Q4_K_XL", "o/r:UD-Q4_K_XL", &err), 0);
+	/* a row cannot become an alias, nor can an alias point at nothing */
+	CHECK_INT(store_alias_add(s, "o/r:UD-Q4_K_XL", "o/r:Q4_K_XL", &err), LM_ESTATE);
+	CHECK_INT(store_alias_add(s, "x", "o/r:none", &err), LM_ESTATE);
+	CHECK_INT(store_model_get(s, "o/r:Q4_K_XL", &got, &err), 0);
+	CHECK_STR(got.file_path, "/m/o/r/r-UD-Q4_K_XL.gguf");
+	CHECK_STR(got.alias_of, "o/r:UD-Q4_K_XL");
+	store_model_release(&got);
+	CHECK_INT(store_model_list(s, &list, &n, &err), 0);
+	CHECK_INT(n, 2);
+	store_model_list_free(list, n);
+	int64_t count = 0, bytes = 0;
+	CHECK_INT(store_model_totals(s, &count, &bytes, &err), 0);
+	CHECK_INT(count, 1); /* one file, one model */
+	CHECK_INT(store_model_set_pinned(s, "o/r:Q4_K_XL", 1, &err), 0);
+	u.model = "o/r:Q4_K_XL";
+	u.timestamp = "2026-03-01T00:00:00Z";
+	CHECK_INT(store_usage_add(s, &u, 1, &err), 0);
+	CHECK_INT(store_model_get(s, "o/r:UD-Q4_K_XL", &got, &err), 0);
+	CHECK_INT(got.pinned, 1);
+	CHECK_INT(got.total_requests, 1);
+	CHECK_STR(got.last_used, "2026-03-01T00:00:00Z");
+	CHECK(got.alias_of == NULL);
+	store_model_release(&got);
+	/* deleting an alias keeps the row; deleting the row takes the aliases */
+	CHECK_INT(store_alias_add(s, "o/r:other", "o/r:UD-Q4_K_XL", &err), 0);
+	CHECK_INT(store_model_delete(s, "o/r:other", &err), 0);
+	CHECK_INT(store_model_get(s, "o/r:UD-Q4_K_XL", &got, &err), 0);
+	store_model_release(&got);
+	CHECK_INT(store_model_delete(s, "o/r:UD-Q4_K_XL", &err), 0);
+	CHECK_INT(store_model_get(s, "o/r:Q4_K_XL", &got, &err), LM_ENOTFOUND);
+	CHECK_INT(store_model_delete(s, "o/r:Q4_K_XL", &err), LM_ENOTFOUND);
+	store_close(s);
+}
+
+/* A version 2 database with two rows for one file: migration 3 folds them
+ * into one row and an alias, keeping the pin, the newest use and the
+ * request count. */
+static void test_fold_migration(void)
+{
+	char path[512];
+	struct lm_store *s;
+	struct lm_err err = { 0 };
+	struct lm_model got;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/fold.db", t_tmpdir());
+	CHECK(store_open(&s, path, STORE_RW, 1000, &err) == 0);
+	store_close(s);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+		"DROP TABLE model_alias; PRAGMA user_version = 2;"
+		"INSERT INTO model_inventory(model, file_path, first_seen, last_used, total_requests,"
+		" pinned) VALUES ('o/r:UD-Q4_K_XL', '/m/f.gguf', '2026-01-01', '2026-02-01', 3, 0),"
+		" ('o/r:Q4_K_XL', '/m/f.gguf', '2026-01-02', '2026-03-01', 4, 1),"
+		" ('o/s:Q8_0', '/m/g.gguf', '2026-01-01', NULL, 0, 0);",
+		NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(store_open(&s, path, STORE_EXISTING, 1000, &err) == 0);
+	int64_t count = 0, bytes = 0;
+	CHECK_INT(store_model_totals(s, &count, &bytes, &err), 0);
+	CHECK_INT(count, 2);
+	CHECK_INT(store_model_get(s, "o/r:UD-Q4_K_XL", &got, &err), 0);
+	CHECK_INT(got.pinned, 1);
+	CHECK_INT(got.total_requests, 7);
+	CHECK_STR(got.last_used, "2026-03-01");
+	CHECK(got.alias_of == NULL);
+	store_model_release(&got);
+	CHECK_INT(store_model_get(s, "o/r:Q4_K_XL", &got, &err), 0);
+	CHECK_STR(got.alias_of, "o/r:UD-Q4_K_XL");
+	store_model_release(&got);
+	store_close(s);
+}
+
 /* Two processes writing at once: every row lands, nothing is corrupted. */
 static void test_two_writers(void)
 {
@@ -211,6 +303,8 @@ int main(void)
 	test_sessions_meta(s);
 	store_close(s);
 	test_seed_migration();
+	test_aliases();
+	test_fold_migration();
 	test_two_writers();
 	test_concurrent_create();
 	return T_DONE();
