@@ -37,18 +37,11 @@ throttle() {
 }
 unthrottle() { curl -sf -X DELETE "$HF_ENDPOINT/_mock/fault" >/dev/null; }
 
-# cdn_bytes: body bytes the CDN sent, per the request log
-cdn_bytes() {
-	python3 -c '
-import json, sys
-print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" in l))
-' req.jsonl
-}
 
 test_expect_success 'kill -9 mid-download: nothing at the final path, the partial kept' '
-	throttle
-	localmodel pull org/big >out 2>err &
-	pid=$!
+	throttle &&
+	{ localmodel pull org/big >out 2>err & } &&
+	pid=$! &&
 	wait_for "$F.part.state" &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
@@ -68,13 +61,13 @@ test_expect_success 'the next pull resumes and verifies' '
 '
 
 test_expect_success 'Ctrl-C: exit non-zero, interrupted, partial kept; then resumed' '
-	localmodel models rm org/big:Q4_K_M >/dev/null
-	throttle
-	localmodel pull org/big >out 2>err &
-	pid=$!
+	localmodel models rm org/big:Q4_K_M >/dev/null &&
+	throttle &&
+	{ localmodel pull org/big >out 2>err & } &&
+	pid=$! &&
 	wait_for "$F.part" && sleep 1 &&
 	kill -INT $pid &&
-	rc=0 && wait $pid || rc=$? &&
+	{ rc=0 && wait $pid || rc=$?; } &&
 	test "$rc" = 1 &&
 	test_grep "interrupted" err &&
 	test ! -e "$F" && test -e "$F.part" && test -e "$F.part.state" &&
