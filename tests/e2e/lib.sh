@@ -303,8 +303,9 @@ start_fixture() {
 	fixture_pid=$!
 	test_pids="$test_pids $fixture_pid"
 	echo "$fixture_pid" >>"$TRASH/.pids"
+	# up to 30 s: python starts slowly on a loaded machine
 	i=0
-	while [ ! -s "$portfile" ] && [ $i -lt 100 ]; do
+	while [ ! -s "$portfile" ] && [ $i -lt 600 ] && kill -0 "$fixture_pid" 2>/dev/null; do
 		sleep 0.05
 		i=$((i + 1))
 	done

@@ -4,13 +4,6 @@ test_description='the supervisor: restart after a crash, give up, die with it'
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" LOCALMODEL_RESTART_BACKOFF_MS=50
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-alive() {
-	s=$(ps -o stat= -p "$1") || return 1
-	case "$s" in Z*) return 1 ;; esac
-}
 # wait_for 'shell condition': up to 10 s
 wait_for() {
 	i=0
