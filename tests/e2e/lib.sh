@@ -350,6 +350,18 @@ wait_until() {
 	eval "$2"
 }
 
+# random_fill FILE...: overwrite all but the first 8 KiB (the GGUF header)
+# with random bytes, so that misplaced data cannot hide among zeros.
+random_fill() {
+	python3 -c '
+import os, sys
+for p in sys.argv[1:]:
+    with open(p, "r+b") as f:
+        f.seek(8192)
+        f.write(os.urandom(os.path.getsize(p) - 8192))
+' "$@"
+}
+
 # fault JSON / clear_faults: add a fault to the mock hub at $HF_ENDPOINT, or
 # clear them all (see tests/fixtures/mockhub.py for the actions).
 fault() {

@@ -5,13 +5,7 @@ test_description='pull: kill -9 and Ctrl-C keep the partial file; the next pull 
 mkdir -p repos/org/big
 python3 "$FIXTURES/mkgguf.py" repos/org/big/big-Q4_K_M.gguf --data-bytes 7000000 >/dev/null
 # sparse zeros compress the test's meaning away: give the data real bytes
-python3 -c '
-import os, sys
-p = sys.argv[1]
-with open(p, "r+b") as f:
-    f.seek(8192)
-    f.write(os.urandom(os.path.getsize(p) - 8192))
-' repos/org/big/big-Q4_K_M.gguf
+random_fill repos/org/big/big-Q4_K_M.gguf
 SIZE=$(wc -c <repos/org/big/big-Q4_K_M.gguf)
 
 # not in $(...): the fixture pid must reach test_pids, to be killed at exit
@@ -36,7 +30,6 @@ throttle() {
 		"$HF_ENDPOINT/_mock/fault" >/dev/null
 }
 unthrottle() { curl -sf -X DELETE "$HF_ENDPOINT/_mock/fault" >/dev/null; }
-
 
 test_expect_success 'kill -9 mid-download: nothing at the final path, the partial kept' '
 	throttle &&
