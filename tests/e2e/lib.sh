@@ -128,19 +128,22 @@ test_lazy_prereq SCRIPT 'command -v script'
 # "test_lint_bg_ $!; test_lint_rc_ &&" appended: the next list starts with a
 # sentinel that fails with 117 only when the background list was itself a
 # whole chain. The final echo also catches a here-document that runs away
-# with the rest of the body. A line ending in & after a line ending in &&,
-# || or | is refused first: the & would put the whole chain above it in the
+# with the rest of the body. A line ending in & after a line ending in && or
+# || is refused first: the & would put the whole chain above it in the
 # background (and $! would not be the command's pid); write "{ cmd & } &&".
+# Sets test_lint_why_ when it fails.
 test_chain_lint_() {
 	[ "${TEST_CHAIN_LINT:-1}" = 0 ] && return 0
+	test_lint_why_="& after && or || sends the whole chain to the background"
 	printf '%s\n' "$1" | awk '
 		hd != "" { l = $0; sub(/^\t*/, "", l); if (l == hd) hd = ""; next }
-		/[^&]&[[:space:]]*$/ && prev ~ /(&&|[|])[[:space:]]*$/ { bad = 1 }
+		/[^&]&[[:space:]]*$/ && prev ~ /(&&|\|\|)[[:space:]]*$/ { bad = 1 }
 		match($0, /<<-?[\\"\047]?[A-Za-z_]+/) {
 			hd = substr($0, RSTART, RLENGTH); sub(/^<<-?[\\"\047]?/, "", hd)
 		}
 		NF { prev = $0 }
 		END { exit !bad }' && return 1
+	test_lint_why_="broken &&-chain or run-away here-doc"
 	rm -f "$TRASH/.lint"
 	_body=$(printf '%s\n' "$1" | sed 's/\([^&]\)&[[:space:]]*$/\1\& test_lint_bg_ $!; test_lint_rc_ \&\&/')
 	(cd "$TRASH" && eval "(exit 117) && $_body${LF}echo \$? >\"\$TRASH/.lint\"") \
@@ -148,12 +151,12 @@ test_chain_lint_() {
 	[ "$(cat "$TRASH/.lint" 2>/dev/null)" = 117 ]
 }
 test_lint_bg_() {
-	test_lint_rc_=0
-	wait "$1" || test_lint_rc_=$?
-	[ "$test_lint_rc_" = 117 ] || test_lint_rc_=1
+	test_lint_status_=0
+	wait "$1" || test_lint_status_=$?
+	[ "$test_lint_status_" = 117 ] || test_lint_status_=1
 }
 test_lint_rc_() {
-	return "$test_lint_rc_"
+	return "$test_lint_status_"
 }
 
 # test_run_ 'commands': run the body in a subshell with set -e in force (the
@@ -181,7 +184,7 @@ test_start_() {
 	fi
 	if ! test_chain_lint_ "$test_body_"; then
 		test_failed=$((test_failed + 1))
-		echo "not ok $test_count - $test_title_ # broken &&-chain or run-away here-doc"
+		echo "not ok $test_count - $test_title_ # $test_lint_why_"
 		printf '%s\n' "$test_body_" | sed 's/^/#   /'
 		return 1
 	fi

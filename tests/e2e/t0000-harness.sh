@@ -94,7 +94,7 @@ test_expect_success 'the lint: "|| :" over a whole chain, ";" and a run-away her
 	test_grep "^ok 4 - grouped or$" t9004.out &&
 	test_grep "^ok 5 - background$" t9004.out &&
 	test_grep "^not ok 6 - unchained after background # broken" t9004.out &&
-	test_grep "^not ok 7 - a chain sent to the background # broken" t9004.out &&
+	test_grep "^not ok 7 - a chain sent to the background # & after && or || sends" t9004.out &&
 	test_grep "^ok 8 - background in braces$" t9004.out
 '
 
