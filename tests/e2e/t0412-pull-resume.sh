@@ -15,15 +15,6 @@ P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 F=$LOCALMODEL_HOME/models/org/big/big-Q4_K_M.gguf
 
-# wait_for FILE: until FILE exists (15 s at most)
-wait_for() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt 300 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	test -e "$1" || { echo "no $1" >&2; return 1; }
-}
 # slow the CDN down to 1 MB/s per connection (the file is one 8 MiB chunk)
 throttle() {
 	curl -sf -X POST --data "{\"action\": \"throttle\", \"rate\": 1000000, \"server\": \"cdn\"}" \
@@ -35,7 +26,7 @@ test_expect_success 'kill -9 mid-download: nothing at the final path, the partia
 	throttle &&
 	{ localmodel pull org/big >out 2>err & } &&
 	pid=$! &&
-	wait_for "$F.part.state" &&
+	wait_until 15 "test -e \"\$F.part.state\"" &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
 	test ! -e "$F" &&
@@ -58,7 +49,7 @@ test_expect_success 'Ctrl-C: exit non-zero, interrupted, partial kept; then resu
 	throttle &&
 	{ localmodel pull org/big >out 2>err & } &&
 	pid=$! &&
-	wait_for "$F.part" && sleep 1 &&
+	wait_until 15 "test -e \"\$F.part\"" && sleep 1 &&
 	kill -INT $pid &&
 	{ rc=0 && wait $pid || rc=$?; } &&
 	test "$rc" = 1 &&

@@ -89,7 +89,7 @@ test_expect_success 'a split model: the disk fills in the second part, no row, n
 	one_line 7 err &&
 	for p in 1 2 3; do
 		f=$M/org/split/s-Q4_K_M-0000$p-of-00003.gguf
-		if [ -e "$f" ]; then cmp "$f" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf; fi
+		if [ -e "$f" ]; then cmp "$f" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf || exit 1; fi
 	done &&
 	test ! -e "$M/org/split/s-Q4_K_M-00003-of-00003.gguf" &&
 	consistent org/split &&
