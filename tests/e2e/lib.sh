@@ -131,18 +131,30 @@ test_lazy_prereq SCRIPT 'command -v script'
 # with the rest of the body. A line ending in & after a line ending in && or
 # || is refused first: the & would put the whole chain above it in the
 # background (and $! would not be the command's pid); write "{ cmd & } &&".
+# So is a for loop with no "|| exit 1" (or return, or $?) in it: its status
+# is its last round's, and inside a chain set -e does not stop it either.
 # Sets test_lint_why_ when it fails.
 test_chain_lint_() {
 	[ "${TEST_CHAIN_LINT:-1}" = 0 ] && return 0
-	test_lint_why_="& after && or || sends the whole chain to the background"
-	printf '%s\n' "$1" | awk '
+	test_lint_why_=$(printf '%s\n' "$1" | awk '
 		hd != "" { l = $0; sub(/^\t*/, "", l); if (l == hd) hd = ""; next }
-		/[^&]&[[:space:]]*$/ && prev ~ /(&&|\|\|)[[:space:]]*$/ { bad = 1 }
+		/[^&]&[[:space:]]*$/ && prev ~ /(&&|\|\|)[[:space:]]*$/ {
+			why = "& after && or || sends the whole chain to the background"
+		}
+		/^[[:space:]]*(for|while|until)[[:space:]]/ {
+			if (depth++ == 0) { isfor = $0 ~ /^[[:space:]]*for/; seen = 0 }
+		}
+		depth && /(\|\|[[:space:]]*(exit|return)|\$\?)/ { seen = 1 }
+		depth && /(^|[;[:space:]])done([;&|)[:space:]]|$)/ {
+			if (--depth == 0 && isfor && !seen)
+				why = "a for loop without || exit 1 hides the failures of all but its last round"
+		}
 		match($0, /<<-?[\\"\047]?[A-Za-z_]+/) {
 			hd = substr($0, RSTART, RLENGTH); sub(/^<<-?[\\"\047]?/, "", hd)
 		}
 		NF { prev = $0 }
-		END { exit !bad }' && return 1
+		END { printf "%s", why }')
+	[ -n "$test_lint_why_" ] && return 1
 	test_lint_why_="broken &&-chain or run-away here-doc"
 	rm -f "$TRASH/.lint"
 	_body=$(printf '%s\n' "$1" | sed 's/\([^&]\)&[[:space:]]*$/\1\& test_lint_bg_ $!; test_lint_rc_ \&\&/')

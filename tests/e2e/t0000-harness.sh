@@ -62,7 +62,7 @@ test_expect_success 'an unchained "false" line is caught by the lint' '
 	test "$(tail -n 1 t9003.out)" = "# t9003: 1 passed, 1 failed, 0 skipped"
 '
 
-test_expect_success 'the lint: "|| :" over a whole chain, ";" and a run-away here-doc' '
+test_expect_success 'the lint: "|| :" over a chain, ";", here-docs, background, loops' '
 	mk t9004 <<-\EOF &&
 	test_expect_success "or-colon" "false && true || :"
 	test_expect_success "semicolon" "true; true"
@@ -85,6 +85,13 @@ test_expect_success 'the lint: "|| :" over a whole chain, ";" and a run-away her
 	p=\$! &&
 	{ sleep 0 & } &&
 	wait \$p \$!"
+	test_expect_success "a loop that hides failures" "for x in a b; do
+		test \$x = b
+	done"
+	test_expect_success "a loop that reports them" "for x in a b; do
+		while false; do :; done
+		test \$x = a || exit 1
+	done"
 	EOF
 	run t9004 &&
 	test "$rc" = 1 &&
@@ -95,7 +102,9 @@ test_expect_success 'the lint: "|| :" over a whole chain, ";" and a run-away her
 	test_grep "^ok 5 - background$" t9004.out &&
 	test_grep "^not ok 6 - unchained after background # broken" t9004.out &&
 	test_grep "^not ok 7 - a chain sent to the background # & after && or || sends" t9004.out &&
-	test_grep "^ok 8 - background in braces$" t9004.out
+	test_grep "^ok 8 - background in braces$" t9004.out &&
+	test_grep "^not ok 9 - a loop that hides failures # a for loop without || exit 1" t9004.out &&
+	test_grep "^not ok 10 - a loop that reports them$" t9004.out
 '
 
 test_expect_success 'a missing prerequisite skips the case and counts it as skipped' '
