@@ -131,7 +131,7 @@ test_lazy_prereq SCRIPT 'command -v script'
 # with the rest of the body. A line ending in & after a line ending in && or
 # || is refused first: the & would put the whole chain above it in the
 # background (and $! would not be the command's pid); write "{ cmd & } &&".
-# So is a for loop with no "|| exit 1" (or return, or $?) in it: its status
+# So is a for loop with no exit, return or $? in it (as "|| exit 1"): its status
 # is its last round's, and inside a chain set -e does not stop it either.
 # Sets test_lint_why_ when it fails.
 test_chain_lint_() {
@@ -144,7 +144,7 @@ test_chain_lint_() {
 		/^[[:space:]]*(for|while|until)[[:space:]]/ {
 			if (depth++ == 0) { isfor = $0 ~ /^[[:space:]]*for/; seen = 0 }
 		}
-		depth && /(\|\|[[:space:]]*(exit|return)|\$\?)/ { seen = 1 }
+		depth && /(^|[^[:alnum:]_])(exit|return)([^[:alnum:]_]|$)|\$\?/ { seen = 1 }
 		depth && /(^|[;[:space:]])done([;&|)[:space:]]|$)/ {
 			if (--depth == 0 && isfor && !seen)
 				why = "a for loop without || exit 1 hides the failures of all but its last round"

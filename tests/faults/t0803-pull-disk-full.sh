@@ -95,7 +95,7 @@ test_expect_success 'a split model: the disk fills in the second part, no row, n
 	consistent org/split &&
 	localmodel pull org/split >out 2>err &&
 	for p in 1 2 3; do
-		cmp "$M/org/split/s-Q4_K_M-0000$p-of-00003.gguf" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf
+		cmp "$M/org/split/s-Q4_K_M-0000$p-of-00003.gguf" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf || exit 1
 	done
 '
 
