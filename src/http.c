@@ -85,6 +85,18 @@ static void set_token_host(struct lm_http *h, const char *hp)
 	h->token_host = host;
 }
 
+/* The stall limit in seconds: the caller's, else LOCALMODEL_HTTP_STALL_S (a
+ * test knob, so that a stall test need not wait 30 s), else 30. */
+static long stall_limit_s(const struct lm_http_opts *o)
+{
+	const char *env = getenv("LOCALMODEL_HTTP_STALL_S");
+	long v = env && *env ? strtol(env, NULL, 10) : 0;
+
+	if (o && o->low_speed_time_s > 0)
+		return o->low_speed_time_s;
+	return v > 0 && v <= 3600 ? v : 30;
+}
+
 int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *err)
 {
 	struct lm_http *h;
@@ -101,7 +113,7 @@ int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *
 		return lm_err_set(err, LM_EFAIL, "libcurl: cannot create a handle");
 	}
 	h->connect_timeout_s = o && o->connect_timeout_s > 0 ? o->connect_timeout_s : 15;
-	h->low_speed_time_s = o && o->low_speed_time_s > 0 ? o->low_speed_time_s : 30;
+	h->low_speed_time_s = stall_limit_s(o);
 	h->max_retries = !o || o->max_retries == 0 ? 5 : o->max_retries < 0 ? -1 : o->max_retries;
 	if (o && o->token && *o->token && o->token_host && *o->token_host) {
 		h->token = lm_xstrdup(o->token);

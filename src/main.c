@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const struct lm_cmd *const lm_commands[] = {
@@ -174,11 +175,27 @@ static int run_command(const struct lm_cmd *c, int argc, char **argv, int json, 
 	return rc;
 }
 
-/* stdout is checked at exit: a full disk or a closed pipe is an error. */
+/* 1 when stdout is a pipe or a socket (or closed): its reader may go away
+ * before we are done (`localmodel --help | head -1`), which is no error of
+ * ours; git ignores those write errors too. */
+static int stdout_is_pipe(void)
+{
+	struct stat st;
+
+	if (fstat(fileno(stdout), &st) != 0)
+		return 1;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+/* stdout is checked at exit: a full disk or any other failed write to a file
+ * or a terminal is an error; a reader that left a pipe early is not. */
 static int finish(int rc)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "localmodel: write error: %s\n", strerror(errno ? errno : EIO));
+		int e = errno ? errno : EIO;
+		if (stdout_is_pipe())
+			return rc;
+		fprintf(stderr, "localmodel: write error: %s\n", strerror(e));
 		return rc ? rc : LM_EFAIL;
 	}
 	return rc;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh: run the unit tests, then every tests/e2e/t*.sh and tests/faults/t*.sh,
-# and end with one line "N passed, N failed".
+# and end with one line "N passed, N failed, N skipped" (CI reads it).
 # TESTS="t0001 t03*" limits the e2e scripts to those name patterns;
 # UNIT=0 skips the unit tests; LOCALMODEL_VALGRIND=1 runs them under memcheck.
 : "${BUILD:=build}"
@@ -10,13 +10,17 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/lm-tests.XXXXXX")
 export T_TMPDIR="$LOGDIR"
 passed=0
 failed=0
+skipped=0
 failed_names=""
 
-count() { # log -> adds to passed/failed from "N passed, N failed" lines
-	p=$(sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p' "$1" | tail -n 1)
-	f=$(sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p' "$1" | tail -n 1)
-	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-0}))
+# count LOG: add the last "N passed, N failed[, N skipped]" line of LOG
+count() {
+	line=$(grep -E ': [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1 |
+		sed 's/.*: //')
+	set -- $line
+	passed=$((passed + ${1:-0}))
+	failed=$((failed + ${3:-0}))
+	skipped=$((skipped + ${5:-0}))
 }
 
 selected() { # name -> 0 when TESTS is unset or matches it
@@ -83,5 +87,5 @@ done
 
 rm -rf "$LOGDIR"
 [ -n "$failed_names" ] && echo "failed:$failed_names"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ -z "$failed_names" ]

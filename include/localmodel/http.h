@@ -24,7 +24,8 @@ struct lm_http_opts {
 	const char *token;      /* bearer token, or NULL */
 	const char *token_host; /* "host[:port]" that may receive it (the API host) */
 	long connect_timeout_s; /* 0 = 15 */
-	long low_speed_time_s;  /* abort a transfer under 1 KB/s for this long; 0 = 30 */
+	long low_speed_time_s;  /* abort a transfer under 1 KB/s for this long; 0 = 30
+	                           (or LOCALMODEL_HTTP_STALL_S, a test knob) */
 	int max_retries;        /* 0 = 5; -1 = none */
 	const char *const *extra_headers; /* NULL-terminated "Name: value", or NULL */
 	volatile sig_atomic_t *cancel; /* non-zero stops http_get (and its retry

@@ -52,6 +52,22 @@ test_expect_success 'writing to a full device is an error' '
 	test_grep "write error" err
 '
 
+test_expect_success 'a reader that closed the pipe is no error: exit 0, stderr empty' '
+	{ localmodel --help 2>err; echo $? >rc; } | { exec 0<&-; sleep 0.2; } &&
+	test "$(cat rc)" = 0 &&
+	test_must_be_empty err
+'
+
+test_expect_success '--help | true, 50 times (10 under memcheck): exit 0, stderr empty' '
+	i=0 && n=50 &&
+	if test_have_prereq VALGRIND; then n=10; fi &&
+	while [ $i -lt $n ]; do
+		{ localmodel --help 2>err; echo $? >rc; } | true &&
+		test "$(cat rc)" = 0 && test_must_be_empty err || exit 1
+		i=$((i + 1))
+	done
+'
+
 test_expect_success 'status --json is one valid JSON document' '
 	localmodel --json status >out &&
 	json_valid out &&

@@ -14,8 +14,9 @@ test_expect_success '__complete CMD lists that command options' '
 	test_grep "^--json$" out
 '
 
-test_expect_success 'bash completion completes commands and options' '
-	command -v bash >/dev/null || exit 0
+test_lazy_prereq BASH 'command -v bash'
+
+test_expect_success BASH 'bash completion completes commands and options' '
 	bash -c ". \"$SRC_DIR/scripts/completions/localmodel.bash\";
 		COMP_WORDS=(localmodel pu); COMP_CWORD=1; _localmodel; echo \"\${COMPREPLY[*]}\"" >out &&
 	test_grep "^pull$" out &&

@@ -123,7 +123,7 @@ test_expect_success 'installed models are marked' '
 	mkdir -p "$LOCALMODEL_HOME" &&
 	sqlite3 "$LOCALMODEL_HOME/localmodel.db" "CREATE TABLE model_inventory(model TEXT PRIMARY KEY, file_path TEXT, repo_source TEXT, size_bytes INTEGER DEFAULT 0, quantization TEXT, sha256 TEXT, first_seen TEXT, last_used TEXT, total_requests INTEGER DEFAULT 0); INSERT INTO model_inventory(model, file_path, repo_source, size_bytes, quantization, first_seen) VALUES (\"Qwen/Qwen3-8B-GGUF:Q4_K_M\", \"/x/Qwen3-8B-Q4_K_M.gguf\", \"Qwen/Qwen3-8B-GGUF\", 5027783488, \"Q4_K_M\", \"2026-01-01T00:00:00Z\"), (\"other:Q8_0\", \"/x/y.gguf\", \"bartowski/Qwen_Qwen3-4B-GGUF\", 1, \"Q8_0\", \"2026-01-01T00:00:00Z\");" &&
 	localmodel recommend --json >out.json &&
-	python3 - out.json <<-\PY
+	python3 - out.json <<-\PY &&
 	import json, sys
 	d = {r["repo"]: r["installed"] for r in json.load(open(sys.argv[1]))["recommendations"]}
 	assert d["Qwen/Qwen3-8B-GGUF"] is True, d

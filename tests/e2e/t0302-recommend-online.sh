@@ -40,7 +40,7 @@ export HF_ENDPOINT
 
 test_expect_success '--online adds a Hub model that fits and marks why' '
 	localmodel recommend --online --memory 32G --json >out.json &&
-	python3 - out.json <<-\PY
+	python3 - out.json <<-\PY &&
 	import json, sys
 	d = json.load(open(sys.argv[1]))
 	r = {x["tier"]: x for x in d["recommendations"]}

@@ -8,7 +8,6 @@ mk() { # path [mkgguf options]: a small real GGUF file under repos/
 	mkdir -p "$(dirname "repos/$p")"
 	python3 "$FIXTURES/mkgguf.py" "repos/$p" "$@" >/dev/null
 }
-sha() { sha256sum "$1" | cut -c1-64; }
 
 # org/multi: several quants, a folder, a split model, an mmproj
 mk org/multi/multi-Q4_K.gguf --file-type 14

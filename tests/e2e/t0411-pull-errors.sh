@@ -31,8 +31,6 @@ export HF_ENDPOINT=$H
 export LOCALMODEL_HTTP_BACKOFF_MS=50
 M=$LOCALMODEL_HOME/models
 
-fault() { curl -sf -X POST --data "$1" "$H/_mock/fault" >/dev/null; }
-clear_faults() { curl -sf -X DELETE "$H/_mock/fault" >/dev/null; }
 
 test_expect_success 'a missing repo: exit 3, private repos mentioned' '
 	test_expect_code 3 localmodel pull org/nope 2>err &&
@@ -134,16 +132,13 @@ test_expect_success 'not enough disk space: exit 7 before any download' '
 	test ! -e "$M/org/ok/ok-Q4_K_M.gguf"
 '
 
-test_expect_success 'a real small filesystem: exit 7 (root only, skipped otherwise)' '
-	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
-	   ! unshare -m true 2>/dev/null; then
-		echo "skipped: needs root and unshare" >&2
-		exit 0
-	fi
-	mkdir -p small && rc=0 &&
-	unshare -m sh -c "mount -t tmpfs -o size=2m tmpfs \"$TRASH/small\" &&
-		LOCALMODEL_HOME=\"$TRASH/small\" localmodel pull org/ok" 2>err || rc=$? &&
-	test "$rc" = 7 && test_grep "not enough free space" err
+test_lazy_prereq UNSHARE 'unshare -m true'
+
+test_expect_success ROOT,UNSHARE 'a real small filesystem: exit 7' '
+	mkdir -p small &&
+	test_expect_code 7 unshare -m sh -c "mount -t tmpfs -o size=2m tmpfs \"$TRASH/small\" &&
+		LOCALMODEL_HOME=\"$TRASH/small\" localmodel pull org/ok" 2>err &&
+	test_grep "not enough free space" err
 '
 
 test_expect_success 'the Hub down: exit 5' '

@@ -5,13 +5,7 @@ test_description='pull: kill -9 and Ctrl-C keep the partial file; the next pull 
 mkdir -p repos/org/big
 python3 "$FIXTURES/mkgguf.py" repos/org/big/big-Q4_K_M.gguf --data-bytes 7000000 >/dev/null
 # sparse zeros compress the test's meaning away: give the data real bytes
-python3 -c '
-import os, sys
-p = sys.argv[1]
-with open(p, "r+b") as f:
-    f.seek(8192)
-    f.write(os.urandom(os.path.getsize(p) - 8192))
-' repos/org/big/big-Q4_K_M.gguf
+random_fill repos/org/big/big-Q4_K_M.gguf
 SIZE=$(wc -c <repos/org/big/big-Q4_K_M.gguf)
 
 # not in $(...): the fixture pid must reach test_pids, to be killed at exit
@@ -21,15 +15,6 @@ P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 F=$LOCALMODEL_HOME/models/org/big/big-Q4_K_M.gguf
 
-# wait_for FILE: until FILE exists (15 s at most)
-wait_for() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt 300 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	test -e "$1" || { echo "no $1" >&2; return 1; }
-}
 # slow the CDN down to 1 MB/s per connection (the file is one 8 MiB chunk)
 throttle() {
 	curl -sf -X POST --data "{\"action\": \"throttle\", \"rate\": 1000000, \"server\": \"cdn\"}" \
@@ -37,19 +22,11 @@ throttle() {
 }
 unthrottle() { curl -sf -X DELETE "$HF_ENDPOINT/_mock/fault" >/dev/null; }
 
-# cdn_bytes: body bytes the CDN sent, per the request log
-cdn_bytes() {
-	python3 -c '
-import json, sys
-print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" in l))
-' req.jsonl
-}
-
 test_expect_success 'kill -9 mid-download: nothing at the final path, the partial kept' '
-	throttle
-	localmodel pull org/big >out 2>err &
-	pid=$!
-	wait_for "$F.part.state" &&
+	throttle &&
+	{ localmodel pull org/big >out 2>err & } &&
+	pid=$! &&
+	wait_until 15 "test -e \"\$F.part.state\"" &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
 	test ! -e "$F" &&
@@ -68,13 +45,13 @@ test_expect_success 'the next pull resumes and verifies' '
 '
 
 test_expect_success 'Ctrl-C: exit non-zero, interrupted, partial kept; then resumed' '
-	localmodel models rm org/big:Q4_K_M >/dev/null
-	throttle
-	localmodel pull org/big >out 2>err &
-	pid=$!
-	wait_for "$F.part" && sleep 1 &&
+	localmodel models rm org/big:Q4_K_M >/dev/null &&
+	throttle &&
+	{ localmodel pull org/big >out 2>err & } &&
+	pid=$! &&
+	wait_until 15 "test -e \"\$F.part\"" && sleep 1 &&
 	kill -INT $pid &&
-	rc=0 && wait $pid || rc=$? &&
+	{ rc=0 && wait $pid || rc=$?; } &&
 	test "$rc" = 1 &&
 	test_grep "interrupted" err &&
 	test ! -e "$F" && test -e "$F.part" && test -e "$F.part.state" &&

@@ -13,16 +13,10 @@ P=$(cat hub.port)
 export HF_ENDPOINT=http://127.0.0.1:$P
 F=$LOCALMODEL_HOME/models/org/big/big-Q4_K_M.gguf
 
-cdn_bytes() {
-	python3 -c '
-import json, sys
-print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" in l and "\"GET\"" in l))
-' req.jsonl
-}
 
 test_expect_success 'the second pull waits for the first, then finds the file' '
-	localmodel pull org/big >out1 2>err1 &
-	pid=$!
+	{ localmodel pull org/big >out1 2>err1 & } &&
+	pid=$! &&
 	i=0 && while [ ! -e "$F.part" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
 	test -e "$F.part" &&
 	localmodel pull org/big >out2 2>err2 &&
@@ -38,15 +32,15 @@ test_expect_success 'the inventory has the model once' '
 '
 
 test_expect_success 'Ctrl-C while waiting: exit 1, the first pull goes on' '
-	localmodel models rm org/big:Q4_K_M >/dev/null
-	localmodel pull org/big >out3 2>err3 &
-	pid=$!
-	i=0; while [ ! -e "$F.part" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	localmodel pull org/big >out4 2>err4 &
-	pid2=$!
-	i=0; while ! grep -q waiting err4 && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	localmodel models rm org/big:Q4_K_M >/dev/null &&
+	{ localmodel pull org/big >out3 2>err3 & } &&
+	pid=$! &&
+	wait_until 10 "test -e \"\$F.part\"" &&
+	{ localmodel pull org/big >out4 2>err4 & } &&
+	pid2=$! &&
+	wait_until 10 "grep -q waiting err4" &&
 	kill -INT $pid2 &&
-	rc=0 && wait $pid2 || rc=$? &&
+	{ rc=0 && wait $pid2 || rc=$?; } &&
 	test "$rc" = 1 &&
 	test_grep "interrupted" err4 &&
 	test_grep -v "already present" out4 &&

@@ -12,7 +12,6 @@ mk org/a/a-Q4_K_M.gguf --name first
 mk org/b/b-Q4_K_M.gguf --name second
 mk org/c/c-Q4_K_M.gguf --name third
 mkdir -p repos/org/twin && cp repos/org/a/a-Q4_K_M.gguf repos/org/twin/twin-Q4_K_M.gguf
-sha() { sha256sum "$1" | cut -c1-64; }
 
 # not in $(...): the fixture pid must reach test_pids, to be killed at exit
 start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \

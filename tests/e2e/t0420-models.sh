@@ -144,7 +144,7 @@ test_expect_success 'rm refuses models of other tools (exit 1) and keeps them' '
 '
 
 test_expect_success 'rm refuses a model being served (exit 4)' '
-	sleep 30 &
+	{ sleep 30 & } &&
 	spid=$! &&
 	sqlite3 "$DB" "INSERT INTO sessions(id, model, host, port, started_at, supervisor_pid) VALUES (\"s1\", \"org/one:Q4_K_M\", \"127.0.0.1\", 8080, \"2026-01-01T00:00:00Z\", $spid)" &&
 	test_expect_code 4 localmodel models rm org/one:Q4_K_M 2>err &&

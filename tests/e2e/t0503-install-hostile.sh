@@ -54,10 +54,14 @@ while read kind tag; do
 done <kinds
 
 test_expect_success 'the refusals name the problem' '
-	localmodel install --backend cpu --tag b11 2>err; test_grep "absolute or .\.\.. path" err &&
-	localmodel install --backend cpu --tag b13 2>err; test_grep "symlink pointing outside" err &&
-	localmodel install --backend cpu --tag b18 2>err; test_grep "device, fifo or socket" err &&
-	localmodel install --backend cpu --tag b16 2>err; test_grep "written through a symlink" err
+	test_expect_code 6 localmodel install --backend cpu --tag b11 2>err &&
+	test_grep "absolute or .\.\.. path" err &&
+	test_expect_code 6 localmodel install --backend cpu --tag b13 2>err &&
+	test_grep "symlink pointing outside" err &&
+	test_expect_code 6 localmodel install --backend cpu --tag b18 2>err &&
+	test_grep "device, fifo or socket" err &&
+	test_expect_code 6 localmodel install --backend cpu --tag b16 2>err &&
+	test_grep "written through a symlink" err
 '
 
 test_done

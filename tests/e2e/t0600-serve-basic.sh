@@ -4,14 +4,6 @@ test_description='serve a .gguf path: readiness, endpoint, flags passed, status,
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" FAKE_LLAMA_ARGS_FILE="$TRASH/args"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# alive PID: the process exists and is not a zombie waiting for init
-alive() {
-	s=$(ps -o stat= -p "$1") || return 1
-	case "$s" in Z*) return 1 ;; esac
-}
 # http_get URL [KEY]: prints the status line, then the body
 http_get() {
 	python3 - "$@" <<'PY'
@@ -148,13 +140,12 @@ test_expect_success 'stop with nothing running exits 4' '
 
 test_expect_success '--foreground runs the supervisor until SIGTERM' '
 	( localmodel serve ./tiny.gguf --port $PORT --foreground >fg.out 2>fg.err & echo $! >fg.pid; wait ) &
-	i=0; while ! grep -q "serving" fg.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done;
+	wait_until 5 "grep -q serving fg.out 2>/dev/null" &&
 	test_grep "at http://127.0.0.1:$PORT/v1" fg.out &&
 	localmodel status --json >fg.json &&
 	test "$(json_get fg.json "[\"servers\"][0][\"pid\"]")" = "$(cat fg.pid)" &&
 	kill -TERM $(cat fg.pid) &&
-	i=0; while alive $(cat fg.pid) && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done;
-	! alive $(cat fg.pid)
+	wait_until 5 "! alive $(cat fg.pid)"
 '
 
 test_expect_success 'usage errors exit 2' '

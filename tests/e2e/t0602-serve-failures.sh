@@ -4,13 +4,6 @@ test_description='serve failures: load error, bind error, hang, port taken, alre
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-alive() {
-	s=$(ps -o stat= -p "$1") || return 1
-	case "$s" in Z*) return 1 ;; esac
-}
 # no_fake_left: no fake-llama-server of this test is running
 no_fake_left() {
 	! ps -eo args | grep "fake-llama-server.*$TRASH" | grep -v grep
@@ -61,11 +54,11 @@ test_expect_success 'a hang on load: --timeout stops it, exit 1, nothing left' '
 '
 
 test_expect_success 'SIGTERM to a waiting serve stops what it started' '
-	FAKE_LLAMA_HANG=1 localmodel serve ./tiny.gguf --port $PORT 2>err &
+	{ FAKE_LLAMA_HANG=1 localmodel serve ./tiny.gguf --port $PORT 2>err & } &&
 	serve=$! &&
-	i=0; while [ ! -e "$LOCALMODEL_HOME/run/server-$PORT.state" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	wait_until 5 "test -e \"\$LOCALMODEL_HOME/run/server-$PORT.state\"" &&
 	kill -TERM $serve &&
-	{ wait $serve; rc=$?; } ; [ $rc = 1 ] &&
+	test_expect_code 1 wait $serve &&
 	test_grep "interrupted before llama-server was ready" err &&
 	sleep 0.3 &&
 	no_fake_left &&
@@ -80,9 +73,10 @@ s.bind((\"127.0.0.1\", 0)); s.listen(1)
 open(sys.argv[1], \"w\").write(str(s.getsockname()[1]))
 time.sleep(60)" "$TRASH/holder.port" &
 	holder=$! &&
-	i=0; while [ ! -s holder.port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
-	test_expect_code 4 localmodel serve ./tiny.gguf --port $(cat holder.port) 2>err;
-	rc=$?; kill $holder; [ $rc = 0 ] &&
+	wait_until 5 "test -s holder.port" &&
+	{ rc=0 && test_expect_code 4 localmodel serve ./tiny.gguf --port $(cat holder.port) 2>err || rc=$?; } &&
+	kill $holder &&
+	test $rc = 0 &&
 	test_grep "port $(cat holder.port) is taken by python3 (pid $holder)" err
 '
 

@@ -4,19 +4,6 @@ test_description='the supervisor: restart after a crash, give up, die with it'
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" LOCALMODEL_RESTART_BACKOFF_MS=50
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-alive() {
-	s=$(ps -o stat= -p "$1") || return 1
-	case "$s" in Z*) return 1 ;; esac
-}
-# wait_for 'shell condition': up to 10 s
-wait_for() {
-	i=0
-	while ! eval "$1" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	eval "$1"
-}
 # field NAME: a field of the first server in status --json
 field() {
 	localmodel status --json >.st.json && json_get .st.json "[\"servers\"][0][\"$1\"]"
@@ -28,7 +15,7 @@ test_expect_success 'kill -9 of the child: restarted, restarts counted' '
 	localmodel serve ./tiny.gguf --port $PORT >/dev/null &&
 	child=$(field child_pid) && sup=$(field pid) &&
 	kill -9 $child &&
-	wait_for "[ \"\$(field restarts)\" = 1 ] && [ \"\$(field health)\" = ok ]" &&
+	wait_until 10 "[ \"\$(field restarts)\" = 1 ] && [ \"\$(field health)\" = ok ]" &&
 	new=$(field child_pid) &&
 	test "$new" != "$child" && alive $new &&
 	test "$(field pid)" = $sup &&
@@ -47,7 +34,7 @@ assert rows == [(1, int(sys.argv[2]))], rows
 test_expect_success 'kill -9 of the supervisor: the child does not outlive it' '
 	child=$(field child_pid) && sup=$(field pid) &&
 	kill -9 $sup &&
-	wait_for "! alive $child" &&
+	wait_until 10 "! alive $child" &&
 	! alive $child
 '
 
@@ -81,7 +68,7 @@ test_expect_success 'five crashes in ten minutes: the supervisor gives up and sa
 	: >"$LOCALMODEL_HOME/logs/server-$PORT.log" &&
 	FAKE_LLAMA_CRASH_AFTER=0.2 localmodel --json serve ./tiny.gguf --port $PORT >out.json &&
 	sup=$(json_get out.json "[\"pid\"]") &&
-	wait_for "! alive $sup" &&
+	wait_until 10 "! alive $sup" &&
 	test_grep "gave up after 5 crashes in 10 min: llama-server was killed by signal 11" "$LOCALMODEL_HOME/logs/server-$PORT.log" &&
 	test "$(grep -c "started .*fake-llama-server" "$LOCALMODEL_HOME/logs/server-$PORT.log")" = 5 &&
 	test ! -e "$LOCALMODEL_HOME/run/server-$PORT.state" &&
@@ -108,7 +95,7 @@ try:
 except Exception:
     pass
 " $PORT &&
-	wait_for "[ \"\$(field restarts)\" = 1 ] && [ \"\$(field health)\" = ok ]" &&
+	wait_until 10 "[ \"\$(field restarts)\" = 1 ] && [ \"\$(field health)\" = ok ]" &&
 	localmodel stop >/dev/null
 '
 

@@ -4,13 +4,6 @@ test_description='stop: by model, port, all; two servers; stale and recycled pid
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-alive() {
-	s=$(ps -o stat= -p "$1") || return 1
-	case "$s" in Z*) return 1 ;; esac
-}
 ports() {
 	localmodel status --json >.st.json &&
 	python3 -c 'import json,sys; print(" ".join(str(s["port"]) for s in json.load(open(sys.argv[1]))["servers"]))' .st.json
@@ -57,7 +50,7 @@ test_expect_success 'stop --all --json' '
 '
 
 test_expect_success 'a record whose pid now belongs to another process is never signalled' '
-	sleep 30 &
+	{ sleep 30 & } &&
 	victim=$! &&
 	test_pids="$test_pids $victim" &&
 	start=$(cut -d" " -f22 /proc/$victim/stat) &&
@@ -80,7 +73,7 @@ test_expect_success 'a record whose pid now belongs to another process is never 
 '
 
 test_expect_success 'the right start time but another executable is not signalled either' '
-	sleep 30 &
+	{ sleep 30 & } &&
 	victim=$! &&
 	test_pids="$test_pids $victim" &&
 	start=$(cut -d" " -f22 /proc/$victim/stat) &&

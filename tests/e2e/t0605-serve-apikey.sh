@@ -4,9 +4,6 @@ test_description='serve on a non-loopback host: generated API key, 0600, never o
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # http_code URL [KEY]: the HTTP status
 http_code() {
 	python3 - "$@" <<'PY'

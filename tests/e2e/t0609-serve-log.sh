@@ -4,9 +4,6 @@ test_description='the server log: rotation, usage rows per request, a newer runt
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" LOCALMODEL_LOG_MAX_BYTES=2048
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # requests PORT N: N chat requests
 requests() {
 	python3 - "$@" <<'PY'

@@ -99,7 +99,8 @@ test_expect_success '--dry-run deletes nothing, even with --yes' '
 '
 
 test_expect_success 'pinned, in-use and outside models are kept' '
-	sleep 30 & spid=$!
+	{ sleep 30 & } &&
+	spid=$! &&
 	add_model pin/f:Q4_0 "$M/pin/f/f.gguf" 100 2025-01-01T00:00:00Z "" localmodel 1 &&
 	add_model busy/g:Q4_0 "$M/busy/g/g.gguf" 100 2025-01-01T00:00:00Z &&
 	sqlite3 "$DB" "INSERT INTO sessions(id, model, port, started_at, supervisor_pid)
@@ -110,7 +111,9 @@ test_expect_success 'pinned, in-use and outside models are kept' '
 	ln -s "$TRASH/elsewhere/i.gguf" "$M/link/i/i.gguf" &&
 	add_model link/i:Q4_0 "$M/link/i/i.gguf" 100 2025-01-01T00:00:00Z &&
 	add_model dots/j:Q4_0 "$M/../elsewhere/h.gguf" 100 2025-01-01T00:00:00Z &&
-	localmodel cleanup --yes --json >out.json; kill $spid; wait $spid
+	{ rc=0 && localmodel cleanup --yes --json >out.json || rc=$?; } &&
+	kill $spid && { wait $spid || :; } &&
+	test $rc = 0 &&
 	python3 -c "
 import json
 d = {m[\"model\"]: m for m in json.load(open(\"out.json\"))[\"models\"]}
@@ -145,14 +148,17 @@ test_expect_success 'a dead server does not keep its model' '
 '
 
 test_expect_success 'a running router keeps every model; an ended session none' '
-	sleep 30 & spid=$!
+	{ sleep 30 & } &&
+	spid=$! &&
 	add_model rt/m:Q4_0 "$M/rt/m/m.gguf" 100 2025-01-01T00:00:00Z &&
 	sqlite3 "$DB" "INSERT INTO sessions(id, model, port, started_at, supervisor_pid)
 		VALUES ('\''s2'\'', '\''all'\'', 8081, '\''2026-04-10T00:00:00Z'\'', $spid);
 		INSERT INTO sessions(id, model, port, started_at, ended_at, supervisor_pid)
 		VALUES ('\''s3'\'', '\''rt/m:Q4_0'\'', 8082, '\''2026-04-10T00:00:00Z'\'',
 		'\''2026-04-10T01:00:00Z'\'', $$)" &&
-	localmodel cleanup --yes >out; kill $spid; wait $spid
+	{ rc=0 && localmodel cleanup --yes >out || rc=$?; } &&
+	kill $spid && { wait $spid || :; } &&
+	test $rc = 0 &&
 	test_grep "^rt/m:Q4_0 .*kept: a running server uses it" out &&
 	test -f "$M/rt/m/m.gguf" &&
 	localmodel cleanup --yes >out &&
@@ -262,8 +268,7 @@ assert d[\"freed_bytes\"] == 1000, d
 	test -f "$R/blobs/e2" && test -f "$R/blobs/e3" && test -f "$R/refs/main"
 '
 
-test_expect_success 'on a terminal it asks per model: y, n, q' '
-	command -v script >/dev/null || { echo "no script(1): skipped"; exit 0; }
+test_expect_success SCRIPT 'on a terminal it asks per model: y, n, q' '
 	for n in 1 2 3; do
 		add_model tty/m$n:Q4_0 "$M/tty/m$n/m.gguf" 10 2025-01-0${n}T00:00:00Z || exit 1
 	done &&

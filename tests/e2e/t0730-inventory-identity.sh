@@ -43,7 +43,7 @@ assert \"pinned\" in d[\"org/repo:Q4_K_XL\"][\"reason\"], d
 '
 
 test_expect_success 'served under one name and unpinned: still kept, by its other names too' '
-	sleep 60 & spid=$! &&
+	{ sleep 60 & } && spid=$! &&
 	echo $spid >>"$TRASH/.pids" &&
 	localmodel models unpin org/repo:UD-Q4_K_XL >/dev/null &&
 	sqlite3 "$DB" "INSERT INTO sessions(id, model, port, started_at, supervisor_pid)

@@ -17,8 +17,6 @@ export HF_ENDPOINT=$H LOCALMODEL_HTTP_BACKOFF_MS=20
 F=$LOCALMODEL_HOME/models/org/m/m-Q4_K_M.gguf
 DB=$LOCALMODEL_HOME/localmodel.db
 
-fault() { curl -sf -X POST --data "$1" "$H/_mock/fault" >/dev/null; }
-clear_faults() { curl -sf -X DELETE "$H/_mock/fault" >/dev/null; }
 # fresh: no model, no faults, an empty request log
 fresh() {
 	clear_faults
@@ -55,7 +53,7 @@ test_expect_success 'connections dropped twice mid-body: resumed, verified' '
 test_expect_success 'every connection dropped before a byte: exit 5, one line, nothing at the final path' '
 	fresh &&
 	fault "{\"action\": \"drop\", \"after\": 0, \"server\": \"cdn\", \"method\": \"GET\"}" &&
-	rc=0 && localmodel pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && localmodel pull org/m >out 2>err || rc=$?; } &&
 	clean_error 5 err &&
 	test_expect_code 0 sqlite3 "$DB" "PRAGMA integrity_check" >ic &&
 	test "$(cat ic)" = ok
@@ -79,7 +77,7 @@ test_expect_success '500 twice from the CDN: retried, verified' '
 test_expect_success '500 for ever from the CDN: exit 5, one line, nothing at the final path' '
 	fresh &&
 	fault "{\"action\": \"status\", \"status\": 500, \"server\": \"cdn\"}" &&
-	rc=0 && localmodel pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && localmodel pull org/m >out 2>err || rc=$?; } &&
 	clean_error 5 err &&
 	test_grep "500" err
 '
@@ -95,7 +93,7 @@ test_expect_success '429 with Retry-After twice: waited, retried, verified' '
 test_expect_success '429 for ever: exit 5 saying rate limited, nothing at the final path' '
 	fresh &&
 	fault "{\"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"server\": \"cdn\"}" &&
-	rc=0 && localmodel pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && localmodel pull org/m >out 2>err || rc=$?; } &&
 	clean_error 5 err &&
 	test_grep "rate limited\|429" err
 '
@@ -110,14 +108,14 @@ test_expect_success 'short bodies (full length announced, connection closed): ve
 test_expect_success 'short bodies for ever: exit 5, one line, nothing at the final path' '
 	fresh &&
 	fault "{\"action\": \"short\", \"after\": 0, \"server\": \"cdn\", \"method\": \"GET\"}" &&
-	rc=0 && localmodel pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && localmodel pull org/m >out 2>err || rc=$?; } &&
 	clean_error 5 err
 '
 
 test_expect_success 'wrong bytes once: exit 6, nothing at the final path, no partial' '
 	fresh &&
 	fault "{\"action\": \"corrupt\", \"at\": 1000000, \"len\": 16, \"count\": 1, \"server\": \"cdn\", \"method\": \"GET\"}" &&
-	rc=0 && localmodel pull org/m --connections 1 >out 2>err || rc=$? &&
+	{ rc=0 && localmodel pull org/m --connections 1 >out 2>err || rc=$?; } &&
 	clean_error 6 err &&
 	test_grep "checksum mismatch" err &&
 	test ! -e "$F.part"
@@ -126,7 +124,7 @@ test_expect_success 'wrong bytes once: exit 6, nothing at the final path, no par
 test_expect_success 'wrong bytes in one of several ranges: exit 6, nothing at the final path' '
 	fresh &&
 	fault "{\"action\": \"corrupt\", \"at\": 2000000, \"len\": 1, \"server\": \"cdn\", \"method\": \"GET\"}" &&
-	rc=0 && localmodel pull org/m --connections 4 >out 2>err || rc=$? &&
+	{ rc=0 && localmodel pull org/m --connections 4 >out 2>err || rc=$?; } &&
 	clean_error 6 err &&
 	test ! -e "$F.part" &&
 	clear_faults &&

@@ -45,14 +45,14 @@ one_line() {
 }
 
 test_expect_success 'the shim works: a write past the budget fails with ENOSPC' '
-	rc=0 && printf abcdef | LD_PRELOAD=$TRASH/failwrite.so FAILWRITE_AFTER=3 \
-		FAILWRITE_MATCH=probe dd of=probe bs=6 status=none 2>err || rc=$? &&
+	{ rc=0 && printf abcdef | LD_PRELOAD=$TRASH/failwrite.so FAILWRITE_AFTER=3 \
+		FAILWRITE_MATCH=probe dd of=probe bs=6 status=none 2>err || rc=$?; } &&
 	test "$rc" != 0 && test_grep "No space left" err &&
 	test "$(cat probe)" = abc
 '
 
 test_expect_success 'the disk fills at 1 MB of the download: exit 7, nothing at the final path' '
-	rc=0 && FAILWRITE_AFTER=1000000 FAILWRITE_MATCH=.part full pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && FAILWRITE_AFTER=1000000 FAILWRITE_MATCH=.part full pull org/m >out 2>err || rc=$?; } &&
 	one_line 7 err &&
 	test_grep "No space left on device" err &&
 	test_grep ENOSPC fw.log &&
@@ -68,7 +68,7 @@ test_expect_success 'with space again, a plain pull ends verified' '
 
 test_expect_success 'the space reservation fails: exit 7 before any byte, nothing at the final path' '
 	localmodel models rm org/m:Q4_K_M >/dev/null && : >fw.log &&
-	rc=0 && FAILWRITE_FALLOCATE=fail FAILWRITE_MATCH=.part full pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && FAILWRITE_FALLOCATE=fail FAILWRITE_MATCH=.part full pull org/m >out 2>err || rc=$?; } &&
 	one_line 7 err &&
 	test_grep fallocate fw.log &&
 	test ! -e "$F" &&
@@ -77,7 +77,7 @@ test_expect_success 'the space reservation fails: exit 7 before any byte, nothin
 
 test_expect_success 'every file write fails from the first byte: exit 7, consistent' '
 	rm -rf "$M/org/m" &&
-	rc=0 && FAILWRITE_AFTER=0 FAILWRITE_MATCH=/models/ full pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && FAILWRITE_AFTER=0 FAILWRITE_MATCH=/models/ full pull org/m >out 2>err || rc=$?; } &&
 	one_line 7 err &&
 	test ! -e "$F" &&
 	consistent org/m
@@ -85,23 +85,23 @@ test_expect_success 'every file write fails from the first byte: exit 7, consist
 
 test_expect_success 'a split model: the disk fills in the second part, no row, no unverified file' '
 	: >fw.log &&
-	rc=0 && FAILWRITE_AFTER=1500000 FAILWRITE_MATCH=.part full pull org/split >out 2>err || rc=$? &&
+	{ rc=0 && FAILWRITE_AFTER=1500000 FAILWRITE_MATCH=.part full pull org/split >out 2>err || rc=$?; } &&
 	one_line 7 err &&
 	for p in 1 2 3; do
 		f=$M/org/split/s-Q4_K_M-0000$p-of-00003.gguf
-		if [ -e "$f" ]; then cmp "$f" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf; fi
+		if [ -e "$f" ]; then cmp "$f" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf || exit 1; fi
 	done &&
 	test ! -e "$M/org/split/s-Q4_K_M-00003-of-00003.gguf" &&
 	consistent org/split &&
 	localmodel pull org/split >out 2>err &&
 	for p in 1 2 3; do
-		cmp "$M/org/split/s-Q4_K_M-0000$p-of-00003.gguf" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf
+		cmp "$M/org/split/s-Q4_K_M-0000$p-of-00003.gguf" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf || exit 1
 	done
 '
 
 test_expect_success 'the database log cannot grow: the pull fails cleanly, the store stays sound' '
 	rm -rf "$M/org/m" && : >fw.log &&
-	rc=0 && FAILWRITE_AFTER=0 FAILWRITE_MATCH=localmodel.db-wal full pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && FAILWRITE_AFTER=0 FAILWRITE_MATCH=localmodel.db-wal full pull org/m >out 2>err || rc=$?; } &&
 	one_line 7 err &&
 	test_grep "database or disk is full" err &&
 	test "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok &&
@@ -116,7 +116,7 @@ test_expect_success 'the database log cannot grow: the pull fails cleanly, the s
 # SQLite reports SQLITE_IOERR_SHMSIZE and the store maps it to exit 1.
 test_expect_success 'the WAL index cannot grow: exit 7' '
 	localmodel models rm org/m:Q4_K_M >/dev/null && rm -f lm/localmodel.db-shm && : >fw.log &&
-	rc=0 && FAILWRITE_AFTER=0 FAILWRITE_MATCH=localmodel.db-shm full pull org/m >out 2>err || rc=$? &&
+	{ rc=0 && FAILWRITE_AFTER=0 FAILWRITE_MATCH=localmodel.db-shm full pull org/m >out 2>err || rc=$?; } &&
 	test "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok &&
 	consistent org/m &&
 	one_line 7 err

@@ -17,13 +17,6 @@ export HF_ENDPOINT=$H LOCALMODEL_HTTP_BACKOFF_MS=20
 M=$LOCALMODEL_HOME/models/org/split
 DB=$LOCALMODEL_HOME/localmodel.db
 
-# cdn_bytes: body bytes the CDN sent for GETs
-cdn_bytes() {
-	python3 -c '
-import json, sys
-print(sum(json.loads(l).get("bytes", 0) for l in open(sys.argv[1]) if "\"cdn\"" in l and "\"GET\"" in l))
-' req.jsonl
-}
 same() {
 	for p in 1 2 3; do
 		cmp "$M/s-Q4_K_M-0000$p-of-00003.gguf" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf || return 1
@@ -31,16 +24,16 @@ same() {
 }
 
 test_expect_success 'three pulls at once: all succeed, every byte fetched once, one row' '
-	localmodel pull org/split >o1 2>e1 &
-	p1=$!
-	localmodel pull org/split >o2 2>e2 &
-	p2=$!
-	localmodel pull org/split >o3 2>e3 &
-	p3=$!
-	rc=0
-	wait $p1 || rc=1
-	wait $p2 || rc=1
-	wait $p3 || rc=1
+	{ localmodel pull org/split >o1 2>e1 & } &&
+	p1=$! &&
+	{ localmodel pull org/split >o2 2>e2 & } &&
+	p2=$! &&
+	{ localmodel pull org/split >o3 2>e3 & } &&
+	p3=$! &&
+	rc=0 &&
+	{ wait $p1 || rc=1; } &&
+	{ wait $p2 || rc=1; } &&
+	{ wait $p3 || rc=1; } &&
 	cat e1 e2 e3 &&
 	test $rc = 0 &&
 	same &&
@@ -62,9 +55,9 @@ test_expect_success 'three pulls at once: all succeed, every byte fetched once, 
 test_expect_success 'two pulls at once, one killed -9 midway: the other still ends verified' '
 	localmodel models rm org/split:Q4_K_M >/dev/null &&
 	{ localmodel pull org/split >o1 2>e1 & } &&
-	p1=$!
-	localmodel pull org/split >o2 2>e2 &
-	p2=$!
+	p1=$! &&
+	{ localmodel pull org/split >o2 2>e2 & } &&
+	p2=$! &&
 	sleep 0.5 &&
 	kill -9 $p1 &&
 	{ wait $p1 || :; } &&
@@ -76,14 +69,15 @@ test_expect_success 'two pulls at once, one killed -9 midway: the other still en
 test_expect_success 'a pull racing models rm of the same model: no unverified file, store sound' '
 	localmodel models rm org/split:Q4_K_M >/dev/null &&
 	{ localmodel pull org/split >o1 2>e1 & } &&
-	p1=$!
-	sleep 0.3 &&
+	p1=$! &&
+	# the rm lands while the pull is writing, however slow the machine is
+	wait_until 20 "ls \"\$M\" 2>/dev/null | grep -q part" &&
 	{ localmodel models rm org/split:Q4_K_M >o2 2>e2 || :; } &&
-	rc=0 && wait $p1 || rc=$? &&
+	{ rc=0 && wait $p1 || rc=$?; } &&
 	echo "pull exit $rc; rm: $(cat e2 o2)" &&
 	for p in 1 2 3; do
 		f=$M/s-Q4_K_M-0000$p-of-00003.gguf
-		if [ -e "$f" ]; then cmp "$f" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf; fi
+		if [ -e "$f" ]; then cmp "$f" repos/org/split/s-Q4_K_M-0000$p-of-00003.gguf || exit 1; fi
 	done &&
 	test "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok &&
 	localmodel pull org/split >o3 2>e3 &&

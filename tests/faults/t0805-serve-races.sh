@@ -5,9 +5,6 @@ test_description='serve: cleanup of a served model, two serves on one port, stop
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" LOCALMODEL_RESTART_BACKOFF_MS=50
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # ours: pids of every process whose command line names this trash directory
 # (supervisors and fake servers: the model path is under it)
 ours() {
@@ -41,23 +38,23 @@ test_expect_success 'cleanup --yes while the model is served: kept, still answer
 
 test_expect_success 'cleanup --yes and serve of the same model at once: never a served deleted file' '
 	localmodel stop --all >/dev/null &&
-	LOCALMODEL_NOW=2030-01-01T00:00:00Z localmodel cleanup --yes >c.out 2>c.err </dev/null &
-	cp=$!
-	rc=0 && localmodel serve org/m:Q4_K_M --port $PORT >s.out 2>s.err || rc=$?
-	wait $cp || :
+	{ LOCALMODEL_NOW=2030-01-01T00:00:00Z localmodel cleanup --yes >c.out 2>c.err </dev/null & } &&
+	cp=$! &&
+	{ rc=0 && localmodel serve org/m:Q4_K_M --port $PORT >s.out 2>s.err || rc=$?; } &&
+	{ wait $cp || :; } &&
 	echo "serve exit $rc; cleanup: $(cat c.out c.err)" &&
 	if [ "$rc" = 0 ]; then
 		# a served model must still be on disk and recorded
-		test -e "$F" && health $PORT
+		test -e "$F" && health $PORT &&
+		test "$(sqlite3 "$DB" "SELECT count(*) FROM model_inventory WHERE repo_source = '\''org/m'\''")" = 1
 	else
 		test "$rc" -lt 128
 	fi &&
-	test "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok &&
-	localmodel stop --all >/dev/null 2>&1 || :
+	test "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok
 '
 
 test_expect_success 'serve twice on one port: the second exits 4, the first keeps serving' '
-	localmodel stop --all >/dev/null 2>&1 || :
+	{ localmodel stop --all >/dev/null 2>&1 || :; } &&
 	localmodel serve "$TRASH/tiny.gguf" --port $PORT >/dev/null &&
 	test_expect_code 4 localmodel serve "$TRASH/tiny.gguf" --port $PORT 2>err &&
 	test "$(wc -l <err)" = 1 &&
@@ -69,12 +66,12 @@ test_expect_success 'serve twice on one port: the second exits 4, the first keep
 '
 
 test_expect_success 'two serves started at the same moment on one port: one wins, one exits 4' '
-	localmodel serve "$TRASH/tiny.gguf" --port $PORT >s1 2>e1 &
-	p1=$!
-	localmodel serve "$TRASH/tiny.gguf" --port $PORT >s2 2>e2 &
-	p2=$!
-	r1=0 && wait $p1 || r1=$?
-	r2=0 && wait $p2 || r2=$?
+	{ localmodel serve "$TRASH/tiny.gguf" --port $PORT >s1 2>e1 & } &&
+	p1=$! &&
+	{ localmodel serve "$TRASH/tiny.gguf" --port $PORT >s2 2>e2 & } &&
+	p2=$! &&
+	{ r1=0 && wait $p1 || r1=$?; } &&
+	{ r2=0 && wait $p2 || r2=$?; } &&
 	echo "exits $r1 $r2: $(cat e1 e2)" &&
 	test "$(printf "%s\n" $r1 $r2 | sort | tr "\n" " ")" = "0 4 " &&
 	health $PORT &&
@@ -92,15 +89,15 @@ i=0
 for ms in $(cat moments); do
 	i=$((i + 1))
 	test_expect_success "stop racing a crash-restart (after $ms ms): no process left" '
-		FAKE_LLAMA_CRASH_AFTER=0.3 FAKE_LLAMA_LOAD_MS=20 \
-			localmodel serve "$TRASH/tiny.gguf" --port $PORT >/dev/null 2>serve.err || :
+		{ FAKE_LLAMA_CRASH_AFTER=0.3 FAKE_LLAMA_LOAD_MS=20 \
+			localmodel serve "$TRASH/tiny.gguf" --port $PORT >/dev/null 2>serve.err || :; } &&
 		test -n "$(ours)" &&
 		sleep "$(awk -v ms="$ms" "BEGIN { printf \"%.3f\", ms / 1000 }")" &&
-		rc=0 && localmodel stop --port $PORT --timeout 5 >out 2>err || rc=$? &&
+		{ rc=0 && localmodel stop --port $PORT --timeout 5 >out 2>err || rc=$?; } &&
 		echo "stop exit $rc: $(cat out err)" &&
 		test "$rc" = 0 -o "$rc" = 4 &&
-		wait_until 3 "test -z \"\$(ours)\"" ||
-		{ echo "left over:"; ps -o pid,ppid,stat,args -p "$(ours | tr "\n" "," | sed "s/,$//")"; false; }
+		{ wait_until 3 "test -z \"\$(ours)\"" ||
+		  { echo "left over:"; ps -o pid,ppid,stat,args -p "$(ours | tr "\n" "," | sed "s/,$//")"; false; }; }
 	'
 done
 

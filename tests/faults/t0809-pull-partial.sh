@@ -82,9 +82,9 @@ test_expect_success 'killed again: cleanup --partial --yes removes only the part
 '
 
 test_expect_success 'a full disk: exit 7, the error names the partial kept and how to resume or remove it' '
-	rc=0 &&
-	LD_PRELOAD=$TRASH/failwrite.so FAILWRITE_LOG=$TRASH/fw.log FAILWRITE_AFTER=1000000 \
-		FAILWRITE_MATCH=.part localmodel pull org/big >out 2>err || rc=$? &&
+	{ rc=0 &&
+	  LD_PRELOAD=$TRASH/failwrite.so FAILWRITE_LOG=$TRASH/fw.log FAILWRITE_AFTER=1000000 \
+		FAILWRITE_MATCH=.part localmodel pull org/big >out 2>err || rc=$?; } &&
 	test "$rc" = 7 &&
 	test "$(wc -l <err)" = 1 &&
 	test_grep "No space left on device" err &&
