@@ -339,6 +339,16 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# add_model NAME PATH: an inventory row for PATH (the database must exist).
+add_model() {
+	python3 -c '
+import sqlite3, sys, os
+db = sqlite3.connect(sys.argv[1])
+db.execute("insert into model_inventory(model, file_path, size_bytes, first_seen) values (?,?,?,?)",
+           (sys.argv[2], sys.argv[3], os.path.getsize(sys.argv[3]) if os.path.exists(sys.argv[3]) else 0, "2026-01-01T00:00:00Z"))
+db.commit()' "$LOCALMODEL_HOME/localmodel.db" "$@"
+}
+
 # alive PID: the process exists and is not a zombie waiting for its parent.
 alive() {
 	_s=$(ps -o stat= -p "$1") || return 1

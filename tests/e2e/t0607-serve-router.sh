@@ -4,14 +4,6 @@ test_description='serve --all (router mode with a generated preset), --idle-unlo
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" FAKE_LLAMA_ARGS_FILE="$TRASH/args"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-add_model() {
-	python3 -c '
-import sqlite3, sys, os
-db = sqlite3.connect(sys.argv[1])
-db.execute("insert into model_inventory(model, file_path, size_bytes, first_seen) values (?,?,?,?)",
-           (sys.argv[2], sys.argv[3], os.path.getsize(sys.argv[3]) if os.path.exists(sys.argv[3]) else 0, "2026-01-01T00:00:00Z"))
-db.commit()' "$LOCALMODEL_HOME/localmodel.db" "$@"
-}
 # chat PORT MODEL: the HTTP status of a chat request for MODEL
 chat() {
 	python3 - "$@" <<'PY'

@@ -5,14 +5,6 @@ test_description='serve and the fit estimate: context, GPU layers, refusal (exit
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" FAKE_LLAMA_ARGS_FILE="$TRASH/args"
 export LOCALMODEL_SYSROOT="$FIXTURES/sysroot/laptop-8g"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-add_model() {
-	python3 -c '
-import sqlite3, sys, os
-db = sqlite3.connect(sys.argv[1])
-db.execute("insert into model_inventory(model, file_path, size_bytes, first_seen) values (?,?,?,?)",
-           (sys.argv[2], sys.argv[3], os.path.getsize(sys.argv[3]), "2026-01-01T00:00:00Z"))
-db.commit()' "$LOCALMODEL_HOME/localmodel.db" "$@"
-}
 # flat: the last llama-server argv on one line, framed by spaces
 flat() {
 	awk 'BEGIN { printf " " } /^$/ { n++ } { a[n + 0] = a[n + 0] $0 " " } END { print a[n - 1] }' args

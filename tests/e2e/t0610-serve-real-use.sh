@@ -5,17 +5,6 @@ test_description='serve as real use needs it: no tokens for the server, browser 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" FAKE_LLAMA_ARGS_FILE="$TRASH/args"
 export LOCALMODEL_RESTART_BACKOFF_MS=100
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-add_model() {
-	python3 -c '
-import sqlite3, sys, os
-db = sqlite3.connect(sys.argv[1])
-db.execute("insert into model_inventory(model, file_path, size_bytes, first_seen) values (?,?,?,?)",
-           (sys.argv[2], sys.argv[3], os.path.getsize(sys.argv[3]), "2026-01-01T00:00:00Z"))
-db.commit()' "$LOCALMODEL_HOME/localmodel.db" "$@"
-}
 # request PORT METHOD PATH [BODY] [ORIGIN]: "status acao" (acao "-" when absent)
 request() {
 	python3 - "$@" <<'PY'

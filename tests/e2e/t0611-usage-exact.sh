@@ -4,17 +4,6 @@ test_description='usage equals llama-server counters: complete, streamed, cut of
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" LOCALMODEL_HEALTH_INTERVAL_MS=200
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-add_model() {
-	python3 -c '
-import sqlite3, sys, os
-db = sqlite3.connect(sys.argv[1])
-db.execute("insert into model_inventory(model, file_path, size_bytes, first_seen) values (?,?,?,?)",
-           (sys.argv[2], sys.argv[3], os.path.getsize(sys.argv[3]), "2026-01-01T00:00:00Z"))
-db.commit()' "$LOCALMODEL_HOME/localmodel.db" "$@"
-}
 # traffic PORT MODEL: a complete chat, a complete stream, a stream cut after
 # two chunks, two embeddings
 traffic() {

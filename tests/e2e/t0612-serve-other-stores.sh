@@ -4,9 +4,6 @@ test_description='serve models of other stores by the name models --all gives th
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 chat() {
 	python3 - "$@" <<'PY'
 import json, sys, urllib.request
