@@ -652,6 +652,35 @@ int store_model_totals(struct lm_store *s, int64_t *count, int64_t *bytes, struc
 
 /* ---- model_usage ----------------------------------------------------- */
 
+int store_session_usage(struct lm_store *s, const char *session, int64_t *requests,
+			int64_t *tokens_in, int64_t *tokens_out, struct lm_err *err)
+{
+	/* a read-only database of an older schema has no kind column */
+	static const char *const sql[] = {
+		"SELECT coalesce(sum(kind IS NOT 'reconciled'),0), coalesce(sum(tokens_in),0),"
+		" coalesce(sum(tokens_out),0) FROM model_usage WHERE session_id = ?",
+		"SELECT count(*), coalesce(sum(tokens_in),0), coalesce(sum(tokens_out),0)"
+		" FROM model_usage WHERE session_id = ?",
+	};
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	for (int i = 0; i < 2 && !st; i++)
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			st = NULL;
+	if (!st)
+		return db_fail(s, err, "session usage");
+	bind_str(st, 1, session);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*requests = sqlite3_column_int64(st, 0);
+		*tokens_in = sqlite3_column_int64(st, 1);
+		*tokens_out = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? LM_OK : db_fail(s, err, "session usage");
+}
+
 int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 		    struct lm_err *err)
 {

@@ -114,6 +114,11 @@ struct lm_usage {
 int store_usage_add(struct lm_store *s, const struct lm_usage *rows, size_t n,
 		    struct lm_err *err);
 
+/* Requests (reconciled rows are not requests) and token sums of one
+ * session's usage rows. */
+int store_session_usage(struct lm_store *s, const char *session, int64_t *requests,
+			int64_t *tokens_in, int64_t *tokens_out, struct lm_err *err);
+
 /* ---- sessions (one per supervised server run) ----------------------- */
 
 struct lm_session {

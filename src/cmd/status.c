@@ -13,7 +13,6 @@
 
 #include <cJSON.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,19 +73,13 @@ static void read_runtime(const struct lm_ctx *ctx, struct status_info *si)
 /* Request and token sums of a session's usage rows. */
 static void usage_rows(struct lm_store *store, const char *session, struct server_info *sv)
 {
-	sqlite3_stmt *st;
+	int64_t r, in, out;
 
-	if (!store || sqlite3_prepare_v2(store_db(store),
-					 "SELECT count(*), coalesce(sum(tokens_in),0), coalesce(sum(tokens_out),0)"
-					 " FROM model_usage WHERE session_id = ?", -1, &st, NULL))
-		return;
-	sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sv->requests = sqlite3_column_int64(st, 0);
-		sv->tokens_in = sqlite3_column_int64(st, 1);
-		sv->tokens_out = sqlite3_column_int64(st, 2);
+	if (store && store_session_usage(store, session, &r, &in, &out, NULL) == LM_OK) {
+		sv->requests = r;
+		sv->tokens_in = in;
+		sv->tokens_out = out;
 	}
-	sqlite3_finalize(st);
 }
 
 /* GET path from the server; the body when it answered 200. */
