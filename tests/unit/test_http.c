@@ -489,9 +489,11 @@ static void test_download_basic(void)
 	CHECK(g.calls >= 2 && g.calls <= 20);
 	CHECK_INT(g.last, BIG_SIZE);
 	CHECK_INT(g.total, BIG_SIZE);
-	/* one resolve on the hub (with the token), 12 ranges on the CDN (without) */
+	/* one resolve on the hub (with the token), ranges on the CDN (without):
+	 * at most one per chunk, more than one per connection */
 	CHECK_INT(log_count(mark, "\"server\": \"hub\"", "\"auth_ok\": true", NULL), 1);
-	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"status\": 206", NULL), 12);
+	CHECK(log_count(mark, "\"server\": \"cdn\"", "\"status\": 206", NULL) >= 5);
+	CHECK(log_count(mark, "\"server\": \"cdn\"", "\"status\": 206", NULL) <= 12);
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"auth\": true", NULL), 0);
 	free(p);
 	free(st);
@@ -524,15 +526,19 @@ static void test_download_faults(void)
 
 	/* one connection takes several chunks per request; a drop in the
 	 * middle of such a span resumes at the byte where it stopped */
-	fault("{\"action\":\"drop\",\"after\":300000,\"skip\":1,\"count\":2,\"server\":\"cdn\"}");
+	fault("[{\"action\":\"drop\",\"after\":300000,\"skip\":1,\"count\":2,\"server\":\"cdn\"},"
+	      "{\"action\":\"throttle\",\"rate\":4000000,\"server\":\"cdn\"}]");
 	mark = log_lines();
+	/* (throttled: at loopback speed the next request would take all the
+	 * rest, its round trip being so short) */
 	CHECK_INT(download(h, "m.part", BIG_SIZE, 1, NULL, NULL, sha, &err), LM_OK);
 	CHECK_STR(sha, big_sha);
-	/* the probe takes one chunk, the next request five of the eleven left */
+	/* the probe takes one chunk, the next request a quarter of the eleven
+	 * left (three chunks) */
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-262143\"", NULL), 1);
-	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=262144-1572863\"", NULL), 1);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=262144-1048575\"", NULL), 1);
 	/* (how many bytes made it before each reset varies) */
-	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "-1572863\"", NULL), 3);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "-1048575\"", NULL), 3);
 	faults_clear();
 
 	/* short bodies */
