@@ -773,6 +773,13 @@ static void conn_redirect(struct dl *x, struct conn *c)
 	}
 	free(c->url);
 	c->url = next;
+	if (x->ranges < 0) {
+		/* the probe knows where the bytes are: the others start there now
+		 * (a server there that ignores Range sends them to one) */
+		x->ranges = 1;
+		free(x->cdn_url);
+		x->cdn_url = lm_xstrdup(next);
+	}
 	conn_start(x, c);
 }
 

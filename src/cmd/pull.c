@@ -235,8 +235,9 @@ static int resolve_ahead(struct job *j, struct lm_err *err)
 	return rc;
 }
 
-/* List the repo, choose the files, resolve the first (gated/missing
- * errors); the others are resolved ahead, during the download. */
+/* List the repo, choose the files; the first part's download follows the
+ * resolve redirect itself (a gated repo's is asked first, for its errors),
+ * the others are resolved ahead, during the download. */
 static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 {
 	struct fit_ctx fc;
@@ -271,7 +272,8 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 			lm_strlcpy(p->sha, p->file->sha256, sizeof(p->sha));
 		p->url = hub_file_url(j->hub, j->req.repo, j->commit, p->file->path);
 	}
-	{
+	if (j->info.gated) {
+		/* access shows only on the files: ask before anything starts */
 		struct hub_resolved res;
 		if ((rc = hub_resolve(j->hub, j->req.repo, j->commit, j->parts[0].file->path, &res,
 				      err)))
