@@ -869,6 +869,8 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 	long st = c->r.status;
 	char why[CURL_ERROR_SIZE + 32];
 
+	if (!c->busy)
+		return; /* taken out meanwhile (go_single): its end is old news */
 	lm_curl.multi_remove_handle(x->multi, c->easy);
 	c->busy = 0;
 	if (!x->fatal && c->wlen)
@@ -876,7 +878,8 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 	if (x->fatal)
 		return;
 	if (c->want_single) {
-		go_single(x, c);
+		if (x->ranges != 0)
+			go_single(x, c); /* once: several may have seen the 200 */
 		return;
 	}
 	if (cc == CURLE_WRITE_ERROR && c->clipped)
