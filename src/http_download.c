@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,6 +107,8 @@ struct dl {
 	int sha_ok;
 	size_t hash_chunk;     /* first chunk not complete (frontier scan) */
 	unsigned char *hbuf;
+	const unsigned char *map; /* the partial file mapped read-only, or NULL:
+				     hashing reads it there, without a copy */
 	/* the hashing thread; the fields below hmu are under it */
 	pthread_t hash_tid;
 	int hash_running;
@@ -290,6 +293,18 @@ static uint64_t frontier(struct dl *x)
 	return x->chunks[x->hash_chunk].start + x->chunks[x->hash_chunk].got;
 }
 
+/* Up to n bytes of the file at pos, read back for hashing: from the
+ * mapping when there is one, else copied into hbuf. Like pread. */
+static ssize_t read_back(struct dl *x, uint64_t pos, size_t n, const unsigned char **p)
+{
+	if (x->map) {
+		*p = x->map + pos;
+		return (ssize_t)n;
+	}
+	*p = x->hbuf;
+	return pread(x->fd, x->hbuf, n, (off_t)pos);
+}
+
 /* Hash what lies between x->hashed and the frontier, read back from the
  * file (the page cache). Only with no hashing thread running. */
 static int hash_rest(struct dl *x)
@@ -299,13 +314,14 @@ static int hash_rest(struct dl *x)
 	while (x->hashed < f) {
 		uint64_t want = f - x->hashed;
 		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
-		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)x->hashed);
+		const unsigned char *b;
+		ssize_t r = read_back(x, x->hashed, n, &b);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return lm_err_set(x->err, LM_EFAIL, "cannot read '%s': %s", x->d->partial,
 					  r < 0 ? strerror(errno) : "file shrank");
-		sha256_update(&x->sha, x->hbuf, (size_t)r);
+		sha256_update(&x->sha, b, (size_t)r);
 		x->hashed += (uint64_t)r;
 	}
 	return LM_OK;
@@ -325,9 +341,10 @@ static void *hasher_main(void *arg)
 		uint64_t pos = x->hashed, want = x->published - pos;
 		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
 		pthread_mutex_unlock(&x->hmu);
-		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)pos);
+		const unsigned char *b;
+		ssize_t r = read_back(x, pos, n, &b);
 		if (r > 0)
-			sha256_update(&x->sha, x->hbuf, (size_t)r);
+			sha256_update(&x->sha, b, (size_t)r);
 		pthread_mutex_lock(&x->hmu);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -455,34 +472,41 @@ static void account(struct dl *x, uint64_t pos, uint64_t n)
 	}
 }
 
-/* Write what c holds at its offset and count it. 0 ok, -1 on error (set). */
-static int conn_flush(struct dl *x, struct conn *c)
+/* Write n bytes at pos and count them. 0 ok, -1 on error (set). */
+static int put(struct dl *x, const unsigned char *p, size_t n, uint64_t pos)
 {
 	size_t off = 0;
 
-	while (off < c->wlen) {
-		ssize_t w = pwrite(x->fd, c->wbuf + off, c->wlen - off, (off_t)(c->wpos + off));
+	while (off < n) {
+		ssize_t w = pwrite(x->fd, p + off, n - off, (off_t)(pos + off));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
 			int e = errno;
 			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
 			     "cannot write '%s': %s", x->d->partial, strerror(e));
-			c->wlen = 0;
 			return -1;
 		}
 		off += (size_t)w;
 	}
-	account(x, c->wpos, c->wlen);
-	c->wpos += c->wlen;
+	account(x, pos, n);
 	/* one multi_perform may read many MiB: keep the hasher fed meanwhile */
-	x->unpublished += c->wlen;
-	c->wlen = 0;
+	x->unpublished += n;
 	if (x->unpublished >= DL_PUBLISH_EVERY) {
 		x->unpublished = 0;
 		hasher_publish(x);
 	}
 	return 0;
+}
+
+/* Write what c holds at its offset and count it. 0 ok, -1 on error (set). */
+static int conn_flush(struct dl *x, struct conn *c)
+{
+	int rc = put(x, c->wbuf, c->wlen, c->wpos);
+
+	c->wpos += c->wlen;
+	c->wlen = 0;
+	return rc;
 }
 
 static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
@@ -514,7 +538,13 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 		if (len == 0)
 			return 0;
 	}
-	if (!c->wbuf)
+	if (c->wlen == 0 && len >= DL_WBUF / 2) {
+		/* a large read (loopback, fast links): written as it is */
+		if (put(x, (const unsigned char *)buf, len, c->pos) < 0)
+			return 0;
+		off = len;
+	}
+	if (!c->wbuf && off < len)
 		c->wbuf = lm_xmalloc(DL_WBUF);
 	while (off < len) {
 		size_t k = len - off < DL_WBUF - c->wlen ? len - off : DL_WBUF - c->wlen;
@@ -1070,6 +1100,21 @@ static int reserve(struct dl *x)
 	return LM_OK;
 }
 
+/* Map the partial file for the hash to read, when it already has its full
+ * size (never beyond its end: that would fault). Without it, pread. */
+static void map_file(struct dl *x)
+{
+	struct stat st;
+	void *m;
+
+	if (x->size == DL_UNKNOWN || x->size == 0 || x->size > (uint64_t)SIZE_MAX ||
+	    fstat(x->fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < x->size)
+		return;
+	m = mmap(NULL, (size_t)x->size, PROT_READ, MAP_SHARED, x->fd, 0);
+	if (m != MAP_FAILED)
+		x->map = m;
+}
+
 static int dl_setup(struct dl *x)
 {
 	const struct lm_download *d = x->d;
@@ -1088,6 +1133,7 @@ static int dl_setup(struct dl *x)
 				  strerror(errno));
 	if ((rc = reserve(x)) != LM_OK)
 		return rc;
+	map_file(x);
 	if ((rc = sha256_init(&x->sha, x->err)) != LM_OK)
 		return rc;
 	x->sha_ok = 1;
@@ -1149,6 +1195,8 @@ static void dl_release(struct dl *x)
 		sha256_release(&x->sha);
 	if (x->fd >= 0)
 		close(x->fd);
+	if (x->map)
+		munmap((void *)x->map, (size_t)x->size);
 	free(x->chunks);
 	free(x->hbuf);
 	free(x->cdn_url);
