@@ -37,6 +37,7 @@
 #define DL_MEASURE_BYTES (1ull << 20) /* requests shorter than this tell no speed */
 #define DL_BYTES_PER_CONN (8ull << 20) /* automatic: one connection per 8 MiB */
 #define DL_HASH_BUF (1u << 20)
+#define DL_MAP_WINDOW (8u << 20) /* what the hash maps at a time (bounded RSS) */
 #define DL_PUBLISH_EVERY (4u << 20)
 #define DL_WBUF (256u << 10)   /* per connection: curl hands over 16 KiB at a time */
 #define DL_STATE_EVERY_MS 2000
@@ -107,8 +108,10 @@ struct dl {
 	int sha_ok;
 	size_t hash_chunk;     /* first chunk not complete (frontier scan) */
 	unsigned char *hbuf;
-	const unsigned char *map; /* the partial file mapped read-only, or NULL:
-				     hashing reads it there, without a copy */
+	int mappable;          /* the file has its full size: hashing may map it */
+	unsigned char *map;    /* a window of the file mapped read-only, or NULL */
+	uint64_t map_off;      /* file offset of map[0] */
+	size_t map_len;
 	/* the hashing thread; the fields below hmu are under it */
 	pthread_t hash_tid;
 	int hash_running;
@@ -293,12 +296,41 @@ static uint64_t frontier(struct dl *x)
 	return x->chunks[x->hash_chunk].start + x->chunks[x->hash_chunk].got;
 }
 
-/* Up to n bytes of the file at pos, read back for hashing: from the
- * mapping when there is one, else copied into hbuf. Like pread. */
+/* Map the window of the file that holds [pos, pos + n): the hash reads
+ * the page cache there without copying it out. A window at a time, so that
+ * the pages touched do not pile up in the process's resident set. 0 ok, -1
+ * when mapping fails (then pread from now on). */
+static int map_window(struct dl *x, uint64_t pos, size_t n)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off, len;
+	void *m;
+
+	if (x->map && pos >= x->map_off && pos + n <= x->map_off + x->map_len)
+		return 0;
+	if (x->map)
+		munmap(x->map, x->map_len);
+	x->map = NULL;
+	off = pos - pos % (page ? page : 4096);
+	len = x->size - off < DL_MAP_WINDOW ? x->size - off : DL_MAP_WINDOW;
+	if (len < pos + n - off)
+		len = pos + n - off;
+	m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, x->fd, (off_t)off);
+	if (m == MAP_FAILED) {
+		x->mappable = 0;
+		return -1;
+	}
+	x->map = m;
+	x->map_off = off;
+	x->map_len = (size_t)len;
+	return 0;
+}
+
+/* Up to n bytes of the file at pos, read back for hashing: from a mapping
+ * when the file allows one, else copied into hbuf. Like pread. */
 static ssize_t read_back(struct dl *x, uint64_t pos, size_t n, const unsigned char **p)
 {
-	if (x->map) {
-		*p = x->map + pos;
+	if (x->mappable && map_window(x, pos, n) == 0) {
+		*p = x->map + (pos - x->map_off);
 		return (ssize_t)n;
 	}
 	*p = x->hbuf;
@@ -1100,19 +1132,14 @@ static int reserve(struct dl *x)
 	return LM_OK;
 }
 
-/* Map the partial file for the hash to read, when it already has its full
- * size (never beyond its end: that would fault). Without it, pread. */
+/* Whether the hash may map the partial file: only when it already has its
+ * full size (a mapping read beyond the end faults). Without it, pread. */
 static void map_file(struct dl *x)
 {
 	struct stat st;
-	void *m;
 
-	if (x->size == DL_UNKNOWN || x->size == 0 || x->size > (uint64_t)SIZE_MAX ||
-	    fstat(x->fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < x->size)
-		return;
-	m = mmap(NULL, (size_t)x->size, PROT_READ, MAP_SHARED, x->fd, 0);
-	if (m != MAP_FAILED)
-		x->map = m;
+	x->mappable = x->size != DL_UNKNOWN && x->size > 0 && fstat(x->fd, &st) == 0 &&
+		      S_ISREG(st.st_mode) && (uint64_t)st.st_size >= x->size;
 }
 
 static int dl_setup(struct dl *x)
@@ -1196,7 +1223,7 @@ static void dl_release(struct dl *x)
 	if (x->fd >= 0)
 		close(x->fd);
 	if (x->map)
-		munmap((void *)x->map, (size_t)x->size);
+		munmap(x->map, x->map_len);
 	free(x->chunks);
 	free(x->hbuf);
 	free(x->cdn_url);
