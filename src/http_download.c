@@ -35,6 +35,8 @@
 #define DL_RTT_SPANS 8         /* a span lasts at least this many round trips */
 #define DL_GUIDED 4            /* a span takes 1/(DL_GUIDED x connections) of what is left */
 #define DL_MEASURE_BYTES (1ull << 20) /* requests shorter than this tell no speed */
+#define DL_TRIAL_BYTES (1ull << 20) /* the first request, alone, measures the link */
+#define DL_FAST_CONN 100e6     /* bytes/s: one such connection is enough */
 #define DL_BYTES_PER_CONN (8ull << 20) /* automatic: one connection per 8 MiB */
 #define DL_HASH_BUF (1u << 20)
 #define DL_MAP_WINDOW (8u << 20) /* what the hash maps at a time (bounded RSS) */
@@ -103,6 +105,7 @@ struct dl {
 	struct conn conns[DL_MAX_CONNS];
 	int nconns;            /* connections to use */
 	int ranges;            /* -1 unknown (probing), 1 honoured, 0 single mode */
+	int trial;             /* connection 0 alone measures one connection's speed */
 	char *cdn_url;         /* where ranges go once the probe has resolved it */
 	struct lm_sha256 sha;
 	int sha_ok;
@@ -683,12 +686,22 @@ static int span_len(const struct dl *x, const struct conn *c, size_t next)
 	uint64_t todo = 0, want, floor;
 	size_t n, run = 0;
 
-	if (x->ranges < 0)
-		return 1; /* the probe: short, so the others start soon */
+	if (x->trial) /* the first request: short, so that the others start soon */
+		n = (size_t)((DL_TRIAL_BYTES + x->chunk_size - 1) / x->chunk_size);
+	else if (x->ranges < 0)
+		n = 1;
+	else
+		n = 0;
+	if (n) {
+		while (run < n && next + run < x->nchunks && x->chunks[next + run].state == CH_TODO)
+			run++;
+		return (int)(run ? run : 1);
+	}
 	for (size_t i = next; i < x->nchunks; i++)
 		if (x->chunks[i].state == CH_TODO)
 			todo += x->chunks[i].len;
-	want = todo / (DL_GUIDED * (uint64_t)x->nconns);
+	/* one connection: all of it at once (in order, nothing to balance) */
+	want = x->nconns == 1 ? todo : todo / (DL_GUIDED * (uint64_t)x->nconns);
 	floor = (uint64_t)(c->rate * (double)c->ttfb / 1000.0 * DL_RTT_SPANS);
 	if (floor > todo / (uint64_t)x->nconns)
 		floor = todo / (uint64_t)x->nconns; /* never more than a fair share */
@@ -766,8 +779,8 @@ static int assign(struct dl *x, long long now)
 			}
 			continue;
 		}
-		if (x->ranges < 0 && i > 0)
-			continue; /* probing on connection 0 first */
+		if ((x->ranges < 0 || x->trial) && i > 0)
+			continue; /* probing or measuring on connection 0 first */
 		while (next < x->nchunks && x->chunks[next].state != CH_TODO)
 			next++;
 		if (next < x->nchunks) {
@@ -791,6 +804,7 @@ static void conn_retry(struct dl *x, struct conn *c, long server_wait, const cha
 	long wait;
 	int max = x->h->max_retries < 0 ? 0 : x->h->max_retries;
 
+	x->trial = 0; /* no measure from a failed try: all connections go */
 	if (c->req_got > 0 && c->chunk != -1)
 		c->tries = 0; /* progress (kept, unlike single mode's): the budget starts over */
 	c->tries++;
@@ -892,6 +906,21 @@ static void measure(const struct dl *x, struct conn *c)
 	c->ttfb = c->ttfb > 0 ? (c->ttfb + t) / 2 : t;
 }
 
+/* The first request has ended: one connection that fast is enough (no
+ * range overhead, the hash follows in order); else all of them. */
+static void trial_end(struct dl *x, struct conn *c)
+{
+	long long t = http_now_ms() - c->first_byte;
+	double r;
+
+	x->trial = 0;
+	if (!c->first_byte || c->req_got < DL_TRIAL_BYTES / 2)
+		return;
+	r = (double)c->req_got * 1000.0 / (double)(t > 0 ? t : 1);
+	if (r >= DL_FAST_CONN)
+		x->nconns = 1;
+}
+
 /* A 200/206 answer ended well: its span is done, or the rest is asked for;
  * in single mode the whole file has arrived. */
 static void conn_success(struct dl *x, struct conn *c)
@@ -900,6 +929,8 @@ static void conn_success(struct dl *x, struct conn *c)
 
 	if (c->chunk >= 0) {
 		measure(x, c);
+		if (x->trial)
+			trial_end(x, c);
 		if (!span_left(x, c)) {
 			c->chunk = -1;
 			c->tries = 0;
@@ -1183,6 +1214,8 @@ static int dl_setup(struct dl *x)
 	}
 	if (x->nconns > DL_MAX_CONNS)
 		x->nconns = DL_MAX_CONNS;
+	/* measure one connection first, unless a count was asked for */
+	x->trial = x->nconns > 1 && !d->connections && x->size >= 4 * DL_TRIAL_BYTES;
 	x->multi = lm_curl.multi_init();
 	if (!x->multi)
 		return lm_err_set(x->err, LM_EFAIL, "libcurl: cannot create a multi handle");
