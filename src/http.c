@@ -97,6 +97,26 @@ static long stall_limit_s(const struct lm_http_opts *o)
 	return v > 0 && v <= 3600 ? v : 30;
 }
 
+/* One cache of connections, DNS answers and TLS sessions for every
+ * transfer of a handle: the Hub's API requests, the resolve requests and
+ * the downloads (all parts of a split model) reuse each other's
+ * connections instead of opening new ones. NULL when libcurl refuses
+ * (then each transfer keeps its own cache). */
+static CURLSH *share_new(void)
+{
+	CURLSH *s = lm_curl.share_init();
+
+	if (!s)
+		return NULL;
+	if (lm_curl.share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    lm_curl.share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+	    lm_curl.share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		lm_curl.share_cleanup(s);
+		return NULL;
+	}
+	return s;
+}
+
 int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *err)
 {
 	struct lm_http *h;
@@ -112,6 +132,7 @@ int http_new(struct lm_http **out, const struct lm_http_opts *o, struct lm_err *
 		free(h);
 		return lm_err_set(err, LM_EFAIL, "libcurl: cannot create a handle");
 	}
+	h->share = share_new();
 	h->connect_timeout_s = o && o->connect_timeout_s > 0 ? o->connect_timeout_s : 15;
 	h->low_speed_time_s = stall_limit_s(o);
 	h->max_retries = !o || o->max_retries == 0 ? 5 : o->max_retries < 0 ? -1 : o->max_retries;
@@ -136,6 +157,8 @@ void http_free(struct lm_http *h)
 		return;
 	if (h->easy)
 		lm_curl.easy_cleanup(h->easy);
+	if (h->share)
+		lm_curl.share_cleanup(h->share); /* after every handle using it */
 	if (h->token) {
 		/* do not leave the secret lying in freed memory */
 		volatile char *p = h->token;
@@ -162,6 +185,8 @@ void http_easy_common(struct lm_http *h, CURL *c)
 	lm_curl.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	lm_curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	lm_curl.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (h->share)
+		lm_curl.easy_setopt(c, CURLOPT_SHARE, h->share);
 }
 
 struct curl_slist *http_headers_for(const struct lm_http *h, const char *url)
@@ -363,6 +388,9 @@ static CURLcode perform_once(struct lm_http *h, const char *url, int head,
 		lm_curl.easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else
 		lm_curl.easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	/* HTTP/2 when a TLS server offers it: the API requests of a pull
+	 * then share one connection */
+	lm_curl.easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	lm_curl.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	lm_curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header_cb);
 	lm_curl.easy_setopt(c, CURLOPT_HEADERDATA, r);

@@ -3,7 +3,16 @@
  * second thread reading back what is contiguous on disk (from the page
  * cache, so memory stays bounded and hashing overlaps the transfers), and a
  * small state file beside the partial file so that an interrupted download
- * resumes. */
+ * resumes.
+ *
+ * Scheduling: the file is cut in chunks (the unit of resume). An idle
+ * connection takes the next run of chunks not started (a span, one Range
+ * request): a share of what is left (early spans long, late ones short, so
+ * that the in-order hash never lags far behind), and never so short that
+ * the request's round trip costs much at the connection's measured speed.
+ * When nothing is left to start, an idle connection takes the second half
+ * of the largest span still running (work stealing: the victim's writes
+ * stop at the new end), so that all connections finish together. */
 #include "http_internal.h"
 #include "localmodel/os.h"
 
@@ -15,15 +24,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define DL_MAX_CONNS 16
 #define DL_CHUNK (8ull << 20)
-#define DL_MIN_CHUNK (1ull << 20)
+#define DL_MIN_CHUNK (256ull << 10)
 #define DL_MAX_CHUNKS 8192
-#define DL_MAX_SPAN 8          /* chunks one request may take */
+#define DL_MAX_SPAN (64ull << 20) /* bytes one request may take */
+#define DL_RTT_SPANS 8         /* a span lasts at least this many round trips */
+#define DL_GUIDED 4            /* a span takes 1/(DL_GUIDED x connections) of what is left */
+#define DL_MEASURE_BYTES (1ull << 20) /* requests shorter than this tell no speed */
+#define DL_TRIAL_BYTES (1ull << 20) /* the first request, alone, measures the link */
+#define DL_FAST_CONN 100e6     /* bytes/s: one such connection is enough */
+#define DL_BYTES_PER_CONN (8ull << 20) /* automatic: one connection per 8 MiB */
 #define DL_HASH_BUF (1u << 20)
+#define DL_MAP_WINDOW (8u << 20) /* what the hash maps at a time (bounded RSS) */
 #define DL_PUBLISH_EVERY (4u << 20)
 #define DL_WBUF (256u << 10)   /* per connection: curl hands over 16 KiB at a time */
 #define DL_STATE_EVERY_MS 2000
@@ -61,6 +78,12 @@ struct conn {
 	int checked;           /* status/Content-Range looked at */
 	int writing;           /* body goes to the file */
 	int want_single;       /* the server ignored Range: restart on one connection */
+	int clipped;           /* its span was shortened by a steal and is complete */
+	uint64_t req_end;      /* end (exclusive) of the Range asked for */
+	long long req_t0;      /* when the request started (ms) */
+	long long first_byte;  /* when its first body byte came (ms), 0 = not yet */
+	double rate;           /* measured bytes/s of its requests, 0 = unknown */
+	long long ttfb;        /* measured ms from request to first byte */
 	long long not_before;  /* retry time (ms) */
 	long long last_data;   /* when bytes last arrived (ms), for stalls */
 	unsigned char *wbuf;   /* received bytes not yet written (DL_WBUF) */
@@ -83,11 +106,16 @@ struct dl {
 	struct conn conns[DL_MAX_CONNS];
 	int nconns;            /* connections to use */
 	int ranges;            /* -1 unknown (probing), 1 honoured, 0 single mode */
+	int trial;             /* connection 0 alone measures one connection's speed */
 	char *cdn_url;         /* where ranges go once the probe has resolved it */
 	struct lm_sha256 sha;
 	int sha_ok;
 	size_t hash_chunk;     /* first chunk not complete (frontier scan) */
 	unsigned char *hbuf;
+	int mappable;          /* the file has its full size: hashing may map it */
+	unsigned char *map;    /* a window of the file mapped read-only, or NULL */
+	uint64_t map_off;      /* file offset of map[0] */
+	size_t map_len;
 	/* the hashing thread; the fields below hmu are under it */
 	pthread_t hash_tid;
 	int hash_running;
@@ -104,13 +132,13 @@ struct dl {
 	double rate;
 };
 
-/* Chunk size for a file, a function of its size alone (resume needs the
- * same layout): about size/128 between 1 and 8 MiB, so that the in-order
- * hash never lags far behind many connections; more for huge files
- * (bounded state). */
+/* Chunk size for a file, a function of its size alone: about size/1024
+ * between 256 KiB and 8 MiB (fine enough for stealing to balance the end
+ * of a download), more for huge files (bounded state). A resume takes the
+ * chunk size its state file records. */
 static uint64_t chunk_size_for(uint64_t size)
 {
-	uint64_t c = (size / 128) & ~((1ull << 20) - 1);
+	uint64_t c = (size / 1024) & ~(DL_MIN_CHUNK - 1);
 
 	if (c < DL_MIN_CHUNK)
 		c = DL_MIN_CHUNK;
@@ -121,14 +149,16 @@ static uint64_t chunk_size_for(uint64_t size)
 	return c;
 }
 
-/* Automatic connection count: one per 16 MiB, up to 16. */
+/* Automatic connection count: one per 8 MiB, up to 16 (a small file
+ * takes one connection: no range overhead). */
 static int auto_conns(uint64_t size)
 {
-	uint64_t n = size / (16ull << 20);
+	uint64_t n = size / DL_BYTES_PER_CONN;
 	return n < 1 ? 1 : n > DL_MAX_CONNS ? DL_MAX_CONNS : (int)n;
 }
 
-static void chunks_setup(struct dl *x)
+/* The chunk table for x->size, chunks of csize bytes (0 = automatic). */
+static void chunks_setup(struct dl *x, uint64_t csize)
 {
 	free(x->chunks);
 	if (x->size == DL_UNKNOWN) {
@@ -138,7 +168,8 @@ static void chunks_setup(struct dl *x)
 		x->chunks[0].len = DL_UNKNOWN;
 		return;
 	}
-	x->chunk_size = x->d->chunk_size ? x->d->chunk_size : chunk_size_for(x->size);
+	x->chunk_size = csize ? csize : x->d->chunk_size ? x->d->chunk_size
+							  : chunk_size_for(x->size);
 	while (x->size / x->chunk_size >= DL_MAX_CHUNKS)
 		x->chunk_size *= 2;
 	x->nchunks = x->size ? (size_t)((x->size + x->chunk_size - 1) / x->chunk_size) : 1;
@@ -217,6 +248,12 @@ static void state_load(struct dl *x)
 		return;
 	if (strncmp(buf, "localmodel-partial 1\n", 21))
 		ok = 0;
+	/* an earlier run may have cut the file otherwise: take its layout */
+	if (ok && sscanf(strstr(buf, "\nchunk ") ? strstr(buf, "\nchunk ") : "", "\nchunk %" SCNu64,
+			 &csize) == 1 && csize != x->chunk_size && csize >= 4096 &&
+	    x->size / csize < DL_MAX_CHUNKS)
+		chunks_setup(x, csize);
+	csize = 0;
 	for (line = strtok_r(buf, "\n", &save); ok && line; line = strtok_r(NULL, "\n", &save)) {
 		size_t i;
 		uint64_t v;
@@ -263,6 +300,47 @@ static uint64_t frontier(struct dl *x)
 	return x->chunks[x->hash_chunk].start + x->chunks[x->hash_chunk].got;
 }
 
+/* Map the window of the file that holds [pos, pos + n): the hash reads
+ * the page cache there without copying it out. A window at a time, so that
+ * the pages touched do not pile up in the process's resident set. 0 ok, -1
+ * when mapping fails (then pread from now on). */
+static int map_window(struct dl *x, uint64_t pos, size_t n)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off, len;
+	void *m;
+
+	if (x->map && pos >= x->map_off && pos + n <= x->map_off + x->map_len)
+		return 0;
+	if (x->map)
+		munmap(x->map, x->map_len);
+	x->map = NULL;
+	off = pos - pos % (page ? page : 4096);
+	len = x->size - off < DL_MAP_WINDOW ? x->size - off : DL_MAP_WINDOW;
+	if (len < pos + n - off)
+		len = pos + n - off;
+	m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, x->fd, (off_t)off);
+	if (m == MAP_FAILED) {
+		x->mappable = 0;
+		return -1;
+	}
+	x->map = m;
+	x->map_off = off;
+	x->map_len = (size_t)len;
+	return 0;
+}
+
+/* Up to n bytes of the file at pos, read back for hashing: from a mapping
+ * when the file allows one, else copied into hbuf. Like pread. */
+static ssize_t read_back(struct dl *x, uint64_t pos, size_t n, const unsigned char **p)
+{
+	if (x->mappable && map_window(x, pos, n) == 0) {
+		*p = x->map + (pos - x->map_off);
+		return (ssize_t)n;
+	}
+	*p = x->hbuf;
+	return pread(x->fd, x->hbuf, n, (off_t)pos);
+}
+
 /* Hash what lies between x->hashed and the frontier, read back from the
  * file (the page cache). Only with no hashing thread running. */
 static int hash_rest(struct dl *x)
@@ -272,13 +350,14 @@ static int hash_rest(struct dl *x)
 	while (x->hashed < f) {
 		uint64_t want = f - x->hashed;
 		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
-		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)x->hashed);
+		const unsigned char *b;
+		ssize_t r = read_back(x, x->hashed, n, &b);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return lm_err_set(x->err, LM_EFAIL, "cannot read '%s': %s", x->d->partial,
 					  r < 0 ? strerror(errno) : "file shrank");
-		sha256_update(&x->sha, x->hbuf, (size_t)r);
+		sha256_update(&x->sha, b, (size_t)r);
 		x->hashed += (uint64_t)r;
 	}
 	return LM_OK;
@@ -298,9 +377,10 @@ static void *hasher_main(void *arg)
 		uint64_t pos = x->hashed, want = x->published - pos;
 		size_t n = want > DL_HASH_BUF ? DL_HASH_BUF : (size_t)want;
 		pthread_mutex_unlock(&x->hmu);
-		ssize_t r = pread(x->fd, x->hbuf, n, (off_t)pos);
+		const unsigned char *b;
+		ssize_t r = read_back(x, pos, n, &b);
 		if (r > 0)
-			sha256_update(&x->sha, x->hbuf, (size_t)r);
+			sha256_update(&x->sha, b, (size_t)r);
 		pthread_mutex_lock(&x->hmu);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -428,34 +508,41 @@ static void account(struct dl *x, uint64_t pos, uint64_t n)
 	}
 }
 
-/* Write what c holds at its offset and count it. 0 ok, -1 on error (set). */
-static int conn_flush(struct dl *x, struct conn *c)
+/* Write n bytes at pos and count them. 0 ok, -1 on error (set). */
+static int put(struct dl *x, const unsigned char *p, size_t n, uint64_t pos)
 {
 	size_t off = 0;
 
-	while (off < c->wlen) {
-		ssize_t w = pwrite(x->fd, c->wbuf + off, c->wlen - off, (off_t)(c->wpos + off));
+	while (off < n) {
+		ssize_t w = pwrite(x->fd, p + off, n - off, (off_t)(pos + off));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
 			int e = errno;
 			fail(x, e == ENOSPC || e == EDQUOT ? LM_ERESOURCE : LM_EFAIL,
 			     "cannot write '%s': %s", x->d->partial, strerror(e));
-			c->wlen = 0;
 			return -1;
 		}
 		off += (size_t)w;
 	}
-	account(x, c->wpos, c->wlen);
-	c->wpos += c->wlen;
+	account(x, pos, n);
 	/* one multi_perform may read many MiB: keep the hasher fed meanwhile */
-	x->unpublished += c->wlen;
-	c->wlen = 0;
+	x->unpublished += n;
 	if (x->unpublished >= DL_PUBLISH_EVERY) {
 		x->unpublished = 0;
 		hasher_publish(x);
 	}
 	return 0;
+}
+
+/* Write what c holds at its offset and count it. 0 ok, -1 on error (set). */
+static int conn_flush(struct dl *x, struct conn *c)
+{
+	int rc = put(x, c->wbuf, c->wlen, c->wpos);
+
+	c->wpos += c->wlen;
+	c->wlen = 0;
+	return rc;
 }
 
 static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
@@ -473,12 +560,27 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 		return 0;
 	limit = c->chunk >= 0 ? x->chunks[c->chunk_end - 1].start + x->chunks[c->chunk_end - 1].len
 			      : x->size;
+	if (!c->first_byte)
+		c->first_byte = http_now_ms();
 	if (limit != DL_UNKNOWN && c->pos + len > limit) {
-		fail(x, LM_EINTEGRITY, "size mismatch for '%s': the server sent more than %s",
-		     x->name, "expected");
-		return 0;
+		if (c->chunk < 0 || c->req_end <= limit) {
+			fail(x, LM_EINTEGRITY, "size mismatch for '%s': the server sent more than %s",
+			     x->name, "expected");
+			return 0;
+		}
+		/* its span was shortened by a steal: keep what is ours, then stop */
+		c->clipped = 1;
+		len = (size_t)(limit - c->pos);
+		if (len == 0)
+			return 0;
 	}
-	if (!c->wbuf)
+	if (c->wlen == 0 && len >= DL_WBUF / 2) {
+		/* a large read (loopback, fast links): written as it is */
+		if (put(x, (const unsigned char *)buf, len, c->pos) < 0)
+			return 0;
+		off = len;
+	}
+	if (!c->wbuf && off < len)
 		c->wbuf = lm_xmalloc(DL_WBUF);
 	while (off < len) {
 		size_t k = len - off < DL_WBUF - c->wlen ? len - off : DL_WBUF - c->wlen;
@@ -493,7 +595,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 	c->last_data = http_now_ms();
 	c->pos += len;
 	c->req_got += len;
-	return len;
+	return len; /* when clipped, less than curl gave: the transfer stops */
 }
 
 static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
@@ -518,9 +620,10 @@ static int conn_start(struct dl *x, struct conn *c)
 	http_response_reset(&c->r);
 	lm_curl.slist_free_all(c->hdrs);
 	c->hdrs = http_headers_for(x->h, c->url);
-	c->checked = c->writing = c->want_single = 0;
+	c->checked = c->writing = c->want_single = c->clipped = 0;
 	c->req_got = 0;
-	c->last_data = http_now_ms();
+	c->last_data = c->req_t0 = http_now_ms();
+	c->first_byte = 0;
 	c->errbuf[0] = '\0';
 	lm_curl.easy_reset(e);
 	http_easy_common(x->h, e);
@@ -542,14 +645,15 @@ static int conn_start(struct dl *x, struct conn *c)
 			c->chunk++; /* callers make sure one is left */
 		ch = &x->chunks[c->chunk];
 		c->pos = c->req_start = ch->start + ch->got;
-		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, c->pos,
-			 last->start + last->len - 1);
+		c->req_end = last->start + last->len;
+		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, c->pos, c->req_end - 1);
 		lm_curl.easy_setopt(e, CURLOPT_RANGE, range);
 		for (int i = c->chunk; i < c->chunk_end; i++)
 			if (x->chunks[i].state != CH_DONE)
 				x->chunks[i].state = CH_ACTIVE;
 	} else {
 		c->pos = c->req_start = 0;
+		c->req_end = x->size;
 	}
 	if (lm_curl.multi_add_handle(x->multi, e) != CURLM_OK)
 		return fail(x, LM_EFAIL, "cannot start a transfer for '%s'%s", x->name, "");
@@ -573,23 +677,81 @@ static int span_left(const struct dl *x, const struct conn *c)
 	return 0;
 }
 
-/* How many chunks the next request takes: a share of what is left to
- * start (guided scheduling), so that early requests are long (few of them)
- * and the last ones short (connections finish together and the in-order
- * hash does not lag). */
-static int span_len(const struct dl *x, size_t next)
+/* How many chunks the next request of c takes: a share of what is left to
+ * start (guided scheduling: early requests long, the last ones short, so
+ * that connections finish together and the in-order hash does not lag), at
+ * least DL_RTT_SPANS round trips' worth at c's measured speed (few, long
+ * requests on fast links), at most DL_MAX_SPAN bytes. */
+static int span_len(const struct dl *x, const struct conn *c, size_t next)
 {
-	size_t todo = 0, n, run = 0;
+	uint64_t todo = 0, want, floor;
+	size_t n, run = 0;
 
-	if (x->ranges < 0)
-		return 1; /* the probe: short, so the others start soon */
+	if (x->trial) /* the first request: short, so that the others start soon */
+		n = (size_t)((DL_TRIAL_BYTES + x->chunk_size - 1) / x->chunk_size);
+	else if (x->ranges < 0)
+		n = 1;
+	else
+		n = 0;
+	if (n) {
+		while (run < n && next + run < x->nchunks && x->chunks[next + run].state == CH_TODO)
+			run++;
+		return (int)(run ? run : 1);
+	}
 	for (size_t i = next; i < x->nchunks; i++)
-		todo += x->chunks[i].state == CH_TODO;
-	n = todo / (2 * (size_t)x->nconns);
-	n = n < 1 ? 1 : n > DL_MAX_SPAN ? DL_MAX_SPAN : n;
+		if (x->chunks[i].state == CH_TODO)
+			todo += x->chunks[i].len;
+	/* one connection: all of it at once (in order, nothing to balance) */
+	want = x->nconns == 1 ? todo : todo / (DL_GUIDED * (uint64_t)x->nconns);
+	floor = (uint64_t)(c->rate * (double)c->ttfb / 1000.0 * DL_RTT_SPANS);
+	if (floor > todo / (uint64_t)x->nconns)
+		floor = todo / (uint64_t)x->nconns; /* never more than a fair share */
+	if (want < floor)
+		want = floor;
+	if (want > DL_MAX_SPAN)
+		want = DL_MAX_SPAN;
+	n = (size_t)((want + x->chunk_size - 1) / x->chunk_size);
+	if (n < 1)
+		n = 1;
 	while (run < n && next + run < x->nchunks && x->chunks[next + run].state == CH_TODO)
 		run++;
 	return (int)run;
+}
+
+/* Work stealing: give idle c the second half of the chunks that the
+ * running request with the most of them left has not reached yet. The
+ * victim's span ends where c's begins; its writes stop there (write_cb).
+ * 0 when nothing is worth a request of its own. */
+static int steal(struct dl *x, struct conn *c)
+{
+	struct conn *v = NULL;
+	size_t best = 0, vcur = 0;
+
+	for (int i = 0; i < x->nconns; i++) {
+		struct conn *o = &x->conns[i];
+		size_t cur, rem;
+		if (o == c || !o->busy || o->chunk < 0)
+			continue;
+		cur = (size_t)(o->pos / x->chunk_size); /* the chunk it is writing */
+		if (cur + 1 >= (size_t)o->chunk_end)
+			continue;
+		rem = (size_t)o->chunk_end - (cur + 1);
+		if (rem >= 2 && rem > best) {
+			best = rem;
+			v = o;
+			vcur = cur;
+		}
+	}
+	if (!v)
+		return 0;
+	/* not worth it when the stolen bytes take less than two round trips */
+	if (v->rate > 0 && c->ttfb > 0 &&
+	    (double)(best - best / 2) * (double)x->chunk_size * 1000.0 / v->rate < 2.0 * (double)c->ttfb)
+		return 0;
+	c->chunk = (int)(vcur + 1 + best / 2);
+	c->chunk_end = v->chunk_end;
+	v->chunk_end = c->chunk;
+	return 1;
 }
 
 /* Give idle connections the next chunks to fetch. */
@@ -618,14 +780,17 @@ static int assign(struct dl *x, long long now)
 			}
 			continue;
 		}
-		if (x->ranges < 0 && i > 0)
-			continue; /* probing on connection 0 first */
+		if ((x->ranges < 0 || x->trial) && i > 0)
+			continue; /* probing or measuring on connection 0 first */
 		while (next < x->nchunks && x->chunks[next].state != CH_TODO)
 			next++;
-		if (next >= x->nchunks)
+		if (next < x->nchunks) {
+			c->chunk = (int)next;
+			c->chunk_end = (int)next + span_len(x, c, next);
+		} else if (x->ranges < 0 || !steal(x, c)) {
+			c->chunk = -1;
 			continue; /* nothing left to start; others may still retry */
-		c->chunk = (int)next;
-		c->chunk_end = (int)next + span_len(x, next);
+		}
 		c->hops = 0;
 		conn_set_url(c, x->ranges > 0 && x->cdn_url ? x->cdn_url : x->d->url);
 		if (conn_start(x, c) != LM_OK)
@@ -640,6 +805,7 @@ static void conn_retry(struct dl *x, struct conn *c, long server_wait, const cha
 	long wait;
 	int max = x->h->max_retries < 0 ? 0 : x->h->max_retries;
 
+	x->trial = 0; /* no measure from a failed try: all connections go */
 	if (c->req_got > 0 && c->chunk != -1)
 		c->tries = 0; /* progress (kept, unlike single mode's): the budget starts over */
 	c->tries++;
@@ -684,6 +850,13 @@ static void conn_redirect(struct dl *x, struct conn *c)
 	}
 	free(c->url);
 	c->url = next;
+	if (x->ranges < 0) {
+		/* the probe knows where the bytes are: the others start there now
+		 * (a server there that ignores Range sends them to one) */
+		x->ranges = 1;
+		free(x->cdn_url);
+		x->cdn_url = lm_xstrdup(next);
+	}
 	conn_start(x, c);
 }
 
@@ -718,6 +891,37 @@ static void go_single(struct dl *x, struct conn *c)
 	x->conns[0].not_before = 0;
 }
 
+/* Fold the speed and the time to first byte of c's request that just
+ * ended into its figures (requests too short to tell are skipped). */
+static void measure(const struct dl *x, struct conn *c)
+{
+	long long now = http_now_ms(), t;
+	double r;
+
+	t = now - c->first_byte;
+	if (!c->first_byte || c->req_got < DL_MEASURE_BYTES || t < 10)
+		return; /* too short: a server's first burst is no speed */
+	r = (double)c->req_got * 1000.0 / (double)(t > 0 ? t : 1);
+	c->rate = c->rate > 0 ? 0.5 * c->rate + 0.5 * r : r;
+	t = c->first_byte - c->req_t0;
+	c->ttfb = c->ttfb > 0 ? (c->ttfb + t) / 2 : t;
+}
+
+/* The first request has ended: one connection that fast is enough (no
+ * range overhead, the hash follows in order); else all of them. */
+static void trial_end(struct dl *x, struct conn *c)
+{
+	long long t = http_now_ms() - c->first_byte;
+	double r;
+
+	x->trial = 0;
+	if (!c->first_byte || c->req_got < DL_TRIAL_BYTES / 2)
+		return;
+	r = (double)c->req_got * 1000.0 / (double)(t > 0 ? t : 1);
+	if (r >= DL_FAST_CONN)
+		x->nconns = 1;
+}
+
 /* A 200/206 answer ended well: its span is done, or the rest is asked for;
  * in single mode the whole file has arrived. */
 static void conn_success(struct dl *x, struct conn *c)
@@ -725,6 +929,9 @@ static void conn_success(struct dl *x, struct conn *c)
 	char got[32], want[32];
 
 	if (c->chunk >= 0) {
+		measure(x, c);
+		if (x->trial)
+			trial_end(x, c);
 		if (!span_left(x, c)) {
 			c->chunk = -1;
 			c->tries = 0;
@@ -756,6 +963,8 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 	long st = c->r.status;
 	char why[CURL_ERROR_SIZE + 32];
 
+	if (!c->busy)
+		return; /* taken out meanwhile (go_single): its end is old news */
 	lm_curl.multi_remove_handle(x->multi, c->easy);
 	c->busy = 0;
 	if (!x->fatal && c->wlen)
@@ -763,9 +972,12 @@ static void conn_done(struct dl *x, struct conn *c, CURLcode cc)
 	if (x->fatal)
 		return;
 	if (c->want_single) {
-		go_single(x, c);
+		if (x->ranges != 0)
+			go_single(x, c); /* once: several may have seen the 200 */
 		return;
 	}
+	if (cc == CURLE_WRITE_ERROR && c->clipped)
+		cc = CURLE_OK; /* stopped on purpose at the end of its shortened span */
 	if (cc != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s", c->errbuf[0] ? c->errbuf : lm_curl.easy_strerror(cc));
 		conn_retry(x, c, -1, why);
@@ -952,6 +1164,16 @@ static int reserve(struct dl *x)
 	return LM_OK;
 }
 
+/* Whether the hash may map the partial file: only when it already has its
+ * full size (a mapping read beyond the end faults). Without it, pread. */
+static void map_file(struct dl *x)
+{
+	struct stat st;
+
+	x->mappable = x->size != DL_UNKNOWN && x->size > 0 && fstat(x->fd, &st) == 0 &&
+		      S_ISREG(st.st_mode) && (uint64_t)st.st_size >= x->size;
+}
+
 static int dl_setup(struct dl *x)
 {
 	const struct lm_download *d = x->d;
@@ -962,7 +1184,7 @@ static int dl_setup(struct dl *x)
 		return lm_err_set(x->err, errno == ENOSPC ? LM_ERESOURCE : LM_EFAIL,
 				  "cannot open '%s': %s", d->partial, strerror(errno));
 	x->size = d->size ? d->size : DL_UNKNOWN;
-	chunks_setup(x);
+	chunks_setup(x, 0);
 	if (x->size != DL_UNKNOWN)
 		state_load(x);
 	else if (ftruncate(x->fd, 0) < 0)
@@ -970,6 +1192,7 @@ static int dl_setup(struct dl *x)
 				  strerror(errno));
 	if ((rc = reserve(x)) != LM_OK)
 		return rc;
+	map_file(x);
 	if ((rc = sha256_init(&x->sha, x->err)) != LM_OK)
 		return rc;
 	x->sha_ok = 1;
@@ -983,9 +1206,17 @@ static int dl_setup(struct dl *x)
 		if (!x->nconns)
 			x->nconns = auto_conns(x->size);
 		x->ranges = -1;
+		if (d->start_url) {
+			/* resolved already: every connection starts there at once (a
+			 * server that ignores Range still sends us to one) */
+			x->ranges = 1;
+			x->cdn_url = lm_xstrdup(d->start_url);
+		}
 	}
 	if (x->nconns > DL_MAX_CONNS)
 		x->nconns = DL_MAX_CONNS;
+	/* measure one connection first, unless a count was asked for */
+	x->trial = x->nconns > 1 && !d->connections && x->size >= 4 * DL_TRIAL_BYTES;
 	x->multi = lm_curl.multi_init();
 	if (!x->multi)
 		return lm_err_set(x->err, LM_EFAIL, "libcurl: cannot create a multi handle");
@@ -999,7 +1230,7 @@ static int dl_setup(struct dl *x)
 	}
 	if (x->ranges == 0) {
 		x->conns[0].chunk = -2;
-		conn_set_url(&x->conns[0], d->url);
+		conn_set_url(&x->conns[0], d->start_url ? d->start_url : d->url);
 	}
 	return LM_OK;
 }
@@ -1025,6 +1256,8 @@ static void dl_release(struct dl *x)
 		sha256_release(&x->sha);
 	if (x->fd >= 0)
 		close(x->fd);
+	if (x->map)
+		munmap(x->map, x->map_len);
 	free(x->chunks);
 	free(x->hbuf);
 	free(x->cdn_url);

@@ -8,6 +8,9 @@
 
 struct lm_http {
 	CURL *easy;           /* for http_get, reused so connections are kept */
+	CURLSH *share;        /* connection, DNS and TLS session cache of every
+				 transfer of this handle (API requests and
+				 downloads), or NULL when libcurl cannot share */
 	char *token;          /* owned copy, never printed */
 	char *token_host;     /* lowercase host */
 	long token_port;      /* port of token_host (443 when not given) */
@@ -19,7 +22,8 @@ struct lm_http {
 	char user_agent[64];
 };
 
-/* Options shared by every transfer (timeouts, UA, TLS checks, no follow). */
+/* Options shared by every transfer (timeouts, UA, TLS checks, no follow,
+ * the shared connection cache). */
 void http_easy_common(struct lm_http *h, CURL *c);
 /* Request headers for url: Authorization only when url's host:port is the
  * token host, the extra headers, and range ("a-b") as a Range header is

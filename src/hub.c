@@ -5,6 +5,8 @@
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +87,8 @@ static char *url_host(const char *url)
 	return lm_xstrndup(s, n);
 }
 
-int hub_open(struct lm_hub **out, struct lm_err *err)
+/* hub_open with a cancel flag for every request (or NULL). */
+static int hub_open_cancel(struct lm_hub **out, volatile sig_atomic_t *cancel, struct lm_err *err)
 {
 	struct lm_hub *hub = lm_xcalloc(1, sizeof(*hub));
 	struct lm_http_opts o;
@@ -97,6 +100,7 @@ int hub_open(struct lm_hub **out, struct lm_err *err)
 	memset(&o, 0, sizeof(o));
 	o.token = hub->token;
 	o.token_host = hub->host;
+	o.cancel = cancel;
 	if ((rc = http_new(&hub->http, &o, err))) {
 		hub_free(hub);
 		*out = NULL;
@@ -104,6 +108,11 @@ int hub_open(struct lm_hub **out, struct lm_err *err)
 	}
 	*out = hub;
 	return LM_OK;
+}
+
+int hub_open(struct lm_hub **out, struct lm_err *err)
+{
+	return hub_open_cancel(out, NULL, err);
 }
 
 void hub_free(struct lm_hub *hub)
@@ -329,6 +338,73 @@ int hub_parse_tree(const char *json, size_t len, struct hub_file **out, size_t *
 	return LM_OK;
 }
 
+/* One file of a model's siblings (model info with blobs=true) into f; -1
+ * when it is not a usable file entry or lacks its size. */
+static int sibling_file(const cJSON *it, struct hub_file *f)
+{
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(it, "rfilename");
+	const cJSON *size = cJSON_GetObjectItemCaseSensitive(it, "size");
+	const cJSON *lfs = cJSON_GetObjectItemCaseSensitive(it, "lfs");
+
+	memset(f, 0, sizeof(*f));
+	if (!cJSON_IsString(path) || !cJSON_IsNumber(size) || size->valuedouble < 0 ||
+	    size->valuedouble > 1e15)
+		return -1;
+	f->path = lm_xstrdup(path->valuestring);
+	f->size = (uint64_t)size->valuedouble;
+	f->oid = json_str(it, "blobId");
+	if (cJSON_IsObject(lfs)) {
+		/* here the hash is "sha256"; the tree API calls it "oid" */
+		char *sha = json_str(lfs, "sha256");
+		if (sha && is_hex(sha, 64)) {
+			for (char *c = sha; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			f->sha256 = sha;
+		} else {
+			free(sha);
+		}
+	}
+	return 0;
+}
+
+int hub_parse_model_files(const char *json, size_t len, struct hub_repo *info,
+			  struct hub_file **out, size_t *n, struct lm_err *err)
+{
+	cJSON *doc = cJSON_ParseWithLength(json, len), *it;
+	const cJSON *sib;
+	int complete = 1;
+
+	*out = NULL;
+	*n = 0;
+	if (repo_from_json(doc, info)) {
+		cJSON_Delete(doc);
+		return lm_err_set(err, LM_ENET, "the Hub sent malformed model information");
+	}
+	sib = cJSON_GetObjectItemCaseSensitive(doc, "siblings");
+	if (!cJSON_IsArray(sib))
+		complete = 0;
+	cJSON_ArrayForEach(it, sib) {
+		const cJSON *path = cJSON_GetObjectItemCaseSensitive(it, "rfilename");
+		struct hub_file f;
+		if (cJSON_IsString(path) && !safe_repo_path(path->valuestring))
+			continue; /* never written anywhere: as the tree parser does */
+		if (sibling_file(it, &f)) {
+			complete = 0;
+			break;
+		}
+		*out = lm_xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = f;
+	}
+	cJSON_Delete(doc);
+	if (!complete) {
+		hub_file_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return 1;
+	}
+	return LM_OK;
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 /* Seconds until the rate limit resets, from Retry-After or RateLimit t=. */
@@ -502,6 +578,34 @@ int hub_model_info(struct lm_hub *hub, const char *repo, struct hub_repo *out,
 	return rc;
 }
 
+int hub_model_files(struct lm_hub *hub, const char *repo, struct hub_repo *info,
+		    struct hub_file **out, size_t *n, struct lm_err *err)
+{
+	struct lm_http_response resp;
+	char *url, what[320];
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	*out = NULL;
+	*n = 0;
+	if (!hub_repo_valid(repo))
+		return lm_err_set(err, LM_EUSAGE, "'%s' is not a repo name (want ORG/REPO)", repo);
+	snprintf(what, sizeof(what), "repo '%s'", repo);
+	/* blobs=true: every file with its size and LFS sha256, in the same
+	 * answer as the commit (the API allows no expand= beside it) */
+	url = lm_asprintf("%s/api/models/%s?blobs=true", hub->endpoint, repo);
+	rc = get_json(hub, url, repo, what, &resp, err);
+	free(url);
+	if (rc)
+		return rc;
+	rc = hub_parse_model_files(resp.body, resp.body_len, info, out, n, err);
+	http_response_release(&resp);
+	if (rc != 1)
+		return rc;
+	/* no usable file list there: the tree of the commit, page by page */
+	return hub_tree_list(hub, repo, info->sha && *info->sha ? info->sha : "main", out, n, err);
+}
+
 int hub_tree_list(struct lm_hub *hub, const char *repo, const char *revision,
 		  struct hub_file **out, size_t *n, struct lm_err *err)
 {
@@ -551,6 +655,7 @@ void hub_resolved_release(struct hub_resolved *r)
 {
 	free(r->commit);
 	free(r->etag);
+	free(r->location);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -606,12 +711,15 @@ int hub_resolve(struct lm_hub *hub, const char *repo, const char *revision, cons
 		if (s && !out->size)
 			out->size = strtoull(s, NULL, 10);
 		/* follow only relative redirects (same host): small files, renames */
-		int again = resp.status >= 300 && resp.status < 400 && loc && loc[0] == '/' &&
-			    loc[1] != '/' && !out->size;
+		int redirect = resp.status >= 300 && resp.status < 400 && loc;
+		int again = redirect && loc[0] == '/' && loc[1] != '/' && !out->size;
 		if (again) {
 			char *next = http_resolve_url(url, loc);
 			free(url);
 			url = next;
+		} else if (!out->location) {
+			/* where the file's bytes are: the CDN, or here */
+			out->location = redirect ? http_resolve_url(url, loc) : lm_xstrdup(url);
 		}
 		http_response_release(&resp);
 		if (!again)
@@ -621,4 +729,116 @@ int hub_resolve(struct lm_hub *hub, const char *repo, const char *revision, cons
 	if (rc)
 		hub_resolved_release(out);
 	return rc;
+}
+
+/* ---- resolving ahead ---------------------------------------------------- */
+
+struct hub_prefetch {
+	struct lm_hub *hub;      /* its own: a curl handle serves one thread */
+	char *repo, *revision;
+	char **paths;
+	size_t n;
+	struct hub_resolved *res;
+	int *rc;
+	struct lm_err *errs;
+	size_t done;             /* resolved so far, under mu */
+	volatile sig_atomic_t stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t tid;
+	int running;
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct hub_prefetch *p = arg;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->stop)
+			p->rc[i] = lm_err_set(&p->errs[i], LM_EFAIL, "interrupted");
+		else
+			p->rc[i] = hub_resolve(p->hub, p->repo, p->revision, p->paths[i], &p->res[i],
+					       &p->errs[i]);
+		pthread_mutex_lock(&p->mu);
+		p->done = i + 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+int hub_prefetch_start(struct hub_prefetch **out, const char *repo, const char *revision,
+		       const char *const *paths, size_t n, struct lm_err *err)
+{
+	struct hub_prefetch *p = lm_xcalloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	if ((rc = hub_open_cancel(&p->hub, &p->stop, err))) {
+		free(p);
+		return rc;
+	}
+	p->repo = lm_xstrdup(repo);
+	p->revision = lm_xstrdup(revision && *revision ? revision : "main");
+	p->n = n;
+	p->paths = lm_xcalloc(n ? n : 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		p->paths[i] = lm_xstrdup(paths[i]);
+	p->res = lm_xcalloc(n ? n : 1, sizeof(*p->res));
+	p->rc = lm_xcalloc(n ? n : 1, sizeof(int));
+	p->errs = lm_xcalloc(n ? n : 1, sizeof(*p->errs));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	{
+		/* signals stay with the downloading thread (its waits must see them) */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		p->running = pthread_create(&p->tid, NULL, prefetch_main, p) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (!p->running)
+		prefetch_main(p); /* no thread: resolve them now */
+	*out = p;
+	return LM_OK;
+}
+
+int hub_prefetch_get(struct hub_prefetch *p, size_t i, struct hub_resolved *out,
+		     struct lm_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= p->n)
+		return lm_err_set(err, LM_EFAIL, "no such file to resolve");
+	pthread_mutex_lock(&p->mu);
+	while (p->done <= i)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	*out = p->res[i];
+	memset(&p->res[i], 0, sizeof(p->res[i]));
+	if (p->rc[i] && err)
+		*err = p->errs[i];
+	return p->rc[i];
+}
+
+void hub_prefetch_free(struct hub_prefetch *p)
+{
+	if (!p)
+		return;
+	p->stop = 1;
+	if (p->running)
+		pthread_join(p->tid, NULL);
+	for (size_t i = 0; i < p->n; i++) {
+		hub_resolved_release(&p->res[i]);
+		free(p->paths[i]);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	hub_free(p->hub);
+	free(p->paths);
+	free(p->res);
+	free(p->rc);
+	free(p->errs);
+	free(p->repo);
+	free(p->revision);
+	free(p);
 }

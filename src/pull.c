@@ -294,6 +294,7 @@ static int download(struct lm_http *h, const struct pull_file *f, const struct p
 
 	memset(&d, 0, sizeof(d));
 	d.url = f->url;
+	d.start_url = f->start_url;
 	d.partial = part;
 	d.size = f->size;
 	d.sha256 = f->sha256;

@@ -41,6 +41,9 @@ struct lm_curl_api {
 	void (*url_cleanup)(CURLU *u);
 	void (*free)(void *p);
 	curl_version_info_data *(*version_info)(CURLversion v);
+	CURLSH *(*share_init)(void);
+	CURLSHcode (*share_setopt)(CURLSH *s, CURLSHoption opt, ...);
+	CURLSHcode (*share_cleanup)(CURLSH *s);
 };
 
 struct lm_archive_api {

@@ -97,6 +97,9 @@ typedef void (*lm_dl_progress_fn)(void *ctx, const struct lm_dl_progress *p);
 
 struct lm_download {
 	const char *url;        /* followed through redirects; token only to token_host */
+	const char *start_url;  /* where url redirects to, when known (the CDN), or
+				   NULL: every connection starts there at once, and
+				   goes back to url when it is refused (expired) */
 	const char *partial;    /* where bytes go, e.g. "<final>.part"; a state file
 				   "<partial>.state" sits beside it */
 	uint64_t size;          /* expected size, 0 = unknown (then one connection) */
@@ -106,9 +109,9 @@ struct lm_download {
 	void *progress_ctx;
 	volatile sig_atomic_t *cancel; /* set to non-zero to stop (state kept) */
 	uint64_t chunk_size;    /* unit of resume and of range requests (a request
-				   takes one or more); 0 = automatic: size/128
-				   within 1-8 MiB, more for huge files. A resume
-				   needs the same value */
+				   takes one or more); 0 = automatic: size/1024
+				   within 256 KiB-8 MiB, more for huge files. A
+				   resume keeps the value its state file records */
 };
 
 /* Download into d->partial, resuming what an earlier run kept (re-verifying
@@ -116,13 +119,18 @@ struct lm_download {
  * and verified (the caller renames it into place; the data is not fsync'd
  * here) and sha256_out holds the hash. A mismatch deletes the partial data
  * and its state and returns LM_EINTEGRITY. The hash runs on a second thread
- * that reads the file back behind the bytes written (memory stays bounded:
- * about 20 MB for 16 connections).
+ * that reads the file back (an 8 MiB mapped window of the page cache, else
+ * pread) behind the contiguous bytes written (memory stays bounded: about
+ * 30 MB for 16 connections).
  * Other failures keep the partial file and its state for the next run:
  * LM_ENET (network, refused, retries exhausted), LM_ENOTFOUND (404),
  * LM_ERESOURCE (disk full), LM_EFAIL (cancelled: "... interrupted", or
- * local I/O). Connections: automatic is one per 16 MiB, at most 16; a
- * server that answers a range request with 200 gets one connection. */
+ * local I/O). Connections: automatic is one per 8 MiB, at most 16, after a
+ * first 1 MiB range alone: at 100 MB/s or more, one connection does the
+ * rest. A server that answers a range request with 200 gets one connection.
+ * Range sizes follow each connection's measured speed and what is left;
+ * at the end idle connections take over half of the longest remaining
+ * range (work stealing). */
 int http_download(struct lm_http *h, const struct lm_download *d, char sha256_out[65],
 		  struct lm_err *err);
 

@@ -79,6 +79,17 @@ struct hub_file {
 
 void hub_file_list_free(struct hub_file *list, size_t n);
 
+/* What a pull needs in one request: the model (commit, gated...) and
+ * every file with its size and LFS sha256 (model info with blobs=true).
+ * When that answer lacks the sizes, the tree of the commit is listed
+ * instead (hub_tree_list). */
+int hub_model_files(struct lm_hub *hub, const char *repo, struct hub_repo *info,
+		    struct hub_file **out, size_t *n, struct lm_err *err);
+/* Parse such an answer: LM_OK, 1 when its siblings lack sizes (nothing in
+ * *out; info filled), or an error. For tests and fuzzing. */
+int hub_parse_model_files(const char *json, size_t len, struct hub_repo *info,
+			  struct hub_file **out, size_t *n, struct lm_err *err);
+
 /* Every file of repo at revision (recursive, following each Link rel="next"). */
 int hub_tree_list(struct lm_hub *hub, const char *repo, const char *revision,
 		  struct hub_file **out, size_t *n, struct lm_err *err);
@@ -90,6 +101,8 @@ struct hub_resolved {
 	char *commit;   /* X-Repo-Commit or NULL */
 	char *etag;     /* X-Linked-Etag / ETag without quotes, or NULL */
 	uint64_t size;  /* X-Linked-Size / Content-Length, 0 unknown */
+	char *location; /* absolute URL of the bytes: the redirect target (the
+			   CDN), or the URL that answered 200; or NULL */
 };
 
 void hub_resolved_release(struct hub_resolved *r);
@@ -100,6 +113,18 @@ char *hub_file_url(const struct lm_hub *hub, const char *repo, const char *revis
  * not found, rate limited). */
 int hub_resolve(struct lm_hub *hub, const char *repo, const char *revision, const char *path,
 		struct hub_resolved *out, struct lm_err *err);
+
+/* Resolving ahead: the files of paths (copied) are resolved one after
+ * another by a thread with its own connection, while the caller downloads.
+ * hub_prefetch_get() waits for file i and hands over its result (the
+ * caller releases it) or its error. hub_prefetch_free() stops the thread
+ * and frees the rest. */
+struct hub_prefetch;
+int hub_prefetch_start(struct hub_prefetch **out, const char *repo, const char *revision,
+		       const char *const *paths, size_t n, struct lm_err *err);
+int hub_prefetch_get(struct hub_prefetch *p, size_t i, struct hub_resolved *out,
+		     struct lm_err *err);
+void hub_prefetch_free(struct hub_prefetch *p);
 
 struct lm_http_response;
 /* Turn a non-2xx/3xx Hub answer into an error: RepoNotFound or 401 without a

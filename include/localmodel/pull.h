@@ -43,6 +43,7 @@ typedef void (*pull_wait_fn)(void *ctx, const char *final_path, long pid);
 
 struct pull_file {
 	const char *url;     /* download URL (the Hub's resolve URL) */
+	const char *start_url; /* where url redirects to, when known, or NULL */
 	const char *dest;    /* final path */
 	uint64_t size;       /* expected size */
 	const char *sha256;  /* expected lowercase hex, or NULL (not an LFS file) */

@@ -78,17 +78,21 @@ static int parse_spec(const char *spec, struct pull_req *q, struct lm_err *err)
 
 struct fit_ctx {
 	const char *repo;
+	struct lm_ctx *ctx;
 	struct lm_fit_machine mc;
 	uint64_t reserve;
 	int known;
+	int probed;
 };
 
+/* Probe the machine (only when a choice needs it: a named quant or file
+ * does not). */
 static void fit_ctx_init(struct lm_ctx *ctx, struct fit_ctx *fc)
 {
 	struct lm_hw hw;
 	struct lm_err err;
 
-	memset(fc, 0, sizeof(*fc));
+	fc->probed = 1;
 	fc->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1024 * 1024 * 1024);
 	if (hw_probe(&hw, NULL, 0, &err) == LM_OK && hw_planning_ram(&hw)) {
 		fit_machine_from_hw(&fc->mc, &hw, 0);
@@ -99,6 +103,8 @@ static void fit_ctx_init(struct lm_ctx *ctx, struct fit_ctx *fc)
 static int group_fits(void *p, const struct hub_group *g)
 {
 	struct fit_ctx *fc = p;
+	if (!fc->probed)
+		fit_ctx_init(fc->ctx, fc);
 	return fc->known ? pull_fits_size(&fc->mc, fc->reserve, fc->repo, g->size) : -1;
 }
 
@@ -145,6 +151,7 @@ struct part {
 	const struct hub_file *file;
 	char dest[PATH_MAX];
 	char *url;
+	char *start_url; /* the resolved URL (CDN), when known */
 	char sha[65];
 	char git_sha1[41]; /* a plain git file's blob id */
 	struct pull_result res;
@@ -167,12 +174,16 @@ struct job {
 	struct lm_model *owned; /* inventory, for trust and reuse */
 	size_t nowned;
 	const char *alias_of;   /* the row this name became an alias of */
+	struct hub_prefetch *ahead; /* resolves parts 2.. while part 1 downloads */
 };
 
 static void job_release(struct job *j)
 {
-	for (int i = 0; i < j->nparts; i++)
+	hub_prefetch_free(j->ahead);
+	for (int i = 0; i < j->nparts; i++) {
 		free(j->parts[i].url);
+		free(j->parts[i].start_url);
+	}
 	free(j->parts);
 	hub_group_list_free(j->groups, j->ngroups);
 	hub_file_list_free(j->files, j->nfiles);
@@ -199,7 +210,37 @@ static void pick_quant_name(struct job *j)
 	snprintf(j->name, sizeof(j->name), "%s:%s", j->req.repo, j->quant);
 }
 
-/* List the repo, choose the files, resolve them (gated/missing errors). */
+/* Take a part's resolve answer: its hash when the listing had none, and
+ * where its bytes are. */
+static void part_resolved(struct part *p, struct hub_resolved *res)
+{
+	if (!p->sha[0] && res->etag && strlen(res->etag) == 64)
+		lm_strlcpy(p->sha, res->etag, sizeof(p->sha));
+	p->start_url = res->location;
+	res->location = NULL;
+	hub_resolved_release(res);
+}
+
+/* Resolve parts 2.. on a thread while part 1 downloads. */
+static int resolve_ahead(struct job *j, struct lm_err *err)
+{
+	const char **paths;
+	int rc;
+
+	if (j->nparts < 2)
+		return LM_OK;
+	paths = lm_xcalloc((size_t)j->nparts, sizeof(*paths));
+	for (int i = 1; i < j->nparts; i++)
+		paths[i - 1] = j->parts[i].file->path;
+	rc = hub_prefetch_start(&j->ahead, j->req.repo, j->commit, paths, (size_t)j->nparts - 1,
+				err);
+	free(paths);
+	return rc;
+}
+
+/* List the repo, choose the files; the first part's download follows the
+ * resolve redirect itself (a gated repo's is asked first, for its errors),
+ * the others are resolved ahead, during the download. */
 static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 {
 	struct fit_ctx fc;
@@ -208,13 +249,12 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 
 	if ((rc = hub_open(&j->hub, err)))
 		return rc;
-	if ((rc = hub_model_info(j->hub, j->req.repo, &j->info, err)))
+	if ((rc = hub_model_files(j->hub, j->req.repo, &j->info, &j->files, &j->nfiles, err)))
 		return rc;
 	j->commit = j->info.sha && *j->info.sha ? j->info.sha : "main";
-	if ((rc = hub_tree_list(j->hub, j->req.repo, j->commit, &j->files, &j->nfiles, err)))
-		return rc;
 	hub_group_files(j->files, j->nfiles, &j->groups, &j->ngroups);
-	fit_ctx_init(ctx, &fc);
+	memset(&fc, 0, sizeof(fc));
+	fc.ctx = ctx;
 	fc.repo = j->req.repo;
 	rc = hub_select(j->groups, j->ngroups, j->req.quant, j->req.file, group_fits, &fc, &chosen,
 			err);
@@ -226,24 +266,26 @@ static int plan(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	j->parts = lm_xcalloc((size_t)j->nparts, sizeof(*j->parts));
 	for (int i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
-		struct hub_resolved res;
 		char rel[PATH_MAX];
 		p->file = j->g->parts[i];
 		snprintf(rel, sizeof(rel), "%s/%s", j->req.repo, p->file->path);
 		if (paths_join(p->dest, sizeof(p->dest), ctx->paths.models_dir, rel) < 0)
 			return lm_err_set(err, LM_EFAIL, "path too long: '%s'", rel);
-		if ((rc = hub_resolve(j->hub, j->req.repo, j->commit, p->file->path, &res, err)))
-			return rc;
 		if (p->file->sha256)
 			lm_strlcpy(p->sha, p->file->sha256, sizeof(p->sha));
-		else if (res.etag && strlen(res.etag) == 64)
-			lm_strlcpy(p->sha, res.etag, sizeof(p->sha));
 		else if (p->file->oid && strlen(p->file->oid) == 40)
 			lm_strlcpy(p->git_sha1, p->file->oid, sizeof(p->git_sha1));
-		hub_resolved_release(&res);
 		p->url = hub_file_url(j->hub, j->req.repo, j->commit, p->file->path);
 	}
-	return LM_OK;
+	if (j->info.gated) {
+		/* access shows only on the files: ask before anything starts */
+		struct hub_resolved res;
+		if ((rc = hub_resolve(j->hub, j->req.repo, j->commit, j->parts[0].file->path, &res,
+				      err)))
+			return rc;
+		part_resolved(&j->parts[0], &res);
+	}
+	return resolve_ahead(j, err);
 }
 
 /* Bytes still to be allocated: the parts not at their final path yet, less
@@ -334,8 +376,15 @@ static int fetch_all(struct lm_ctx *ctx, struct job *j, struct lm_err *err)
 	for (int i = 0; i < j->nparts && !rc; i++) {
 		struct part *p = &j->parts[i];
 		struct pull_file f;
+		if (i > 0) {
+			struct hub_resolved res;
+			if ((rc = hub_prefetch_get(j->ahead, (size_t)i - 1, &res, err)))
+				break;
+			part_resolved(p, &res);
+		}
 		memset(&f, 0, sizeof(f));
 		f.url = p->url;
+		f.start_url = p->start_url;
 		f.dest = p->dest;
 		f.size = p->file->size;
 		f.sha256 = p->sha[0] ? p->sha : NULL;

@@ -22,7 +22,7 @@ static const char *const symbols[] = {
 	"curl_multi_add_handle", "curl_multi_remove_handle", "curl_multi_perform",
 	"curl_multi_poll", "curl_multi_info_read", "curl_multi_cleanup", "curl_multi_strerror",
 	"curl_url", "curl_url_set", "curl_url_get", "curl_url_cleanup", "curl_free",
-	"curl_version_info",
+	"curl_version_info", "curl_share_init", "curl_share_setopt", "curl_share_cleanup",
 };
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) == DL_NSYMS(struct lm_curl_api),
 	       "curl symbol table out of step with struct lm_curl_api");

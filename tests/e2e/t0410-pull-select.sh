@@ -140,8 +140,9 @@ test_expect_success '--json: one document with the files and how they came' '
 	test ! -s err
 '
 
-test_expect_success 'the tree is listed page by page (Link rel=next)' '
-	grep "/tree/" req.jsonl | grep -q "cursor"
+test_expect_success 'the files come with the model in one request (blobs=true), no tree pages' '
+	grep "\"path\": \"/api/models/org/multi\"" req.jsonl | grep -q "blobs=true" &&
+	! grep -q "/tree/" req.jsonl
 '
 
 test_expect_success '--quiet prints nothing on success' '

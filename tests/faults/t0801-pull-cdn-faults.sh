@@ -114,7 +114,7 @@ test_expect_success 'short bodies for ever: exit 5, one line, nothing at the fin
 
 test_expect_success 'wrong bytes once: exit 6, nothing at the final path, no partial' '
 	fresh &&
-	fault "{\"action\": \"corrupt\", \"at\": 1000000, \"len\": 16, \"count\": 1, \"server\": \"cdn\", \"method\": \"GET\"}" &&
+	fault "{\"action\": \"corrupt\", \"at\": 100, \"len\": 16, \"count\": 1, \"server\": \"cdn\", \"method\": \"GET\"}" &&
 	{ rc=0 && localmodel pull org/m --connections 1 >out 2>err || rc=$?; } &&
 	clean_error 6 err &&
 	test_grep "checksum mismatch" err &&

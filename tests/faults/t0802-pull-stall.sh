@@ -17,7 +17,7 @@ export HF_ENDPOINT=$H LOCALMODEL_HTTP_BACKOFF_MS=20 LOCALMODEL_HTTP_STALL_S=2
 F=$LOCALMODEL_HOME/models/org/m/m-Q4_K_M.gguf
 
 test_expect_success 'a stall of 30 s: aborted after the 2 s limit, resumed, verified, bounded' '
-	fault "{\"action\": \"stall\", \"after\": 300000, \"seconds\": 30, \"count\": 1, \"server\": \"cdn\", \"method\": \"GET\"}" &&
+	fault "{\"action\": \"stall\", \"after\": 100000, \"seconds\": 30, \"count\": 1, \"server\": \"cdn\", \"method\": \"GET\"}" &&
 	start=$(date +%s) &&
 	timeout 40 localmodel pull org/m --connections 1 >out 2>err &&
 	secs=$(($(date +%s) - start)) &&

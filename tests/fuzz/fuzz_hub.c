@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hub_file *f = NULL;
 	size_t n = 0, nf = 0;
 	struct lm_err err;
+	int rc;
 
 	if (hub_parse_search(s, size, &v, &n, &err) == 0)
 		hub_repo_list_free(v, n);
@@ -86,5 +87,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	names(f, nf);
 	hub_file_list_free(f, nf);
+	f = NULL;
+	nf = 0;
+	rc = hub_parse_model_files(s, size, &r, &f, &nf, &err);
+	if (rc == 0 || rc == 1) { /* 1: no sizes, the model is filled in */
+		names(f, nf);
+		hub_file_list_free(f, nf);
+		hub_repo_release(&r);
+	} else if (f || nf) {
+		abort();
+	}
 	return 0;
 }

@@ -369,9 +369,49 @@ static void test_select(void)
 	hub_group_list_free(g, n);
 }
 
+/* model info with blobs=true: the commit and every file, in one answer */
+static void test_parse_model_files(void)
+{
+	const char *ok = "{\"id\":\"org/m\",\"sha\":\"0123456789012345678901234567890123456789\","
+			 "\"gated\":false,\"siblings\":["
+			 "{\"rfilename\":\"Q4/m-Q4_K_M.gguf\",\"size\":10,\"blobId\":\"b1\","
+			 "\"lfs\":{\"size\":10,\"sha256\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789\"}},"
+			 "{\"rfilename\":\"README.md\",\"size\":5,\"blobId\":\"b2\"},"
+			 "{\"rfilename\":\"../escape.gguf\",\"size\":5},"
+			 "{\"rfilename\":\"bad.gguf\",\"size\":3,\"lfs\":{\"sha256\":\"abc\"}}]}";
+	const char *nosizes = "{\"id\":\"org/m\",\"sha\":\"0123456789012345678901234567890123456789\","
+			      "\"siblings\":[{\"rfilename\":\"m-Q4_K_M.gguf\"}]}";
+	struct hub_repo info;
+	struct hub_file *f = NULL;
+	size_t n = 0;
+	struct lm_err err = { 0 };
+
+	CHECK_INT(hub_parse_model_files(ok, strlen(ok), &info, &f, &n, &err), LM_OK);
+	CHECK_STR(info.sha, "0123456789012345678901234567890123456789");
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(f[0].path, "Q4/m-Q4_K_M.gguf");
+		CHECK_INT(f[0].size, 10);
+		CHECK_STR(f[0].oid, "b1");
+		CHECK_STR(f[0].sha256, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+		CHECK(f[1].sha256 == NULL);
+		CHECK_STR(f[2].path, "bad.gguf");
+		CHECK(f[2].sha256 == NULL);
+	}
+	hub_file_list_free(f, n);
+	hub_repo_release(&info);
+	/* no sizes (a Hub that ignored blobs=true): 1, nothing listed */
+	CHECK_INT(hub_parse_model_files(nosizes, strlen(nosizes), &info, &f, &n, &err), 1);
+	CHECK(f == NULL && n == 0);
+	CHECK_STR(info.id, "org/m");
+	hub_repo_release(&info);
+	CHECK_INT(hub_parse_model_files("[1]", 3, &info, &f, &n, &err), LM_ENET);
+}
+
 int main(void)
 {
 	test_endpoint_token();
+	test_parse_model_files();
 	test_repo_valid();
 	test_parse_search();
 	test_parse_tree();
