@@ -289,18 +289,17 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 		cJSON_AddNumberToObject(o, "pid", si->stale[i].sup_pid);
 		cJSON_AddItemToArray(stale, o);
 	}
-	cJSON_AddBoolToObject(rt, "installed", si->runtime_installed);
-	if (si->runtime_installed)
-		cJSON_AddStringToObject(rt, "path", si->runtime_bin);
-	else
-		cJSON_AddNullToObject(rt, "path");
-	if (si->rt_ok) {
-		cJSON_AddStringToObject(rt, "name", si->rt.name);
-		cJSON_AddStringToObject(rt, "tag", si->rt.tag);
-		cJSON_AddNumberToObject(rt, "build", (double)si->rt.build);
-		cJSON_AddStringToObject(rt, "backend", si->rt.backend);
-		cJSON_AddStringToObject(rt, "source", si->rt.source);
+	if (si->rt_ok) { /* the record's one JSON form, as install --json gives it */
+		rt = rt_info_json(&si->rt, 1);
+		cJSON_ReplaceItemInObject(doc, "runtime", rt);
 	}
+	cJSON_AddBoolToObject(rt, "installed", si->runtime_installed);
+	/* the llama-server that serve would run */
+	cJSON_DeleteItemFromObject(rt, "server");
+	if (si->runtime_installed)
+		cJSON_AddStringToObject(rt, "server", si->runtime_bin);
+	else
+		cJSON_AddNullToObject(rt, "server");
 	cJSON_AddBoolToObject(rt, "restart_needed", restart);
 	if (si->hw_ok)
 		cJSON_AddItemToObject(doc, "hardware", hw_json(&si->hw));

@@ -56,7 +56,16 @@ test_expect_success 'status shows the Metal backend of that runtime' '
 	LOCALMODEL_SYSROOT=$SYS/mac-16g localmodel status --json >st.json &&
 	test "$(json_get st.json "[\"runtime\"][\"backend\"]")" = metal &&
 	LOCALMODEL_SYSROOT=$SYS/mac-16g localmodel status >st &&
-	test_grep "^runtime: *llama.cpp b100 (metal)" st
+	test_grep "^runtime: *llama.cpp b100 (metal)" st &&
+	python3 - out.json st.json <<-\EOF
+	import json, sys
+	inst = json.load(open(sys.argv[1]))
+	rt = json.load(open(sys.argv[2]))["runtime"]
+	# one writer for the record: the same fields, the same values
+	for k in ("name", "path", "tag", "build", "backend", "source", "origin", "sha256", "version", "commit"):
+	    assert inst[k] == rt[k], (k, inst[k], rt[k])
+	assert rt["installed"] is True and rt["server"], rt
+	EOF
 '
 
 test_expect_success 'an M1 Mac mini and an M3 Ultra: Metal; an Intel Mac: the x64 CPU build' '
