@@ -3,6 +3,30 @@
 #include "localmodel/cmd.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t *caught;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (caught)
+		*caught = 1;
+}
+
+void cmd_catch_signals(volatile sig_atomic_t *flag, int hup)
+{
+	struct sigaction sa;
+
+	caught = flag;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (hup)
+		sigaction(SIGHUP, &sa, NULL);
+}
 
 const struct lm_machine *ctx_machine(struct lm_ctx *ctx)
 {

@@ -7,6 +7,7 @@
 #ifndef LOCALMODEL_CMD_H
 #define LOCALMODEL_CMD_H
 
+#include <signal.h>
 #include "base.h"
 #include "paths.h"
 #include "config.h"
@@ -78,6 +79,11 @@ struct lm_ctx {
  * before run): hw_probe with the models folder for free disk, then the
  * fit's two views of it and the reserve. Never NULL; check ->ok. */
 const struct lm_machine *ctx_machine(struct lm_ctx *ctx);
+
+/* SIGINT, SIGTERM (and SIGHUP when hup) set *flag instead of ending the
+ * command, which then stops at a safe point (no SA_RESTART: a blocking call
+ * returns with EINTR). One flag per process. */
+void cmd_catch_signals(volatile sig_atomic_t *flag, int hup);
 
 /* A subcommand ("models rm NAME"): its name and how many arguments follow
  * it. The dispatcher refuses an unknown one or a wrong count, and

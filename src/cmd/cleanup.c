@@ -26,25 +26,12 @@ static const struct lm_opt opts[] = {
 
 static volatile sig_atomic_t stop_asked;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_asked = 1;
-}
-
 /* SIGINT, SIGTERM and SIGHUP finish the model being deleted and stop:
  * a deletion is never left half done by a polite signal (and a kill -9
  * is completed or rolled back by the next run, see cleanup.h). */
 static void catch_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cmd_catch_signals(&stop_asked, 1);
 }
 
 enum outcome { KEPT, STALE, DELETED, SKIPPED, FAILED };

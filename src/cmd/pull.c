@@ -27,23 +27,11 @@ static const struct lm_opt opts[] = {
 
 static volatile sig_atomic_t pull_cancel;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	pull_cancel = 1;
-}
-
-/* SIGINT/SIGTERM set the cancel flag (no SA_RESTART: a waiting flock
- * returns), so the partial file and its state are kept for a resume. */
+/* SIGINT/SIGTERM set the cancel flag (a waiting flock returns), so the
+ * partial file and its state are kept for a resume. */
 static void catch_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cmd_catch_signals(&pull_cancel, 0);
 }
 
 struct pull_req {

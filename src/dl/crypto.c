@@ -31,17 +31,44 @@ int dl_crypto_loaded(void)
 	return crypto_handle != NULL;
 }
 
+/* One EVP digest: a context for type, its hex value, its release. */
+static int md_init(void **ctx, const void *type, const char *name, struct lm_err *err)
+{
+	int rc = dl_crypto_load(err);
+
+	if (rc)
+		return rc;
+	*ctx = lm_crypto.md_ctx_new();
+	if (!*ctx || lm_crypto.digest_init_ex(*ctx, type, NULL) != 1) {
+		if (*ctx)
+			lm_crypto.md_ctx_free(*ctx);
+		*ctx = NULL;
+		return lm_err_set(err, LM_EFAIL, "%s: cannot initialise", name);
+	}
+	return LM_OK;
+}
+
+static void md_release(void **ctx)
+{
+	if (*ctx)
+		lm_crypto.md_ctx_free(*ctx);
+	*ctx = NULL;
+}
+
+static void md_final_hex(void **ctx, size_t bytes, char *hex)
+{
+	unsigned char md[64];
+	unsigned int n = 0;
+
+	lm_crypto.digest_final_ex(*ctx, md, &n);
+	dl_hex(md, bytes, hex);
+	md_release(ctx);
+}
+
 int sha256_init(struct lm_sha256 *s, struct lm_err *err)
 {
 	int rc = dl_crypto_load(err);
-	if (rc)
-		return rc;
-	s->md_ctx = lm_crypto.md_ctx_new();
-	if (!s->md_ctx || lm_crypto.digest_init_ex(s->md_ctx, lm_crypto.sha256(), NULL) != 1) {
-		sha256_release(s);
-		return lm_err_set(err, LM_EFAIL, "sha256: cannot initialise");
-	}
-	return LM_OK;
+	return rc ? rc : md_init(&s->md_ctx, lm_crypto.sha256(), "sha256", err);
 }
 
 void sha256_update(struct lm_sha256 *s, const void *data, size_t len)
@@ -51,32 +78,18 @@ void sha256_update(struct lm_sha256 *s, const void *data, size_t len)
 
 void sha256_final_hex(struct lm_sha256 *s, char hex[65])
 {
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	lm_crypto.digest_final_ex(s->md_ctx, md, &n);
-	dl_hex(md, 32, hex);
-	sha256_release(s);
+	md_final_hex(&s->md_ctx, 32, hex);
 }
 
 void sha256_release(struct lm_sha256 *s)
 {
-	if (s->md_ctx)
-		lm_crypto.md_ctx_free(s->md_ctx);
-	s->md_ctx = NULL;
+	md_release(&s->md_ctx);
 }
 
 int sha1_init(struct lm_sha1 *s, struct lm_err *err)
 {
 	int rc = dl_crypto_load(err);
-	if (rc)
-		return rc;
-	s->md_ctx = lm_crypto.md_ctx_new();
-	if (!s->md_ctx || lm_crypto.digest_init_ex(s->md_ctx, lm_crypto.sha1(), NULL) != 1) {
-		sha1_release(s);
-		return lm_err_set(err, LM_EFAIL, "sha1: cannot initialise");
-	}
-	return LM_OK;
+	return rc ? rc : md_init(&s->md_ctx, lm_crypto.sha1(), "sha1", err);
 }
 
 void sha1_update(struct lm_sha1 *s, const void *data, size_t len)
@@ -86,17 +99,10 @@ void sha1_update(struct lm_sha1 *s, const void *data, size_t len)
 
 void sha1_final_hex(struct lm_sha1 *s, char hex[41])
 {
-	unsigned char md[20];
-	unsigned int n = 0;
-
-	lm_crypto.digest_final_ex(s->md_ctx, md, &n);
-	dl_hex(md, 20, hex);
-	sha1_release(s);
+	md_final_hex(&s->md_ctx, 20, hex);
 }
 
 void sha1_release(struct lm_sha1 *s)
 {
-	if (s->md_ctx)
-		lm_crypto.md_ctx_free(s->md_ctx);
-	s->md_ctx = NULL;
+	md_release(&s->md_ctx);
 }
