@@ -4,6 +4,7 @@
 #include "t.h"
 #include "localmodel/os.h"
 #include "localmodel/paths.h"
+#include "../../src/dl/dl_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -240,8 +241,28 @@ static void test_files(void)
 	os_clear_quarantine(t_tmpdir()); /* a no-op off macOS; must not fail */
 }
 
+/* A library that cannot be loaded names the package that brings it. */
+static void test_missing_library(void)
+{
+	static const char *const sonames[] = { "libnothere.so.9",
+					       "/opt/homebrew/opt/nothere/lib/libnothere.9.dylib", NULL };
+	static const struct dl_lib lib = { "libnothere", sonames, "nothere", "libnothere9" };
+	static const char *const symbols[] = { "nothing" };
+	void *slots[1], *handle = NULL;
+	struct lm_err err = { 0 };
+
+	CHECK_INT(dl_load_table(&lib, symbols, slots, 1, &handle, &err), LM_EFAIL);
+	if (!strcmp(os_name(), "darwin"))
+		CHECK_STR(err.msg, "cannot load libnothere: run 'brew install nothere'");
+	else
+		CHECK_STR(err.msg, "cannot load libnothere (libnothere.so.9): install it, e.g. "
+				   "'apt-get install libnothere9'");
+	CHECK(handle == NULL);
+}
+
 int main(void)
 {
+	test_missing_library();
 	test_swapusage();
 	test_vm_stat();
 	test_macos_paths();
