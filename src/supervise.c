@@ -291,6 +291,9 @@ void sup_state_remove(const char *run_dir, int port)
 		unlink(path);
 	if (sup_file_path(path, sizeof(path), run_dir, port, "lock") == 0)
 		unlink(path);
+	/* a router's own (empty) model cache */
+	if (snprintf(path, sizeof(path), "%s/router-cache-%d", run_dir, port) < (int)sizeof(path))
+		rmdir(path);
 }
 
 int sup_lock_port(const char *run_dir, int port, int *fd, struct lm_err *err)

@@ -398,19 +398,35 @@ static int is_secret(const char *kv)
 	return 0;
 }
 
-/* The child's environment: ours without the tokens (the strings are
- * shared with environ; free only the array). */
-static char **child_env(void)
+/* 1 when kv ("NAME=value") sets a variable that one of extra sets. */
+static int overridden(const char *kv, char *const *extra)
 {
-	size_t n = 0, k = 0;
+	size_t n = strcspn(kv, "=");
+
+	for (int i = 0; extra && extra[i]; i++)
+		if (!strncmp(kv, extra[i], n) && extra[i][n] == '=')
+			return 1;
+	return 0;
+}
+
+/* The child's environment: ours without the tokens, with the config's
+ * extra variables over it (the strings are shared with environ and the
+ * config; free only the array). */
+static char **child_env(const struct sup_config *c)
+{
+	size_t n = 0, k = 0, nx = 0;
 	char **env;
 
 	while (environ[n])
 		n++;
-	env = lm_xcalloc(n + 1, sizeof(*env));
+	while (c->extra_env && c->extra_env[nx])
+		nx++;
+	env = lm_xcalloc(n + nx + 1, sizeof(*env));
 	for (size_t i = 0; i < n; i++)
-		if (!is_secret(environ[i]))
+		if (!is_secret(environ[i]) && !overridden(environ[i], c->extra_env))
 			env[k++] = environ[i];
+	for (size_t i = 0; i < nx; i++)
+		env[k++] = c->extra_env[i];
 	return env;
 }
 
@@ -456,7 +472,7 @@ static int spawn_child(struct run *r, struct lm_err *err)
 		close(out[1]);
 		return lm_err_set(err, LM_EFAIL, "cannot create a pipe: %s", strerror(errno));
 	}
-	char **env = child_env(); /* built before fork: the child may only exec */
+	char **env = child_env(r->c); /* built before fork: the child may only exec */
 	pid = fork();
 	if (pid == 0)
 		child_exec(r, parent, out[1], ep[1], env);

@@ -151,6 +151,9 @@ struct sup_config {
 	 * stand for, in pairs (usage is recorded under the inventory name) */
 	char *const *name_map;
 	size_t nname_map;
+	/* "NAME=value" set in the child's environment (NULL-ended, may be NULL);
+	 * HF and GitHub tokens are always removed from it */
+	char *const *extra_env;
 	/* Each line the child prints (without the newline). */
 	void (*on_line)(void *data, const char *line, size_t len);
 	void (*on_event)(void *data, enum sup_event ev, const char *msg);

@@ -82,6 +82,7 @@ struct serve {
 	char session[40];
 	char **argv;      /* llama-server's, from the runtime layer */
 	char **name_map;  /* router: preset names and inventory names, in pairs */
+	char **child_env; /* router: the environment that keeps it from the Hub */
 	struct lm_model *external; /* a model of another tool's store, served by
 				      its name: recorded read-only in the inventory */
 	struct rt_caps caps; /* what that llama-server accepts */
@@ -708,6 +709,42 @@ static void load_caps(struct serve *s)
 			"--cors-origins): update it with 'localmodel update'");
 }
 
+/* A router downloads a model on POST /models and deletes one from its
+ * cache on DELETE /models, and a web page can send both without a
+ * preflight; --offline did not stop the download (llama.cpp b10587). So
+ * the router gets a Hub address where nothing answers and a cache of its
+ * own, empty: our models are given by path and load all the same. */
+static int router_env(struct serve *s, struct lm_err *err)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	if (snprintf(dir, sizeof(dir), "%s/router-cache-%ld", s->ctx->paths.run_dir, s->port) >=
+	    (int)sizeof(dir))
+		return lm_err_set(err, LM_EFAIL, "run directory path too long");
+	if ((rc = paths_ensure_dir(dir, err)))
+		return rc;
+	s->child_env = lm_xcalloc(5, sizeof(char *));
+	s->child_env[0] = lm_xstrdup("MODEL_ENDPOINT=http://127.0.0.1:9/");
+	s->child_env[1] = lm_xstrdup("HF_ENDPOINT=http://127.0.0.1:9/");
+	s->child_env[2] = lm_asprintf("LLAMA_CACHE=%s", dir);
+	s->child_env[3] = lm_xstrdup("HF_HUB_OFFLINE=1");
+	return LM_OK;
+}
+
+/* The router's names of the models and the inventory names they stand
+ * for, in pairs, for the supervisor's usage records. */
+static void router_names(struct serve *s)
+{
+	s->name_map = lm_xcalloc(2 * s->nt + 1, sizeof(char *));
+	for (size_t i = 0; i < s->nt; i++) {
+		char name[512];
+		rt_preset_name(s->t[i].name, name, sizeof(name));
+		s->name_map[2 * i] = lm_xstrdup(name);
+		s->name_map[2 * i + 1] = lm_xstrdup(s->t[i].name);
+	}
+}
+
 /* The router's preset file and llama-server's argv (never a key on it). */
 static int build_command(struct serve *s, struct lm_err *err)
 {
@@ -717,18 +754,12 @@ static int build_command(struct serve *s, struct lm_err *err)
 
 	rt_server_fill(s, m, &r);
 	if (s->router) {
-		s->name_map = lm_xcalloc(2 * s->nt + 1, sizeof(char *));
-		for (size_t i = 0; i < s->nt; i++) {
-			char name[512];
-			rt_preset_name(s->t[i].name, name, sizeof(name));
-			s->name_map[2 * i] = lm_xstrdup(name);
-			s->name_map[2 * i + 1] = lm_xstrdup(s->t[i].name);
-		}
-	}
-	if (s->router) {
+		router_names(s);
 		char *ini = rt_server_preset(&r);
 		rc = lm_write_file_atomic(s->ini_path, ini, strlen(ini), 0600, err);
 		free(ini);
+		if (rc == LM_OK)
+			rc = router_env(s, err);
 	}
 	if (rc == LM_OK)
 		s->argv = rt_server_argv(&r);
@@ -790,6 +821,7 @@ static void fill_config(struct serve *s, struct sup_config *c)
 	c->st.slots = (int)s->parallel;
 	c->st.kv_unified = s->kv_unified;
 	c->name_map = s->name_map;
+	c->extra_env = s->child_env;
 	c->nname_map = s->router ? 2 * s->nt : 0;
 	c->lock_fd = s->lock_fd;
 	s->lock_fd = -1;
@@ -1147,6 +1179,7 @@ out:
 		close(s.lock_fd);
 	rt_argv_free(s.argv);
 	rt_argv_free(s.name_map);
+	rt_argv_free(s.child_env);
 	rt_caps_release(&s.caps);
 	if (s.external)
 		store_model_list_free(s.external, 1);
