@@ -41,6 +41,24 @@ const char *const *config_keys(void)
 	return names;
 }
 
+int config_get(const struct lm_config *c, const char *key, char *buf, size_t size)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_def *k = &keys[i];
+		const char *p = (const char *)c + k->offset;
+		if (strcmp(k->name, key))
+			continue;
+		if (k->type == K_STR)
+			snprintf(buf, size, "%s", p);
+		else if (k->type == K_INT)
+			snprintf(buf, size, "%d", *(const int *)(const void *)p);
+		else
+			snprintf(buf, size, "%g", *(const double *)(const void *)p);
+		return 0;
+	}
+	return -1;
+}
+
 void config_defaults(struct lm_config *c)
 {
 	memset(c, 0, sizeof(*c));

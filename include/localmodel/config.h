@@ -33,5 +33,7 @@ int config_load(struct lm_config *c, const char *path, struct lm_err *err);
 int config_set(struct lm_config *c, const char *key, const char *value, struct lm_err *err);
 /* The names of all known keys, NULL-terminated. */
 const char *const *config_keys(void);
+/* The value of key in c as text ("2", "127.0.0.1"); -1 for an unknown key. */
+int config_get(const struct lm_config *c, const char *key, char *buf, size_t size);
 
 #endif

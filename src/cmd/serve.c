@@ -14,6 +14,7 @@
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1040,6 +1041,28 @@ static void add_config_flags(const struct serve *s, char ***argv, int *na)
 	}
 }
 
+/* Settings of the configuration file that are not the defaults, as
+ * LOCALMODEL_<KEY>: the unit keeps what was in effect when it was made. */
+static void add_config_env(const struct serve *s, char ***env, int *ne)
+{
+	struct lm_config def;
+
+	config_defaults(&def);
+	for (const char *const *k = config_keys(); *k; k++) {
+		char now[300], was[300], var[64];
+		size_t i = 0;
+		if (config_get(&s->ctx->cfg, *k, now, sizeof(now)) ||
+		    config_get(&def, *k, was, sizeof(was)) || !strcmp(now, was))
+			continue;
+		snprintf(var, sizeof(var), "LOCALMODEL_%s", *k);
+		for (i = 11; var[i]; i++)
+			var[i] = (char)toupper((unsigned char)var[i]);
+		if (getenv(var))
+			continue; /* already there, as the environment gave it */
+		list_add(env, ne, lm_asprintf("%s=%s", var, now));
+	}
+}
+
 static int print_service(struct serve *s, const char *kind)
 {
 	char exe[PATH_MAX], desc[700], label[64];
@@ -1096,6 +1119,7 @@ static int print_service(struct serve *s, const char *kind)
 		    !lm_starts_with(*e, "LOCALMODEL_LLAMA_SERVER=") &&
 		    !lm_starts_with(*e, "LOCALMODEL_RESTART_BACKOFF_MS="))
 			list_add(&env, &ne, lm_xstrdup(*e));
+	add_config_env(s, &env, &ne);
 	snprintf(desc, sizeof(desc), "localmodel: %s on port %ld",
 		 s->router ? "every model" : s->t[0].name, s->port);
 	snprintf(label, sizeof(label), "org.localmodel.serve.%ld", s->port);

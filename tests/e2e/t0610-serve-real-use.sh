@@ -144,6 +144,16 @@ test_expect_success 'a unit keeps LOCALMODEL_* settings and the configured port'
 	test_grep "^ExecStart=.* serve --foreground org/a-GGUF:Q4_K_M --port 9555$" unit
 '
 
+test_expect_success 'a unit keeps the settings of the config file in effect' '
+	printf "reserve_gb = 4\nport = 9001\nstale_days = 30\n" >"$LOCALMODEL_HOME/config" &&
+	localmodel serve org/a-GGUF:Q4_K_M --print-service systemd >unit 2>/dev/null &&
+	rm "$LOCALMODEL_HOME/config" &&
+	test_grep "^Environment=LOCALMODEL_RESERVE_GB=4$" unit &&
+	test_grep "^Environment=LOCALMODEL_PORT=9001$" unit &&
+	test_grep -v "STALE_DAYS" unit &&
+	test_grep "^ExecStart=.* --port 9001$" unit
+'
+
 test_expect_success 'a unit without MODEL names the model it resolved' '
 	localmodel serve --print-service systemd >unit 2>err &&
 	test_grep "no MODEL given: the unit serves org/" err &&
