@@ -71,6 +71,11 @@ enum lm_cache_type {
 struct lm_fit_model {
 	uint64_t weight_bytes;   /* all tensor data (all split parts) */
 	uint64_t params;
+	uint64_t active_bytes;   /* weight bytes read per token: all but the
+				    token embeddings (unless tied to the output),
+				    experts at their used share; 0 = weight_bytes */
+	uint64_t active_params;  /* parameters multiplied per token; 0 = params */
+	uint32_t n_ff;           /* feed-forward length, 0 = unknown (4 x n_embd) */
 	uint32_t n_layers;       /* block_count, <= LM_FIT_MAX_LAYERS */
 	uint32_t n_embd;
 	uint64_t n_vocab;        /* 0 = unknown */
