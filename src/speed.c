@@ -73,7 +73,7 @@ double speed_ddr_bw(int mts, int channels)
 static double default_cpu_flops(const struct lm_hw *hw)
 {
 	if (hw->cpu_flags & (LM_CPU_AVX2 | LM_CPU_NEON))
-		return 100e9;
+		return 135e9;
 	return 30e9;
 }
 

@@ -39,8 +39,8 @@
  *      LM_SPEED_GPU_BW_EFF of their bandwidth in decode (the two-term fit of
  *      the published anchors: M1, M2 Ultra, RTX 4090 within ~10%) and
  *      LM_SPEED_GPU_FLOPS_EFF of their FP16 rate in prompt processing. An
- *      unknown x86 CPU is assumed to have dual-channel DDR4-3200 and 100
- *      GFLOP/s a core (AVX2; 30 without).
+
+
  *
  * Accuracy to expect: CPU decode within ~15% once calibrated or learnt;
  * table-only figures within ~25% for known chips; prompt figures on GPUs
