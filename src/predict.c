@@ -76,7 +76,8 @@ static double history_factor(struct lm_store *store, const struct lm_fit_machine
 		store_model_release(&m);
 	}
 	if (n)
-		f = speed_learn_factor(v, n, sm->gpu_bw > 0 ? sm->gpu_token_s : sm->cpu_token_s);
+		f = speed_learn_factor(v, n, mc->gpu_bytes && sm->gpu_bw > 0 ? sm->gpu_token_s
+										 : sm->cpu_token_s);
 	usagedb_report_release(&rep);
 	return f;
 }

@@ -80,6 +80,7 @@ static double default_cpu_flops(const struct lm_hw *hw)
 void speed_machine_from_hw(struct lm_speed_machine *sm, const struct lm_hw *hw)
 {
 	const struct lm_speed_chip *c = NULL;
+	int discrete = 0;
 
 	memset(sm, 0, sizeof(*sm));
 	sm->threads = hw->cores_physical > 0 ? hw->cores_physical
@@ -92,8 +93,14 @@ void speed_machine_from_hw(struct lm_speed_machine *sm, const struct lm_hw *hw)
 	sm->source = LM_SPEED_SRC_TABLE;
 	if (hw->unified_memory)
 		c = speed_chip_find(hw->cpu_model);
-	for (int i = 0; !c && i < hw->ngpus; i++)
-		c = speed_chip_find(hw->gpus[i].name);
+	for (int i = 0; i < hw->ngpus; i++) {
+		/* the devices the fit offloads to (see fit_machine_from_hw) */
+		if (hw->gpus[i].vendor != LM_GPU_NVIDIA && hw->gpus[i].vendor != LM_GPU_AMD)
+			continue;
+		discrete++;
+		if (!c)
+			c = speed_chip_find(hw->gpus[i].name);
+	}
 	if (hw->unified_memory) {
 		/* the CPU side of Apple silicon reaches about half the GPU's bandwidth */
 		double bw = (c ? c->bw_gbs : 100) * GB;
@@ -101,12 +108,21 @@ void speed_machine_from_hw(struct lm_speed_machine *sm, const struct lm_hw *hw)
 		sm->gpu_bw = bw * LM_SPEED_GPU_BW_EFF;
 		sm->gpu_flops = (c ? c->tflops : 3.6) * 1e12 * LM_SPEED_GPU_FLOPS_EFF;
 		sm->gpu_token_s = LM_SPEED_APPLE_TOKEN_S;
-	} else if (hw->ngpus > 0) {
-		sm->gpu_bw = (c ? c->bw_gbs : 300) * GB * LM_SPEED_GPU_BW_EFF;
-		sm->gpu_flops = (c ? c->tflops : 20) * 1e12 * LM_SPEED_GPU_FLOPS_EFF;
+	} else if (discrete) {
+		sm->gpu_bw = (c ? c->bw_gbs : LM_SPEED_GPU_BW_DEFAULT) * GB * LM_SPEED_GPU_BW_EFF;
+		sm->gpu_flops = (c ? c->tflops : LM_SPEED_GPU_TFLOPS_DEFAULT) * 1e12 *
+				LM_SPEED_GPU_FLOPS_EFF;
 	}
 	if (c)
 		lm_strlcpy(sm->chip, c->name, sizeof(sm->chip));
+}
+
+void speed_machine_plan_gpu(struct lm_speed_machine *sm)
+{
+	if (sm->gpu_bw > 0)
+		return;
+	sm->gpu_bw = LM_SPEED_GPU_BW_DEFAULT * GB * LM_SPEED_GPU_BW_EFF;
+	sm->gpu_flops = LM_SPEED_GPU_TFLOPS_DEFAULT * 1e12 * LM_SPEED_GPU_FLOPS_EFF;
 }
 
 void speed_machine_use_probe(struct lm_speed_machine *sm, double read_bw, double flops)

@@ -63,6 +63,8 @@ struct lm_fit_model;
 #define LM_SPEED_CPU_TOKEN_S 0.010
 #define LM_SPEED_APPLE_TOKEN_S 0.006
 #define LM_SPEED_GPU_TOKEN_S 0.0015
+#define LM_SPEED_GPU_BW_DEFAULT 300.0   /* GB/s of a GPU not in the table */
+#define LM_SPEED_GPU_TFLOPS_DEFAULT 20.0
 #define LM_SPEED_CTX_USED 512     /* tokens in the cache for the figures shown */
 #define LM_SPEED_FLOOR 3.0        /* default usable decode floor, tokens/s */
 
@@ -116,6 +118,9 @@ void speed_machine_from_hw(struct lm_speed_machine *sm, const struct lm_hw *hw);
 /* Replace the host figures with a probe's measurements (source PROBE):
  * read_bw bytes/s of the memory-read pass, flops of the matmul per thread. */
 void speed_machine_use_probe(struct lm_speed_machine *sm, double read_bw, double flops);
+/* A planned GPU (--gpu-memory) on a machine without one: the figures of a
+ * GPU not in the table, unless there already is one. */
+void speed_machine_plan_gpu(struct lm_speed_machine *sm);
 /* Plan another machine: bw bytes/s of data-sheet bandwidth for whatever
  * holds the weights (the GPU when gpu, else the CPU memory) (source GIVEN). */
 void speed_machine_set_bandwidth(struct lm_speed_machine *sm, double bw, int gpu);

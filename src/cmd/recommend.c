@@ -35,7 +35,7 @@ static const struct lm_opt opts[] = {
 	{ "context", 0, LM_OPT_VALUE, "N", "context length wanted (tokens)" },
 	{ "online", 0, LM_OPT_FLAG, NULL, "add candidates from the Hub search" },
 	{ "min-speed", 0, LM_OPT_VALUE, "TOK/S", "usable floor: slowest decode offered (default 3)" },
-	{ "bandwidth", 0, LM_OPT_VALUE, "SIZE", "plan for this memory bandwidth per second (68G, 800G)" },
+	{ "bandwidth", 0, LM_OPT_VALUE, "GB/S", "plan for this memory bandwidth (68, 800GB/s, 1.8T)" },
 	{ "calibrate", 0, LM_OPT_FLAG, NULL, "measure this machine's memory and compute first (cached)" },
 	LM_OPT_END,
 };
@@ -158,6 +158,26 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 	return LM_OK;
 }
 
+/* "68", "68G", "800GB/s", "1.8T", "500M": bytes per second (decimal
+ * units, as bandwidths are quoted; a bare number is GB/s). 0 when bad. */
+static double parse_bandwidth(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end), unit = 1e9;
+
+	if (end == s || !(v > 0))
+		return 0;
+	if (*end == 'M' || *end == 'm')
+		unit = 1e6, end++;
+	else if (*end == 'G' || *end == 'g')
+		end++;
+	else if (*end == 'T' || *end == 't')
+		unit = 1e12, end++;
+	if (!strcasecmp(end, "B/s") || !strcasecmp(end, "B") || !*end)
+		return v * unit;
+	return 0;
+}
+
 /* The speed figures: this machine's best (history, calibration, table),
  * or for a planned machine the table and --bandwidth. --calibrate measures
  * first and caches the result under the state directory. */
@@ -165,7 +185,8 @@ static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 		      struct lm_err *err)
 {
 	const char *ms = args_get(args, "min-speed");
-	uint64_t bw = 0;
+	const char *bws = args_get(args, "bandwidth");
+	double bw = 0;
 	int rc;
 
 	p->floor = LM_SPEED_FLOOR;
@@ -176,11 +197,11 @@ static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 			return lm_err_set(err, LM_EUSAGE, "--min-speed '%s' is not a number of "
 					  "tokens per second", ms);
 	}
-	if ((rc = args_get_size(args, "bandwidth", &bw, err)))
-		return rc;
-	if (args_has(args, "bandwidth") && bw < 1000000000ull)
-		return lm_err_set(err, LM_EUSAGE, "--bandwidth '%s' is too small (GB per second: "
-				  "68G, 800G)", args_get(args, "bandwidth"));
+	if (bws && !(bw = parse_bandwidth(bws)))
+		return lm_err_set(err, LM_EUSAGE, "bad bandwidth '%s' (GB/s: 68, 800GB/s, 1.8T)", bws);
+	if (bws && bw < 1e9)
+		return lm_err_set(err, LM_EUSAGE, "--bandwidth '%s' is too small (GB/s: 68, "
+				  "800GB/s, 1.8T)", bws);
 	if (args_has(args, "calibrate")) {
 		struct lm_speed_probe pr;
 		char key[17];
@@ -197,8 +218,10 @@ static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 		speed_machine_from_hw(&p->sm, &p->hw);
 		if (!p->mc.gpu_bytes)
 			p->sm.gpu_bw = 0;
+		else
+			speed_machine_plan_gpu(&p->sm);
 		if (bw)
-			speed_machine_set_bandwidth(&p->sm, (double)bw, p->mc.gpu_bytes > 0);
+			speed_machine_set_bandwidth(&p->sm, bw, p->mc.gpu_bytes > 0);
 		if (bw && p->mc.unified)
 			p->sm.host_bw = p->sm.gpu_bw * 0.5;
 	} else {
@@ -783,7 +806,7 @@ const struct lm_cmd cmd_recommend = {
 	.alias = NULL,
 	.summary = "suggest models that fit this machine",
 	.usage = "localmodel recommend [--task chat|code|reasoning] [--memory SIZE] [--gpu-memory SIZE]\n"
-		 "       [--bandwidth SIZE] [--context N] [--min-speed TOK/S] [--calibrate] [--online]",
+		 "       [--bandwidth GB/S] [--context N] [--min-speed TOK/S] [--calibrate] [--online]",
 	.description = "Probes the machine (or plans for the sizes given) and suggests three models "
 		       "from the built-in catalog: fast, balanced and most capable, each with the "
 		       "context and GPU offload it would get and its predicted speed. Nothing "

@@ -131,8 +131,14 @@ static void test_table(void)
 	NEAR(sm.host_bw, 51.2e9 * LM_SPEED_CPU_BW_EFF, 1);
 	CHECK(sm.gpu_bw == 0);
 	CHECK_INT(sm.threads, 4);
-	/* an RTX 4090 */
+	/* an integrated Intel GPU is not offloaded to */
 	hw.ngpus = 1;
+	hw.gpus[0].vendor = LM_GPU_INTEL;
+	lm_strlcpy(hw.gpus[0].name, "Intel UHD Graphics 620", sizeof(hw.gpus[0].name));
+	speed_machine_from_hw(&sm, &hw);
+	CHECK(sm.gpu_bw == 0);
+	/* an RTX 4090 */
+	hw.gpus[0].vendor = LM_GPU_NVIDIA;
 	lm_strlcpy(hw.gpus[0].name, "NVIDIA GeForce RTX 4090", sizeof(hw.gpus[0].name));
 	speed_machine_from_hw(&sm, &hw);
 	NEAR(sm.gpu_bw, 1008e9 * LM_SPEED_GPU_BW_EFF, 1);
