@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#define FIT_DEFAULT_VOCAB 128000
 #define FIT_MLA_ROPE 64
 #define FIT_CTX_STEP 1024
 
@@ -200,11 +199,12 @@ uint64_t fit_kv_bytes(const struct lm_fit_model *m, uint32_t ctx, enum lm_cache_
 	return sum;
 }
 
-uint64_t fit_compute_bytes(const struct lm_fit_model *m)
+uint64_t fit_compute_bytes(const struct lm_fit_model *m, uint32_t ctx)
 {
-	uint64_t vocab = m->n_vocab ? m->n_vocab : FIT_DEFAULT_VOCAB;
+	uint64_t ff = m->n_ff ? m->n_ff : (uint64_t)m->n_embd * 7 / 2;
 
-	return (uint64_t)LM_FIT_UBATCH * 4 * (vocab + 8ull * m->n_embd);
+	return (uint64_t)LM_FIT_UBATCH * 4 * (3 * ff + 4ull * m->n_embd) +
+	       (uint64_t)LM_FIT_UBATCH * 2 * ctx;
 }
 
 /* Where everything goes for one context and one number of offloaded layers. */
@@ -218,7 +218,7 @@ static void place(const struct lm_fit_model *m, const struct lm_fit_machine *mc,
 {
 	uint32_t L = m->n_layers;
 	uint64_t wl = m->weight_bytes / (L + 1), wout = m->weight_bytes - wl * L;
-	uint64_t gpu_w = 0, gpu_kv = 0, comp = fit_compute_bytes(m);
+	uint64_t gpu_w = 0, gpu_kv = 0, comp = fit_compute_bytes(m, ctx);
 
 	memset(p, 0, sizeof(*p));
 	p->g = g;
