@@ -2,6 +2,7 @@
  * llama-server, detached unless --foreground; or print a service unit. */
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
+#include "localmodel/predict.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hw.h"
 #include "localmodel/os.h"
@@ -327,6 +328,14 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 		goto out;
 	t->ctx = r.ctx;
 	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
+	if (r.verdict != LM_FIT_NO_FIT) { /* the prediction (speed.h) */
+		struct lm_speed_machine sm;
+		struct lm_speed_result sp;
+		predict_machine(&sm, &mach->hw, mc, s->ctx->paths.state_dir, s->ctx->store);
+		predict_speed(m, &r, o.cache, &sm, &sp);
+		ui_info(s->ctx, "'%s': predicted ~%.1f tokens/s generating, ~%.0f tokens/s reading the "
+			"prompt", t->name, sp.decode_tok_s, sp.prompt_tok_s);
+	}
 	if (r.verdict == LM_FIT_NO_FIT) {
 		char hint[160] = "";
 		t->fits = 0;
