@@ -1,5 +1,6 @@
 /* predict: speed figures from history, calibration and the chip table. */
 #include "localmodel/predict.h"
+#include "localmodel/catalog.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hw.h"
 #include "localmodel/store.h"
@@ -95,6 +96,39 @@ void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		speed_machine_use_probe(sm, p.read_bw, p.flops);
 	if (store)
 		speed_machine_apply_factor(sm, history_factor(store, mc, sm));
+}
+
+int predict_file_size(const struct lm_fit_machine *mc, uint64_t reserve,
+		      const struct lm_speed_machine *sm, const char *repo, uint64_t bytes,
+		      struct lm_fit_result *r, struct lm_speed_result *sp)
+{
+	const struct lm_catalog_model *cat = repo ? catalog_find(repo) : NULL;
+	struct lm_fit_model *m = lm_xcalloc(1, sizeof(*m));
+	struct lm_fit_opts o;
+	int rc;
+
+	if (cat && cat->n_layers) {
+		struct lm_catalog_file cf = { NULL, NULL, bytes, 1 };
+		fit_model_from_catalog(m, cat, &cf);
+	} else {
+		m->weight_bytes = bytes;
+		m->params = bytes * 2; /* about 4 bits a weight */
+		m->n_layers = 32;
+		m->n_embd = 4096;
+		m->ctx_train = LM_FIT_MIN_CTX;
+		m->key_length = m->value_length = 128;
+		for (uint32_t i = 0; i < m->n_layers; i++)
+			m->head_kv[i] = 8;
+	}
+	fit_opts_default(&o);
+	o.ctx = LM_FIT_MIN_CTX;
+	o.cache = LM_CACHE_Q8_0;
+	o.reserve_bytes = reserve;
+	rc = fit_estimate(m, mc, &o, r, NULL);
+	if (!rc)
+		predict_speed(m, r, o.cache, sm, sp);
+	free(m);
+	return rc;
 }
 
 const char *predict_source_name(enum lm_speed_source s)

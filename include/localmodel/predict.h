@@ -33,6 +33,14 @@ void predict_speed(const struct lm_fit_model *m, const struct lm_fit_result *r,
 double predict_decode_file(const char *path, const struct lm_fit_machine *mc,
 			   const struct lm_speed_machine *sm);
 
+/* A remote file known only by its repo and size: the catalog's shape for
+ * repo (may be NULL) when it knows it, else a generic 32-layer one of
+ * about 4 bits a weight; fitted at 4096 tokens of q8_0 KV. r and sp
+ * filled; LM_OK, or an error when nothing can be estimated. */
+int predict_file_size(const struct lm_fit_machine *mc, uint64_t reserve,
+		      const struct lm_speed_machine *sm, const char *repo, uint64_t bytes,
+		      struct lm_fit_result *r, struct lm_speed_result *sp);
+
 const char *predict_source_name(enum lm_speed_source s); /* "table", "calibration", "history", "given" */
 
 #endif
