@@ -26,13 +26,16 @@
  *      against the prediction for the same model give a correction factor
  *      for this machine;
  *   2. the probe (speed_probe, `recommend --calibrate`): a memory-read pass
- *      and a small matrix multiply in plain C, cached per machine. The CPU
- *      decode reads weights at LM_SPEED_CPU_BW_EFF of the probe's read
- *      bandwidth (measured with llama-server b10587 on a 2-core AVX2 server:
- *      0.44-0.53; dequantising and the dot products cost the rest), and
- *      prompt processing runs at LM_SPEED_CPU_FLOPS_EFF times the probe's
- *      scalar-C matmul rate per thread (ggml's SIMD kernels are faster than
- *      plain C);
+ *      on every core and a small matrix multiply in plain C, cached per
+ *      machine. The CPU decode reads weights at LM_SPEED_CPU_BW_EFF of the
+ *      read bandwidth (llama-server b10587 on a 2-core AVX2 server read
+ *      0.44-0.53 of the machine's measured read bandwidth; dequantising and
+ *      the dot products cost the rest), and prompt processing runs at
+ *      LM_SPEED_CPU_FLOPS_EFF times the probe's plain-C matmul rate per
+ *      thread. That last factor is an estimate (ggml's int8 SIMD kernels
+ *      against a compiler-vectorised float loop at the baseline ISA), not
+ *      a measurement: the probe is only as good as a quiet machine makes
+ *      it, and the history (1.) corrects both;
  *   3. the chip table (speed_chip_find): data-sheet memory bandwidth and
  *      FP16 throughput of Apple M1-M4, common NVIDIA and AMD cards, and CPU
  *      memory by DDR generation and channel count; GPUs and Apple reach
@@ -57,7 +60,7 @@ struct lm_hw;
 struct lm_fit_model;
 
 #define LM_SPEED_CPU_BW_EFF 0.48
-#define LM_SPEED_CPU_FLOPS_EFF 1.0
+#define LM_SPEED_CPU_FLOPS_EFF 12.0
 #define LM_SPEED_GPU_BW_EFF 0.9
 #define LM_SPEED_GPU_FLOPS_EFF 0.6
 #define LM_SPEED_CPU_TOKEN_S 0.010
@@ -148,13 +151,15 @@ double speed_learn_factor(const struct lm_speed_sample *v, size_t n, double toke
 /* Apply a factor: bandwidths and compute scaled by it (source HISTORY). */
 void speed_machine_apply_factor(struct lm_speed_machine *sm, double factor);
 
-/* The probe: a memory-read pass over `bytes` (best of 3) and a matmul of
- * n x n floats on one thread. Plain C; a few hundred ms. */
+/* The probe: a memory-read pass over `bytes` on `threads` threads (best of
+ * 7, as decode reads with every core) and a matmul of n x n floats on one
+ * thread (best of 3). Plain C and POSIX threads; well under a second on a
+ * quiet machine. */
 struct lm_speed_probe {
 	double read_bw;  /* bytes/s */
 	double flops;    /* FLOP/s, one thread */
 };
-int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, struct lm_err *err);
+int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, int threads, struct lm_err *err);
 
 /* A key for this machine (CPU, cores, RAM, GPUs): 16 hex digits. */
 void speed_machine_key(const struct lm_hw *hw, char out[17]);

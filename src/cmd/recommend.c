@@ -205,7 +205,7 @@ static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 	if (args_has(args, "calibrate")) {
 		struct lm_speed_probe pr;
 		char key[17];
-		if ((rc = speed_probe(&pr, 256u << 20, 256, err)) ||
+		if ((rc = speed_probe(&pr, 256u << 20, 256, p->hw.cores_logical, err)) ||
 		    (rc = paths_ensure_dir(ctx->paths.state_dir, err)))
 			return rc;
 		speed_machine_key(&p->hw, key);

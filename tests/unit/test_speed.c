@@ -221,9 +221,11 @@ static void test_probe(void)
 	struct lm_speed_probe p;
 	struct lm_err err = { 0 };
 
-	CHECK_INT(speed_probe(&p, 8u << 20, 64, &err), LM_OK);
+	CHECK_INT(speed_probe(&p, 8u << 20, 64, 1, &err), LM_OK);
 	CHECK(p.read_bw > 0 && p.flops > 0);
-	CHECK_INT(speed_probe(&p, 100, 64, &err), LM_EUSAGE);
+	CHECK_INT(speed_probe(&p, 8u << 20, 64, 3, &err), LM_OK);
+	CHECK(p.read_bw > 0 && p.flops > 0);
+	CHECK_INT(speed_probe(&p, 100, 64, 1, &err), LM_EUSAGE);
 }
 
 int main(void)
