@@ -13,11 +13,11 @@
 #                     `localmodel install` installed, runtime/current/ in
 #                     localmodel's data directory)
 #   SHAPES="0.5b 1b 3b"  CTXS="4096 16384"  QUANT=Q8_0 (or F16)  REPEAT=3
+#   PROMPT=512 NPREDICT=64  tokens read and written per completion
 #   CALIBRATE=1       predict from `recommend --calibrate` instead of the
 #                     chip table
 # The server runs as serve runs it on a CPU: -ngl 0, one slot, flash
-# attention, q8_0 KV. Each completion reads a 512-token prompt and writes
-# 64 tokens. Needs a built tree (make) and python3.
+# attention, q8_0 KV. Needs a built tree (make) and python3.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 LM=$SRC/${BUILD:-build}/localmodel
@@ -25,6 +25,8 @@ SHAPES=${SHAPES:-0.5b 1b 3b}
 CTXS=${CTXS:-4096 16384}
 QUANT=${QUANT:-Q8_0}
 REPEAT=${REPEAT:-3}
+PROMPT=${PROMPT:-512}
+NPREDICT=${NPREDICT:-64}
 
 server=${LLAMA_SERVER:-}
 if [ -z "$server" ]; then
@@ -74,9 +76,10 @@ serve_measure() {
 	"$server" -m "$1" -c "$2" -ngl 0 -np 1 -fa on -ctk q8_0 -ctv q8_0 --host 127.0.0.1 \
 		--port "$port" >"$tmp/server.log" 2>&1 &
 	pid=$!
-	python3 - "$port" "$pid" "$REPEAT" "$3" <<'EOF'
+	python3 - "$port" "$pid" "$REPEAT" "$3" "$PROMPT" "$NPREDICT" <<'EOF'
 import json, statistics, sys, time, urllib.request as u
 port, pid, repeat, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+nprompt, npredict = int(sys.argv[5]), int(sys.argv[6])
 base = "http://127.0.0.1:%s" % port
 for _ in range(1200):
     try:
@@ -93,8 +96,8 @@ def hwm():
     return 0
 dec, pp, rss = [], [], 0
 for i in range(repeat):
-    # 512 distinct prompt tokens (ids, so no tokenizer is involved), 64 out
-    body = {"prompt": [3 + (i * 7 + k) % 250 for k in range(512)], "n_predict": 64,
+    # prompt tokens as ids, so that no tokenizer is involved
+    body = {"prompt": [3 + (i * 7 + k) % 250 for k in range(nprompt)], "n_predict": npredict,
             "ignore_eos": True, "cache_prompt": False, "temperature": 0}
     req = u.Request(base + "/completion", json.dumps(body).encode(),
                     {"Content-Type": "application/json"})
@@ -117,7 +120,8 @@ EOF
 	return $rc
 }
 
-echo "predict-accuracy: $("$server" --version 2>&1 | grep -m1 '^version'), $QUANT, $REPEAT runs each," \
+echo "predict-accuracy: $("$server" --version 2>&1 | grep -m1 '^version'), $QUANT, $REPEAT runs of" \
+	"$PROMPT+$NPREDICT tokens each," \
 	"load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 printf '%-5s %6s | %9s %9s %6s | %7s %16s %6s | %7s %16s %6s\n' shape ctx mem-pred mem-meas err \
 	dec-pr "dec-meas (range)" err pp-pr "pp-meas (range)" err
