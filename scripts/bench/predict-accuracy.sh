@@ -59,10 +59,11 @@ if [ "${CALIBRATE:-0}" = 1 ]; then
 fi
 
 # shape NAME: mkgguf.py options of a model of that shape (public configs:
-# Qwen2.5-0.5B, Llama-3.2-1B, Llama-3.2-3B)
+# Qwen2.5-0.5B, Llama-3.2-1B, Llama-3.2-3B; all as llama, whose tokenizer
+# needs no merges table)
 shape() {
 	case $1 in
-	0.5b) echo "--arch qwen2 --layers 24 --embd 896 --heads 14 --heads-kv 2 --ff 4864 --vocab 151936" ;;
+	0.5b) echo "--arch llama --layers 24 --embd 896 --heads 14 --heads-kv 2 --ff 4864 --vocab 151936" ;;
 	1b) echo "--arch llama --layers 16 --embd 2048 --heads 32 --heads-kv 8 --ff 8192 --vocab 128256" ;;
 	3b) echo "--arch llama --layers 28 --embd 3072 --heads 24 --heads-kv 8 --ff 8192 --vocab 128256" ;;
 	*) echo "predict-accuracy: unknown shape $1" >&2; return 1 ;;
@@ -77,7 +78,7 @@ serve_measure() {
 		--port "$port" >"$tmp/server.log" 2>&1 &
 	pid=$!
 	python3 - "$port" "$pid" "$REPEAT" "$3" "$PROMPT" "$NPREDICT" <<'EOF'
-import json, statistics, sys, time, urllib.request as u
+import json, os, statistics, sys, time, urllib.request as u
 port, pid, repeat, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 nprompt, npredict = int(sys.argv[5]), int(sys.argv[6])
 base = "http://127.0.0.1:%s" % port
@@ -86,6 +87,10 @@ for _ in range(1200):
         if u.urlopen(base + "/health", timeout=1).status == 200:
             break
     except Exception:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            sys.exit("llama-server exited")
         time.sleep(0.1)
 else:
     sys.exit("llama-server did not become ready")
