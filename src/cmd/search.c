@@ -186,7 +186,7 @@ static void print_files(struct lm_ctx *ctx, const char *repo, const struct hub_g
 				cJSON_AddNullToObject(o, "fits");
 			else
 				cJSON_AddBoolToObject(o, "fits", fp[i].fits);
-			if (fp[i].fits < 0 || g[i].aux) {
+			if (fp[i].fits != 1 || g[i].aux) {
 				cJSON_AddNullToObject(o, "decode_tok_s");
 				cJSON_AddNullToObject(o, "prompt_tok_s");
 			} else {
@@ -219,7 +219,7 @@ static void print_files(struct lm_ctx *ctx, const char *repo, const struct hub_g
 			snprintf(parts, sizeof(parts), "1");
 		snprintf(quant, sizeof(quant), "%s%s", g[i].quant[0] ? g[i].quant : "-",
 			 g[i].aux ? " (aux)" : "");
-		if (!g[i].aux && fp[i].fits >= 0)
+		if (!g[i].aux && fp[i].fits == 1)
 			snprintf(sp, sizeof(sp), "~%.*f tok/s", fp[i].sp.decode_tok_s < 10 ? 1 : 0,
 				 fp[i].sp.decode_tok_s);
 		ui_table_row(&t, g[i].parts[0]->path, quant, size, parts,

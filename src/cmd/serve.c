@@ -54,6 +54,7 @@ struct target {
 	char ngl[16];     /* "-ngl" value */
 	const char *kv;   /* KV cache type for this model */
 	int fits;
+	char predicted[160]; /* the speed prediction, said once serving */
 };
 
 struct serve {
@@ -333,8 +334,9 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 		struct lm_speed_result sp;
 		predict_machine(&sm, &mach->hw, mc, s->ctx->paths.state_dir, s->ctx->store);
 		predict_speed(m, &r, o.cache, &sm, &sp);
-		ui_info(s->ctx, "'%s': predicted ~%.1f tokens/s generating, ~%.0f tokens/s reading the "
-			"prompt", t->name, sp.decode_tok_s, sp.prompt_tok_s);
+		snprintf(t->predicted, sizeof(t->predicted), "'%s': predicted ~%.1f tokens/s "
+			 "generating, ~%.0f tokens/s reading the prompt", t->name, sp.decode_tok_s,
+			 sp.prompt_tok_s);
 	}
 	if (r.verdict == LM_FIT_NO_FIT) {
 		char hint[160] = "";
@@ -646,6 +648,9 @@ static void print_ready(struct serve *s, pid_t pid)
 		printf("api key: %s%s\n", s->key_file, s->key_generated ? " (generated)" : "");
 	printf("log:     %s\n", s->log_path);
 	fflush(stdout);
+	for (size_t i = 0; i < s->nt; i++)
+		if (s->t[i].predicted[0])
+			ui_info(s->ctx, "%s", s->t[i].predicted);
 }
 
 /* Events of the foreground supervisor: print them. */
