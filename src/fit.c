@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#define FIT_DEFAULT_VOCAB 128000
 #define FIT_MLA_ROPE 64
 #define FIT_CTX_STEP 1024
 
@@ -40,6 +39,44 @@ static uint32_t arch_swa_every(const char *arch)
 	return 0;
 }
 
+/* What one token reads: the token embedding table is only gathered from
+ * (one row) unless there is no output.weight (then it is the output
+ * matrix too); expert tensors ("*_exps") count at n_expert_used/n_expert.
+ * Tensors of the parts not read are taken to be like the ones read. */
+static void gguf_active(struct lm_fit_model *m, const struct lm_gguf *g)
+{
+	uint64_t sum = 0, embd = 0, exps = 0, embd_p = 0, exps_p = 0;
+	int tied = 1;
+	double used, scale;
+
+	for (size_t i = 0; i < g->ntensors; i++) {
+		const struct lm_gguf_tensor *t = &g->tensors[i];
+		uint64_t np = 1;
+		for (uint32_t d = 0; d < t->n_dims && d < 4; d++)
+			np *= (uint64_t)(t->ne[d] > 0 ? t->ne[d] : 1);
+		sum += t->nbytes;
+		if (!t->name)
+			continue;
+		if (!strcmp(t->name, "output.weight"))
+			tied = 0;
+		if (!strcmp(t->name, "token_embd.weight")) {
+			embd += t->nbytes;
+			embd_p += np;
+		} else if (strstr(t->name, "_exps")) {
+			exps += t->nbytes;
+			exps_p += np;
+		}
+	}
+	if (!sum)
+		return;
+	used = g->n_expert && g->n_expert_used ? (double)g->n_expert_used / g->n_expert : 1.0;
+	scale = (double)g->weight_bytes / (double)sum;
+	m->active_bytes = g->weight_bytes -
+			  (uint64_t)((double)(tied ? 0 : embd) + (double)exps * (1 - used) * scale);
+	m->active_params = g->params -
+			   (uint64_t)((double)(tied ? 0 : embd_p) + (double)exps_p * (1 - used) * scale);
+}
+
 int fit_model_from_gguf(struct lm_fit_model *m, const struct lm_gguf *g, struct lm_err *err)
 {
 	memset(m, 0, sizeof(*m));
@@ -51,6 +88,7 @@ int fit_model_from_gguf(struct lm_fit_model *m, const struct lm_gguf *g, struct 
 	m->params = g->params;
 	m->n_layers = g->block_count;
 	m->n_embd = g->n_embd;
+	m->n_ff = g->n_ff;
 	m->n_vocab = g->n_vocab;
 	m->ctx_train = g->ctx_train;
 	m->key_length = g->key_length;
@@ -65,6 +103,7 @@ int fit_model_from_gguf(struct lm_fit_model *m, const struct lm_gguf *g, struct 
 		fit_model_set_swa(m, g->sliding_window,
 				  g->swa_pattern ? g->swa_pattern : arch_swa_every(g->arch));
 	}
+	gguf_active(m, g);
 	return LM_OK;
 }
 
@@ -74,6 +113,9 @@ void fit_model_from_catalog(struct lm_fit_model *m, const struct lm_catalog_mode
 	memset(m, 0, sizeof(*m));
 	m->weight_bytes = f ? f->size_bytes : 0;
 	m->params = c->params;
+	m->active_params = c->active_params ? c->active_params : c->params;
+	m->active_bytes = c->params ? (uint64_t)((double)m->weight_bytes *
+				      (double)m->active_params / (double)c->params) : m->weight_bytes;
 	m->n_layers = c->n_layers < LM_FIT_MAX_LAYERS ? c->n_layers : LM_FIT_MAX_LAYERS;
 	m->n_embd = c->n_embd;
 	m->ctx_train = c->ctx_train;
@@ -157,11 +199,12 @@ uint64_t fit_kv_bytes(const struct lm_fit_model *m, uint32_t ctx, enum lm_cache_
 	return sum;
 }
 
-uint64_t fit_compute_bytes(const struct lm_fit_model *m)
+uint64_t fit_compute_bytes(const struct lm_fit_model *m, uint32_t ctx)
 {
-	uint64_t vocab = m->n_vocab ? m->n_vocab : FIT_DEFAULT_VOCAB;
+	uint64_t ff = m->n_ff ? m->n_ff : (uint64_t)m->n_embd * 7 / 2;
 
-	return (uint64_t)LM_FIT_UBATCH * 4 * (vocab + 8ull * m->n_embd);
+	return (uint64_t)LM_FIT_UBATCH * 4 * (3 * ff + 4ull * m->n_embd) +
+	       (uint64_t)LM_FIT_UBATCH * 2 * ctx;
 }
 
 /* Where everything goes for one context and one number of offloaded layers. */
@@ -175,7 +218,7 @@ static void place(const struct lm_fit_model *m, const struct lm_fit_machine *mc,
 {
 	uint32_t L = m->n_layers;
 	uint64_t wl = m->weight_bytes / (L + 1), wout = m->weight_bytes - wl * L;
-	uint64_t gpu_w = 0, gpu_kv = 0, comp = fit_compute_bytes(m);
+	uint64_t gpu_w = 0, gpu_kv = 0, comp = fit_compute_bytes(m, ctx);
 
 	memset(p, 0, sizeof(*p));
 	p->g = g;

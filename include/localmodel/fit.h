@@ -14,11 +14,25 @@
  *                 elem  = 2 (f16), 34/32 (q8_0), 18/32 (q4_0), 4 (f32)
  *                 MLA layers (kv_lora_rank > 0): ctx x (kv_lora_rank +
  *                 key_length_rope) x elem, with key_length_rope = 64
- *   compute     = ubatch x 4 x (n_vocab + 8 x n_embd)   (graph buffers with
- *                 flash attention; ubatch = 512; n_vocab 128000 when unknown)
- *   overhead    = 256 MiB of process memory on the host (runtime, libraries,
+ *   compute     = ubatch x 4 x (3 x n_ff + 4 x n_embd) + ubatch x 2 x ctx
+ *                 the graph's largest live f32 tensors for one ubatch (the
+ *                 FFN's gate, up and their product; the attention input,
+ *                 output and residual) and the f16 attention mask over the
+ *                 cache; ubatch = 512, n_ff = 3.5 x n_embd when unknown.
+ *                 The output logits are computed for one token per
+ *                 sequence, so the vocabulary does not count.
+ *   overhead    = 50 MiB of process memory on the host (runtime, libraries,
  *                 output buffer), plus 512 MiB per discrete GPU (driver
  *                 context) when anything is offloaded
+ *
+ * Sources: llama-server (llama.cpp b10587) on the CPU, q8_0 KV with flash
+ * attention, after one completion: its "compute buffer size" log lines
+ * were 38-104 MiB for 0.5B- to 3B-shaped models at 4k-16k context, growing
+ * with n_ff and the context but not with the vocabulary; peak resident
+ * memory exceeded weights + KV + compute by 40-60 MiB. Weights and KV match
+ * the formulas above to the MiB. The earlier terms (a vocabulary-sized
+ * compute buffer, 256 MiB overhead) made small models look 1.3-1.7x bigger
+ * than they are.
  *   per layer   = weight_bytes / (n_layers + 1)   (the "+1" is the output
  *                 layer, which counts as one more layer for -ngl like in
  *                 llama.cpp) and kv(ctx) / n_layers
@@ -58,7 +72,7 @@ struct lm_hw;
 #define LM_FIT_MAX_LAYERS 1024
 #define LM_FIT_MIN_CTX 4096
 #define LM_FIT_UBATCH 512
-#define LM_FIT_HOST_OVERHEAD (256ull << 20)
+#define LM_FIT_HOST_OVERHEAD (50ull << 20)
 #define LM_FIT_GPU_OVERHEAD (512ull << 20)
 
 enum lm_cache_type {
@@ -71,6 +85,11 @@ enum lm_cache_type {
 struct lm_fit_model {
 	uint64_t weight_bytes;   /* all tensor data (all split parts) */
 	uint64_t params;
+	uint64_t active_bytes;   /* weight bytes read per token: all but the
+				    token embeddings (unless tied to the output),
+				    experts at their used share; 0 = weight_bytes */
+	uint64_t active_params;  /* parameters multiplied per token; 0 = params */
+	uint32_t n_ff;           /* feed-forward length, 0 = unknown (4 x n_embd) */
 	uint32_t n_layers;       /* block_count, <= LM_FIT_MAX_LAYERS */
 	uint32_t n_embd;
 	uint64_t n_vocab;        /* 0 = unknown */
@@ -143,8 +162,8 @@ void fit_machine_from_sizes(struct lm_fit_machine *mc, uint64_t ram, uint64_t gp
 
 /* KV cache bytes for ctx tokens (slots: for SWA layers). */
 uint64_t fit_kv_bytes(const struct lm_fit_model *m, uint32_t ctx, enum lm_cache_type t, int slots);
-/* Compute buffer bytes. */
-uint64_t fit_compute_bytes(const struct lm_fit_model *m);
+/* Compute buffer bytes for a cache of ctx tokens. */
+uint64_t fit_compute_bytes(const struct lm_fit_model *m, uint32_t ctx);
 
 /* Estimate where m goes on mc. LM_OK with r filled (r->verdict may be
  * NO_FIT); LM_EUSAGE when the model description is unusable (no layers). */

@@ -7,6 +7,7 @@
 #include "localmodel/hub.h"
 #include "localmodel/hw.h"
 #include "localmodel/paths.h"
+#include "localmodel/predict.h"
 #include "localmodel/store.h"
 #include "localmodel/otherstores.h"
 #include "localmodel/ui.h"
@@ -14,6 +15,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,8 @@
 
 static const struct lm_opt opts[] = {
 	{ "all", 'a', LM_OPT_FLAG, NULL, "include models in other tools' stores" },
+	{ "ctx", 0, LM_OPT_VALUE, "N", "show: the estimate for this context" },
+	{ "parallel", 0, LM_OPT_VALUE, "N", "show: the estimate for N server slots" },
 	LM_OPT_END,
 };
 
@@ -334,31 +338,49 @@ struct show_fit {
 	int ok;
 	char why[256];
 	struct lm_fit_result r;
+	long want_ctx, parallel;         /* --ctx, --parallel (0 = auto, 1) */
+	struct lm_speed_result sp;
+	struct lm_speed_machine sm;
 };
 
+/* The fit and speed prediction, as serve would run the model (q8_0 KV). */
 static void estimate(struct lm_ctx *ctx, const struct lm_gguf *g, struct show_fit *sf)
 {
 	struct lm_fit_model *fm = lm_xcalloc(1, sizeof(*fm));
-	struct lm_fit_machine mc;
+	const struct lm_machine *mach = ctx_machine(ctx);
 	struct lm_fit_opts o;
-	struct lm_hw hw;
 	struct lm_err err = { 0 };
 
-	memset(sf, 0, sizeof(*sf));
 	fit_opts_default(&o);
-	o.reserve_bytes = (uint64_t)(ctx->cfg.reserve_gb * 1024 * 1024 * 1024);
-	if (fit_model_from_gguf(fm, g, &err) || hw_probe(&hw, NULL, 0, &err)) {
-		lm_strlcpy(sf->why, err.msg, sizeof(sf->why));
+	o.reserve_bytes = mach->reserve;
+	o.cache = LM_CACHE_Q8_0;
+	o.ctx = (uint32_t)sf->want_ctx;
+	o.parallel = sf->parallel > 0 ? (int)sf->parallel : 1;
+	if (!mach->ok || fit_model_from_gguf(fm, g, &err) ||
+	    fit_estimate(fm, &mach->plan, &o, &sf->r, &err)) {
+		lm_strlcpy(sf->why, mach->ok ? err.msg : mach->err.msg, sizeof(sf->why));
 		goto out;
 	}
-	fit_machine_from_hw(&mc, &hw, 0);
-	if (fit_estimate(fm, &mc, &o, &sf->r, &err)) {
-		lm_strlcpy(sf->why, err.msg, sizeof(sf->why));
-		goto out;
-	}
+	predict_machine(&sf->sm, &mach->hw, &mach->plan, ctx->paths.state_dir, ctx->store);
+	predict_speed(fm, &sf->r, o.cache, &sf->sm, &sf->sp);
 	sf->ok = 1;
 out:
 	free(fm);
+}
+
+/* The estimate's terms and the predicted speeds (show --json "fit"). */
+static void prediction_json(cJSON *f, const struct show_fit *sf)
+{
+	cJSON_AddNumberToObject(f, "weight_bytes", (double)sf->r.weight_bytes);
+	cJSON_AddNumberToObject(f, "kv_bytes", (double)sf->r.kv_bytes);
+	cJSON_AddNumberToObject(f, "compute_bytes", (double)sf->r.compute_bytes);
+	cJSON_AddNumberToObject(f, "overhead_bytes", (double)sf->r.overhead_bytes);
+	cJSON_AddNumberToObject(f, "gpu_bytes", (double)sf->r.gpu_bytes);
+	cJSON_AddNumberToObject(f, "cpu_bytes", (double)sf->r.cpu_bytes);
+	cJSON_AddNumberToObject(f, "parallel", sf->parallel > 0 ? (double)sf->parallel : 1);
+	cJSON_AddNumberToObject(f, "decode_tok_s", round(sf->sp.decode_tok_s * 10) / 10);
+	cJSON_AddNumberToObject(f, "prompt_tok_s", round(sf->sp.prompt_tok_s * 10) / 10);
+	cJSON_AddStringToObject(f, "speed_source", predict_source_name(sf->sm.source));
 }
 
 static const char *verdict_text(enum lm_fit_verdict v)
@@ -421,6 +443,7 @@ static void show_json(const struct lm_model *m, const struct lm_gguf *g, int hav
 		cJSON_AddNumberToObject(f, "gpu_layers", sf->r.gpu_layers);
 		cJSON_AddNumberToObject(f, "total_bytes", (double)sf->r.total_bytes);
 		cJSON_AddNumberToObject(f, "missing_bytes", (double)sf->r.missing_bytes);
+		prediction_json(f, sf);
 	} else {
 		cJSON_AddNullToObject(doc, "fit");
 	}
@@ -480,6 +503,9 @@ static void show_text(struct lm_ctx *ctx, const struct lm_model *m, const struct
 		printf("fit:         %s (context %u, %d/%d layers on GPU, %s)\n",
 		       verdict_text(sf->r.verdict), sf->r.ctx, sf->r.gpu_layers,
 		       sf->r.n_layers_total, tot);
+		printf("speed:       ~%.1f tokens/s generating, ~%.0f tokens/s reading the prompt "
+		       "(%s)\n", sf->sp.decode_tok_s, sf->sp.prompt_tok_s,
+		       predict_source_name(sf->sm.source));
 	} else {
 		printf("fit:         unknown (%s)\n", sf->why[0] ? sf->why : "no header");
 	}
@@ -490,21 +516,48 @@ static void show_text(struct lm_ctx *ctx, const struct lm_model *m, const struct
 	}
 }
 
-static int models_show(struct lm_ctx *ctx, const char *name)
+/* A .gguf given by path (like serve): a model row of its own. */
+static int show_path(const char *name, struct lm_model *pm, char *real, struct lm_err *err)
+{
+	struct stat sb;
+
+	errno = 0;
+	if (!realpath(name, real) || stat(real, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return lm_err_set(err, LM_ENOTFOUND, "cannot open '%s': %s", name,
+				  errno ? strerror(errno) : "not a file");
+	memset(pm, 0, sizeof(*pm));
+	pm->model = real;
+	pm->file_path = real;
+	pm->source = (char *)"path";
+	pm->size_bytes = (int64_t)sb.st_size;
+	return LM_OK;
+}
+
+static int models_show(struct lm_ctx *ctx, const char *name, struct lm_args *args)
 {
 	struct lm_err err = { 0 }, gerr = { 0 };
 	struct mlist l;
 	const struct lm_model *m;
+	struct lm_model pm;
 	struct lm_gguf g;
 	struct show_fit sf;
+	char real[PATH_MAX];
 	int rc, have_g;
 
-	if ((rc = find_model(ctx, &l, name, 1, &m, &err))) {
+	memset(&l, 0, sizeof(l));
+	memset(&sf, 0, sizeof(sf));
+	if ((rc = args_get_long(args, "ctx", 256, 16 * 1024 * 1024, &sf.want_ctx, &err)) ||
+	    (rc = args_get_long(args, "parallel", 1, 256, &sf.parallel, &err)))
+		return ui_fail(ctx, &err);
+	if (lm_ends_with_ci(name, ".gguf") || strchr("/.~", name[0]))
+		rc = show_path(name, &pm, real, &err), m = &pm;
+	else
+		rc = find_model(ctx, &l, name, 1, &m, &err);
+	if (rc) {
 		mlist_release(&l);
 		return ui_fail(ctx, &err);
 	}
 	memset(&g, 0, sizeof(g));
-	memset(&sf, 0, sizeof(sf));
 	have_g = m->file_path && gguf_read_model(m->file_path, &g, &gerr) == LM_OK;
 	if (have_g)
 		estimate(ctx, &g, &sf);
@@ -739,7 +792,7 @@ static int models_run(struct lm_ctx *ctx, struct lm_args *args)
 	if (!sub)
 		return models_list(ctx, args_has(args, "all"));
 	if (!strcmp(sub, "show"))
-		return models_show(ctx, args->pos[1]);
+		return models_show(ctx, args->pos[1], args);
 	if (store_readonly(ctx->store)) {
 		ui_error(ctx, "cannot %s '%s': the database '%s' is read-only (a read-only home)",
 			 sub, args->pos[1], ctx->paths.db_path);
@@ -755,7 +808,7 @@ const struct lm_cmd cmd_models = {
 	.alias = "ls",
 	.summary = "list, inspect, remove and pin installed models",
 	.usage = "localmodel models [--all] [--json]\n"
-		 "       localmodel models show NAME\n"
+		 "       localmodel models show NAME|PATH.gguf [--ctx N] [--parallel N]\n"
 		 "       localmodel models rm NAME\n"
 		 "       localmodel models pin|unpin NAME",
 	.description = "--all adds the models of the HF hub cache, the llama.cpp cache, LM Studio\n"

@@ -77,13 +77,12 @@ struct fit_ctx {
  * does not). */
 static void fit_ctx_init(struct lm_ctx *ctx, struct fit_ctx *fc)
 {
-	struct lm_hw hw;
-	struct lm_err err;
+	const struct lm_machine *m = ctx_machine(ctx);
 
 	fc->probed = 1;
-	fc->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1024 * 1024 * 1024);
-	if (hw_probe(&hw, NULL, 0, &err) == LM_OK && hw_planning_ram(&hw)) {
-		fit_machine_from_hw(&fc->mc, &hw, 0);
+	fc->reserve = m->reserve;
+	if (m->ok && hw_planning_ram(&m->hw)) {
+		fc->mc = m->plan;
 		fc->known = 1;
 	}
 }

@@ -7,6 +7,8 @@
 #include "localmodel/gguf.h"
 #include "localmodel/http.h"
 #include "localmodel/hw.h"
+#include "localmodel/predict.h"
+#include "localmodel/speed.h"
 #include "localmodel/store.h"
 #include "localmodel/ui.h"
 
@@ -20,6 +22,11 @@
 
 #define GiB (1ull << 30)
 #define REC_SLOTS 4 /* llama-server's default number of slots */
+/* Tier speeds (decode tokens/s): fast answers come at least twice as fast
+ * as people read (about 4-5 words, 6-8 tokens a second); balanced ones
+ * keep up with reading; most capable only needs the usable floor. */
+#define REC_FAST_TOK_S 20.0
+#define REC_BALANCED_TOK_S 8.0
 
 static const struct lm_opt opts[] = {
 	{ "task", 0, LM_OPT_VALUE, "TASK", "chat (default), code or reasoning" },
@@ -27,6 +34,9 @@ static const struct lm_opt opts[] = {
 	{ "gpu-memory", 0, LM_OPT_VALUE, "SIZE", "plan for this much GPU memory (0 = none)" },
 	{ "context", 0, LM_OPT_VALUE, "N", "context length wanted (tokens)" },
 	{ "online", 0, LM_OPT_FLAG, NULL, "add candidates from the Hub search" },
+	{ "min-speed", 0, LM_OPT_VALUE, "TOK/S", "usable floor: slowest decode offered (default 3)" },
+	{ "bandwidth", 0, LM_OPT_VALUE, "GB/S", "plan for this memory bandwidth (68, 800GB/s, 1.8T)" },
+	{ "calibrate", 0, LM_OPT_FLAG, NULL, "measure this machine's memory and compute first (cached)" },
 	LM_OPT_END,
 };
 
@@ -39,6 +49,7 @@ struct cand {
 	const struct lm_catalog_model *m;
 	const struct lm_catalog_file *f;
 	struct lm_fit_result r;
+	struct lm_speed_result sp; /* predicted speeds */
 	uint64_t active_bytes; /* weights read per token */
 	int reference;         /* the model's usual file: Q4_K_M, else its first */
 	int installed;
@@ -59,6 +70,9 @@ struct online {
 struct plan {
 	struct lm_hw hw;
 	struct lm_fit_machine mc;
+	struct lm_speed_machine sm;
+	double floor;          /* usable decode floor, tokens/s */
+	const struct cand *fastest; /* fits, but below the floor: the fastest */
 	struct lm_fit_opts fo;
 	uint64_t fast_budget;  /* GPU memory, else RAM minus the reserve */
 	int has_gpu;
@@ -117,9 +131,13 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 		return rc;
 	if (have_ram && p->plan_ram < (64ull << 20))
 		return lm_err_set(err, LM_EUSAGE, "--memory '%s' is too small", args_get(args, "memory"));
-	if ((rc = hw_probe(&p->hw, ctx->paths.models_dir, 0, err)))
-		return rc;
-	fit_machine_from_hw(&p->mc, &p->hw, 0);
+	{
+		const struct lm_machine *mach = ctx_machine(ctx);
+		if (!mach->ok)
+			return lm_err_set(err, mach->err.code, "%s", mach->err.msg);
+		p->hw = mach->hw;
+		p->mc = mach->plan;
+	}
 	p->planned = have_ram || have_gpu;
 	if (have_ram) {
 		p->mc.ram_bytes = p->plan_ram;
@@ -137,6 +155,78 @@ static int plan_machine(struct lm_ctx *ctx, struct lm_args *args, struct plan *p
 		return lm_err_set(err, LM_EFAIL, "cannot tell how much memory this machine has; "
 				  "plan with --memory SIZE");
 	plan_opts(ctx, p, want_ctx);
+	return LM_OK;
+}
+
+/* "68", "68G", "800GB/s", "1.8T", "500M": bytes per second (decimal
+ * units, as bandwidths are quoted; a bare number is GB/s). 0 when bad. */
+static double parse_bandwidth(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end), unit = 1e9;
+
+	if (end == s || !(v > 0))
+		return 0;
+	if (*end == 'M' || *end == 'm')
+		unit = 1e6, end++;
+	else if (*end == 'G' || *end == 'g')
+		end++;
+	else if (*end == 'T' || *end == 't')
+		unit = 1e12, end++;
+	if (!strcasecmp(end, "B/s") || !strcasecmp(end, "B") || !*end)
+		return v * unit;
+	return 0;
+}
+
+/* The speed figures: this machine's best (history, calibration, table),
+ * or for a planned machine the table and --bandwidth. --calibrate measures
+ * first and caches the result under the state directory. */
+static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
+		      struct lm_err *err)
+{
+	const char *ms = args_get(args, "min-speed");
+	const char *bws = args_get(args, "bandwidth");
+	double bw = 0;
+	int rc;
+
+	p->floor = LM_SPEED_FLOOR;
+	if (ms) {
+		char *end;
+		p->floor = strtod(ms, &end);
+		if (end == ms || *end || !(p->floor >= 0 && p->floor <= 10000))
+			return lm_err_set(err, LM_EUSAGE, "--min-speed '%s' is not a number of "
+					  "tokens per second", ms);
+	}
+	if (bws && !(bw = parse_bandwidth(bws)))
+		return lm_err_set(err, LM_EUSAGE, "bad bandwidth '%s' (GB/s: 68, 800GB/s, 1.8T)", bws);
+	if (bws && bw < 1e9)
+		return lm_err_set(err, LM_EUSAGE, "--bandwidth '%s' is too small (GB/s: 68, "
+				  "800GB/s, 1.8T)", bws);
+	if (args_has(args, "calibrate")) {
+		struct lm_speed_probe pr;
+		char key[17];
+		if ((rc = speed_probe(&pr, 256u << 20, 256, p->hw.cores_logical, err)) ||
+		    (rc = paths_ensure_dir(ctx->paths.state_dir, err)))
+			return rc;
+		speed_machine_key(&p->hw, key);
+		if ((rc = speed_cache_save(ctx->paths.state_dir, key, &pr, err)))
+			return rc;
+		snprintf(p->note, sizeof(p->note), "calibrated: %.1f GB/s memory reads, %.1f GFLOP/s "
+			 "a thread", pr.read_bw / 1e9, pr.flops / 1e9);
+	}
+	if (p->planned || bw) {
+		speed_machine_from_hw(&p->sm, &p->hw);
+		if (!p->mc.gpu_bytes)
+			p->sm.gpu_bw = 0;
+		else
+			speed_machine_plan_gpu(&p->sm);
+		if (bw)
+			speed_machine_set_bandwidth(&p->sm, bw, p->mc.gpu_bytes > 0);
+		if (bw && p->mc.unified)
+			p->sm.host_bw = p->sm.gpu_bw * 0.5;
+	} else {
+		predict_machine(&p->sm, &p->hw, &p->mc, ctx->paths.state_dir, ctx->store);
+	}
 	return LM_OK;
 }
 
@@ -173,6 +263,7 @@ static void add_model(struct plan *p, const struct lm_catalog_model *m, size_t o
 		c->reference = catalog_file(m, "Q4_K_M") ? c->f == catalog_file(m, "Q4_K_M") : j == 0;
 		c->online = online;
 		c->order = order;
+		predict_speed(&fm, &c->r, p->fo.cache, &p->sm, &c->sp);
 		p->n++;
 	}
 }
@@ -213,12 +304,14 @@ static int quant_bits(const char *q)
 	return 0;
 }
 
-/* Does c qualify for tier t? Fast and balanced take a model's usual file
- * only; most capable may take a smaller quant of a bigger model, down to 3
- * bits a weight (below, quality falls off). */
+/* Does c qualify for tier t? Every tier needs the usable decode floor;
+ * fast needs REC_FAST_TOK_S, balanced REC_BALANCED_TOK_S. Fast and
+ * balanced take a model's usual file only; most capable may take a smaller
+ * quant of a bigger model, down to 3 bits a weight (below, quality falls
+ * off). */
 static int qualifies(const struct plan *p, const struct cand *c, enum tier t)
 {
-	if (c->r.verdict == LM_FIT_NO_FIT)
+	if (c->r.verdict == LM_FIT_NO_FIT || c->sp.decode_tok_s < p->floor)
 		return 0;
 	if (t != TIER_CAPABLE && !c->reference)
 		return 0;
@@ -226,9 +319,7 @@ static int qualifies(const struct plan *p, const struct cand *c, enum tier t)
 		return 0;
 	if (t == TIER_CAPABLE)
 		return 1;
-	if (p->has_gpu && c->r.verdict != LM_FIT_FULL_GPU)
-		return 0;
-	return c->active_bytes <= p->fast_budget / (t == TIER_FAST ? 8 : 2);
+	return c->sp.decode_tok_s >= (t == TIER_FAST ? REC_FAST_TOK_S : REC_BALANCED_TOK_S);
 }
 
 /* Is a better than b for a tier: more parameters; between models of the
@@ -260,26 +351,26 @@ static int taken(const struct plan *p, const struct lm_catalog_model *m)
 	return 0;
 }
 
-/* The usual file reading the fewest bytes per token among the models not
- * picked yet (fully on the GPU when there is one), or NULL. */
-static struct cand *lightest(struct plan *p)
+/* The usual file with the fastest predicted decode among the models not
+ * picked yet, or NULL. */
+static struct cand *fastest(struct plan *p)
 {
 	struct cand *best = NULL;
 
 	for (size_t i = 0; i < p->n; i++) {
 		struct cand *c = &p->c[i];
-		if (!qualifies(p, c, TIER_CAPABLE) || !c->reference || taken(p, c->m) ||
-		    (p->has_gpu && c->r.verdict != LM_FIT_FULL_GPU))
+		if (!qualifies(p, c, TIER_CAPABLE) || !c->reference || taken(p, c->m))
 			continue;
-		if (!best || c->active_bytes < best->active_bytes)
+		if (!best || c->sp.decode_tok_s > best->sp.decode_tok_s)
 			best = c;
 	}
 	return best;
 }
 
 /* Pick one candidate per tier, each a different model when possible:
- * most capable first, then balanced, then fast. When no model is small
- * enough for the fast tier, the lightest one left (per token) is fast. */
+ * most capable first, then balanced, then fast. When no model reaches the
+ * fast tier's speed, the fastest one left is fast; fast is never slower
+ * than balanced. */
 static void choose(struct plan *p)
 {
 	static const enum tier order[NTIERS] = { TIER_CAPABLE, TIER_BALANCED, TIER_FAST };
@@ -294,20 +385,23 @@ static void choose(struct plan *p)
 		p->pick[t] = best;
 	}
 	if (!p->pick[TIER_FAST])
-		p->pick[TIER_FAST] = lightest(p);
-	/* fast is not both bigger and slower than balanced (the fallback above
-	 * can pick so) */
+		p->pick[TIER_FAST] = fastest(p);
 	if (p->pick[TIER_FAST] && p->pick[TIER_BALANCED] &&
-	    p->pick[TIER_FAST]->active_bytes > p->pick[TIER_BALANCED]->active_bytes &&
-	    p->pick[TIER_FAST]->m->params > p->pick[TIER_BALANCED]->m->params) {
+	    p->pick[TIER_FAST]->sp.decode_tok_s < p->pick[TIER_BALANCED]->sp.decode_tok_s) {
 		struct cand *c = p->pick[TIER_FAST];
 		p->pick[TIER_FAST] = p->pick[TIER_BALANCED];
 		p->pick[TIER_BALANCED] = c;
 	}
-	/* the smallest option, to suggest when nothing fits */
-	for (size_t i = 0; i < p->n; i++)
-		if (!p->smallest || p->c[i].r.total_bytes < p->smallest->r.total_bytes)
-			p->smallest = &p->c[i];
+	/* the smallest option, to suggest when nothing fits; the fastest that
+	 * fits, when nothing is fast enough */
+	for (size_t i = 0; i < p->n; i++) {
+		const struct cand *c = &p->c[i];
+		if (!p->smallest || c->r.total_bytes < p->smallest->r.total_bytes)
+			p->smallest = c;
+		if (c->r.verdict != LM_FIT_NO_FIT &&
+		    (!p->fastest || c->sp.decode_tok_s > p->fastest->sp.decode_tok_s))
+			p->fastest = c;
+	}
 }
 
 static void why(const struct plan *p, const struct cand *c, enum tier t, char *buf, size_t size)
@@ -325,13 +419,16 @@ static void why(const struct plan *p, const struct cand *c, enum tier t, char *b
 		snprintf(where, sizeof(where), "on the CPU");
 	switch (t) {
 	case TIER_FAST:
-		snprintf(buf, size, "quick answers: %.1fB parameters read per token, %s", act, where);
+		snprintf(buf, size, "quick answers: ~%.0f tokens/s, %.1fB parameters read per token, %s",
+			 c->sp.decode_tok_s, act, where);
 		break;
 	case TIER_BALANCED:
-		snprintf(buf, size, "good quality at good speed, %s", where);
+		snprintf(buf, size, "good quality at reading speed or better (~%.0f tokens/s), %s",
+			 c->sp.decode_tok_s, where);
 		break;
 	default:
-		snprintf(buf, size, "the largest model that fits, %s", where);
+		snprintf(buf, size, "the largest model that fits and runs at ~%.1f tokens/s, %s",
+			 c->sp.decode_tok_s, where);
 		break;
 	}
 	if (c->online) {
@@ -339,6 +436,21 @@ static void why(const struct plan *p, const struct cand *c, enum tier t, char *b
 		snprintf(buf + n, size - n, " (from the Hub search: memory estimated from its "
 			 "parameter count)");
 	}
+}
+
+/* The speed figures the picks were made with. */
+static void speed_json(cJSON *doc, const struct plan *p)
+{
+	cJSON *sp = cJSON_AddObjectToObject(doc, "speed");
+
+	cJSON_AddStringToObject(sp, "source", predict_source_name(p->sm.source));
+	cJSON_AddNumberToObject(sp, "floor_tok_s", p->floor);
+	cJSON_AddNumberToObject(sp, "host_bandwidth_bytes", round(p->sm.host_bw));
+	cJSON_AddNumberToObject(sp, "gpu_bandwidth_bytes", round(p->sm.gpu_bw));
+	cJSON_AddNumberToObject(sp, "threads", p->sm.threads);
+	cJSON_AddNumberToObject(sp, "history_factor", p->sm.factor);
+	if (p->sm.chip[0])
+		cJSON_AddStringToObject(sp, "chip", p->sm.chip);
 }
 
 static void print_json(const struct plan *p)
@@ -358,6 +470,7 @@ static void print_json(const struct plan *p)
 	cJSON_AddNumberToObject(bud, "reserve_bytes", (double)p->fo.reserve_bytes);
 	cJSON_AddBoolToObject(bud, "unified", p->mc.unified);
 	cJSON_AddItemToObject(doc, "hardware", hw);
+	speed_json(doc, p);
 	recs = cJSON_AddArrayToObject(doc, "recommendations");
 	for (int t = 0; t < NTIERS; t++) {
 		const struct cand *c = p->pick[t];
@@ -376,6 +489,8 @@ static void print_json(const struct plan *p)
 		cJSON_AddNumberToObject(o, "gpu_layers", c->r.gpu_layers);
 		cJSON_AddBoolToObject(o, "installed", c->installed);
 		cJSON_AddStringToObject(o, "verdict", fit_verdict_name(c->r.verdict));
+		cJSON_AddNumberToObject(o, "decode_tok_s", round(c->sp.decode_tok_s * 10) / 10);
+		cJSON_AddNumberToObject(o, "prompt_tok_s", round(c->sp.prompt_tok_s * 10) / 10);
 		cJSON_AddStringToObject(o, "why", reason);
 		cJSON_AddItemToArray(recs, o);
 	}
@@ -423,20 +538,22 @@ static void print_table(const struct lm_ctx *ctx, const struct plan *p)
 
 	for (int k = 0; k < NTIERS; k++)
 		installed |= p->pick[k] && p->pick[k]->installed;
-	ui_table_init(&t, installed ? 8 : 7);
-	t.right_align = 1u << 3 | 1u << 4 | 1u << 5;
+	ui_table_init(&t, installed ? 9 : 8);
+	t.right_align = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 7;
 	ui_table_row(&t, "TIER", "MODEL", "QUANT", "SIZE", "CONTEXT", "MEMORY", "GPU OFFLOAD",
-		     "INSTALLED");
+		     "SPEED", "INSTALLED");
 	for (int k = 0; k < NTIERS; k++) {
 		const struct cand *c = p->pick[k];
-		char size[32], mem[32], cx[32], off[48];
+		char size[32], mem[32], cx[32], off[48], sp[32];
 		if (!c)
 			continue;
 		lm_format_size(c->f->size_bytes, size, sizeof(size));
 		lm_format_size(c->r.total_bytes, mem, sizeof(mem));
 		snprintf(cx, sizeof(cx), "%u", c->r.ctx);
 		offload_text(c, off, sizeof(off));
-		ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off,
+		snprintf(sp, sizeof(sp), "~%.*f tok/s", c->sp.decode_tok_s < 10 ? 1 : 0,
+			 c->sp.decode_tok_s);
+		ui_table_row(&t, tier_text[k], c->m->repo, c->f->quant, size, cx, mem, off, sp,
 			     c->installed ? "yes" : "no");
 	}
 	ui_table_print(ctx, &t, stdout);
@@ -472,6 +589,17 @@ static int nothing_fits(struct lm_ctx *ctx, struct plan *p)
 	char need[32], miss[32], have[32];
 
 	lm_format_size(p->mc.ram_bytes, have, sizeof(have));
+	if (p->fastest) {
+		snprintf(p->note, sizeof(p->note), "nothing that fits runs at the usable floor of "
+			 "%.1f tokens/s; the fastest, %s:%s, would make ~%.1f (--min-speed sets the "
+			 "floor)", p->floor, p->fastest->m->repo, p->fastest->f->quant,
+			 p->fastest->sp.decode_tok_s);
+		if (ctx->json)
+			print_json(p);
+		else
+			ui_error(ctx, "%s", p->note);
+		return LM_ERESOURCE;
+	}
 	if (!p->smallest) {
 		snprintf(p->note, sizeof(p->note), "no model in the catalog matches this task and context");
 	} else {
@@ -640,7 +768,8 @@ static int recommend_run(struct lm_ctx *ctx, struct lm_args *args)
 
 	if ((rc = args_want_pos(args, 0, 0, &err)) ||
 	    (rc = parse_task(args_get(args, "task"), &p->task, &err)) ||
-	    (rc = plan_machine(ctx, args, p, &err))) {
+	    (rc = plan_machine(ctx, args, p, &err)) ||
+	    (rc = plan_speed(ctx, args, p, &err))) {
 		rc = ui_fail(ctx, &err);
 		goto out;
 	}
@@ -676,11 +805,13 @@ const struct lm_cmd cmd_recommend = {
 	.name = "recommend",
 	.alias = NULL,
 	.summary = "suggest models that fit this machine",
-	.usage = "localmodel recommend [--task chat|code|reasoning] [--memory SIZE] [--gpu-memory SIZE] [--context N] [--online]",
+	.usage = "localmodel recommend [--task chat|code|reasoning] [--memory SIZE] [--gpu-memory SIZE]\n"
+		 "       [--bandwidth GB/S] [--context N] [--min-speed TOK/S] [--calibrate] [--online]",
 	.description = "Probes the machine (or plans for the sizes given) and suggests three models "
 		       "from the built-in catalog: fast, balanced and most capable, each with the "
-		       "context and GPU offload it would get.",
+		       "context and GPU offload it would get and its predicted speed. Nothing "
+		       "slower than the usable floor (3 tokens/s) is offered.",
 	.opts = opts,
-	.needs = NEED_STORE_RO,
+	.needs = NEED_STORE_RO | NEED_MACHINE,
 	.run = recommend_run,
 };

@@ -1,12 +1,14 @@
 /* search: GGUF repos on Hugging Face, or the GGUF files of one repo. */
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
+#include "localmodel/predict.h"
 #include "localmodel/hub.h"
 #include "localmodel/hw.h"
 #include "localmodel/pull.h"
 #include "localmodel/ui.h"
 
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,21 +123,40 @@ static int search_repos(struct lm_ctx *ctx, const char *query, const char *sort,
 
 struct fitter {
 	struct lm_fit_machine mc;
+	struct lm_speed_machine sm;
 	uint64_t reserve;
 	int known;
 };
 
+/* One file's fit and predicted speeds on this machine. */
+struct file_pred {
+	int fits;                 /* 1, 0, -1 unknown */
+	struct lm_speed_result sp; /* when fits >= 0 */
+};
+
 static void fitter_init(struct lm_ctx *ctx, struct fitter *f)
 {
-	struct lm_hw hw;
-	struct lm_err err;
+	const struct lm_machine *mach = ctx_machine(ctx);
 
 	memset(f, 0, sizeof(*f));
-	f->reserve = (uint64_t)(ctx->cfg.reserve_gb * 1024 * 1024 * 1024);
-	if (hw_probe(&hw, NULL, 0, &err) == LM_OK && hw_planning_ram(&hw)) {
-		fit_machine_from_hw(&f->mc, &hw, 0);
+	f->reserve = mach->reserve;
+	if (mach->ok && mach->plan.ram_bytes) {
+		f->mc = mach->plan;
+		predict_machine(&f->sm, &mach->hw, &mach->plan, ctx->paths.state_dir, ctx->store);
 		f->known = 1;
 	}
+}
+
+static void file_predict(const struct fitter *ft, const char *repo, uint64_t size,
+			 struct file_pred *fp)
+{
+	struct lm_fit_result r;
+
+	memset(fp, 0, sizeof(*fp));
+	fp->fits = ft->known ? pull_fits_size(&ft->mc, ft->reserve, repo, size) : -1;
+	if (fp->fits >= 0 &&
+	    predict_file_size(&ft->mc, ft->reserve, &ft->sm, repo, size, &r, &fp->sp))
+		fp->fits = -1;
 }
 
 static const char *fits_text(int f)
@@ -144,7 +165,7 @@ static const char *fits_text(int f)
 }
 
 static void print_files(struct lm_ctx *ctx, const char *repo, const struct hub_group *g,
-			size_t n, const int *fits)
+			size_t n, const struct file_pred *fp)
 {
 	if (ctx->json) {
 		cJSON *doc = cJSON_CreateObject(), *arr;
@@ -161,10 +182,19 @@ static void print_files(struct lm_ctx *ctx, const char *repo, const struct hub_g
 				cJSON_AddItemToArray(parts, cJSON_CreateString(g[i].parts[k]->path));
 			cJSON_AddBoolToObject(o, "complete", g[i].nparts == g[i].count);
 			cJSON_AddStringToObject(o, "kind", g[i].aux ? "aux" : "model");
-			if (fits[i] < 0)
+			if (fp[i].fits < 0)
 				cJSON_AddNullToObject(o, "fits");
 			else
-				cJSON_AddBoolToObject(o, "fits", fits[i]);
+				cJSON_AddBoolToObject(o, "fits", fp[i].fits);
+			if (fp[i].fits != 1 || g[i].aux) {
+				cJSON_AddNullToObject(o, "decode_tok_s");
+				cJSON_AddNullToObject(o, "prompt_tok_s");
+			} else {
+				cJSON_AddNumberToObject(o, "decode_tok_s",
+							round(fp[i].sp.decode_tok_s * 10) / 10);
+				cJSON_AddNumberToObject(o, "prompt_tok_s",
+							round(fp[i].sp.prompt_tok_s * 10) / 10);
+			}
 			cJSON_AddItemToArray(arr, o);
 		}
 		ui_json_print(doc);
@@ -177,11 +207,11 @@ static void print_files(struct lm_ctx *ctx, const char *repo, const struct hub_g
 		return;
 	}
 	struct ui_table t;
-	ui_table_init(&t, 5);
-	t.right_align = 1u << 2;
-	ui_table_row(&t, "FILE", "QUANT", "SIZE", "PARTS", "FITS");
+	ui_table_init(&t, 6);
+	t.right_align = 1u << 2 | 1u << 5;
+	ui_table_row(&t, "FILE", "QUANT", "SIZE", "PARTS", "FITS", "SPEED");
 	for (size_t i = 0; i < n; i++) {
-		char size[32], parts[32], quant[48];
+		char size[32], parts[32], quant[48], sp[32] = "";
 		lm_format_size(g[i].size, size, sizeof(size));
 		if (g[i].count > 1)
 			snprintf(parts, sizeof(parts), "%d/%d", g[i].nparts, g[i].count);
@@ -189,8 +219,11 @@ static void print_files(struct lm_ctx *ctx, const char *repo, const struct hub_g
 			snprintf(parts, sizeof(parts), "1");
 		snprintf(quant, sizeof(quant), "%s%s", g[i].quant[0] ? g[i].quant : "-",
 			 g[i].aux ? " (aux)" : "");
+		if (!g[i].aux && fp[i].fits == 1)
+			snprintf(sp, sizeof(sp), "~%.*f tok/s", fp[i].sp.decode_tok_s < 10 ? 1 : 0,
+				 fp[i].sp.decode_tok_s);
 		ui_table_row(&t, g[i].parts[0]->path, quant, size, parts,
-			     g[i].aux ? "" : fits_text(fits[i]));
+			     g[i].aux ? "" : fits_text(fp[i].fits), sp);
 	}
 	ui_table_print(ctx, &t, stdout);
 	ui_table_release(&t);
@@ -204,7 +237,8 @@ static int search_files(struct lm_ctx *ctx, const char *repo)
 	struct hub_group *g = NULL;
 	size_t nf = 0, ng = 0;
 	struct fitter ft;
-	int rc, *fits;
+	struct file_pred *fp;
+	int rc;
 
 	if (!hub_repo_valid(repo)) {
 		ui_error(ctx, "'%s' is not a repo name (want ORG/REPO with --files)", repo);
@@ -216,11 +250,11 @@ static int search_files(struct lm_ctx *ctx, const char *repo)
 	}
 	hub_group_files(files, nf, &g, &ng);
 	fitter_init(ctx, &ft);
-	fits = lm_xcalloc(ng ? ng : 1, sizeof(*fits));
+	fp = lm_xcalloc(ng ? ng : 1, sizeof(*fp));
 	for (size_t i = 0; i < ng; i++)
-		fits[i] = ft.known ? pull_fits_size(&ft.mc, ft.reserve, repo, g[i].size) : -1;
-	print_files(ctx, repo, g, ng, fits);
-	free(fits);
+		file_predict(&ft, repo, g[i].size, &fp[i]);
+	print_files(ctx, repo, g, ng, fp);
+	free(fp);
 	hub_group_list_free(g, ng);
 	hub_file_list_free(files, nf);
 	hub_free(hub);
@@ -252,6 +286,6 @@ const struct lm_cmd cmd_search = {
 	.usage = "localmodel search QUERY [--limit N] [--sort downloads|likes|updated] [--json]\n"
 		 "       localmodel search ORG/REPO --files [--json]",
 	.opts = opts,
-	.needs = 0,
+	.needs = NEED_STORE_RO,
 	.run = search_run,
 };

@@ -2,6 +2,7 @@
  * llama-server, detached unless --foreground; or print a service unit. */
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
+#include "localmodel/predict.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hub.h"
 #include "localmodel/hw.h"
@@ -59,6 +60,7 @@ struct target {
 	char ngl[16];     /* "-ngl" value */
 	const char *kv;   /* KV cache type for this model */
 	int fits;
+	char predicted[160]; /* the speed prediction, said once serving */
 };
 
 struct serve {
@@ -440,6 +442,15 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 	if (o.parallel > 1 && r.verdict != LM_FIT_NO_FIT)
 		spread_slots(s, m, mc, &o, t);
 	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
+	if (r.verdict != LM_FIT_NO_FIT) { /* the prediction (speed.h) */
+		struct lm_speed_machine sm;
+		struct lm_speed_result sp;
+		predict_machine(&sm, &mach->hw, mc, s->ctx->paths.state_dir, s->ctx->store);
+		predict_speed(m, &r, o.cache, &sm, &sp);
+		snprintf(t->predicted, sizeof(t->predicted), "'%s': predicted ~%.1f tokens/s "
+			 "generating, ~%.0f tokens/s reading the prompt", t->name, sp.decode_tok_s,
+			 sp.prompt_tok_s);
+	}
 	if (r.verdict == LM_FIT_NO_FIT) {
 		char hint[160] = "";
 		t->fits = 0;
@@ -884,6 +895,9 @@ static void print_ready(struct serve *s, pid_t pid)
 		printf("api key: %s%s\n", s->key_file, s->key_generated ? " (generated)" : "");
 	printf("log:     %s\n", s->log_path);
 	fflush(stdout);
+	for (size_t i = 0; i < s->nt; i++)
+		if (s->t[i].predicted[0])
+			ui_info(s->ctx, "%s", s->t[i].predicted);
 }
 
 /* Events of the foreground supervisor: print them. */

@@ -189,7 +189,10 @@ static int gather(struct lm_ctx *ctx, struct status_info *si, struct lm_err *err
 	memset(si, 0, sizeof(*si));
 	read_runtime(ctx, si);
 	si->rt_ok = rt_current(ctx->paths.runtime_dir, &si->rt, NULL) == LM_OK;
-	si->hw_ok = hw_probe(&si->hw, ctx->paths.models_dir, 0, NULL) == LM_OK;
+	const struct lm_machine *m = ctx_machine(ctx);
+	si->hw_ok = m->ok;
+	if (m->ok)
+		si->hw = m->hw;
 	if ((rc = sup_state_reap(ctx->paths.run_dir, ctx->store, &live, &nlive, &si->stale,
 				 &si->nstale, err)))
 		return rc;
@@ -461,6 +464,6 @@ const struct lm_cmd cmd_status = {
 	.summary = "show servers, runtime, hardware and models",
 	.usage = "localmodel status [--json]",
 	.opts = opts,
-	.needs = NEED_STORE_RO,
+	.needs = NEED_STORE_RO | NEED_MACHINE,
 	.run = status_run,
 };

@@ -1,10 +1,12 @@
 /* usage: report requests and tokens per model (or per day). */
 #include "localmodel/cmd.h"
+#include "localmodel/predict.h"
 #include "localmodel/store.h"
 #include "localmodel/ui.h"
 #include "localmodel/usage_report.h"
 
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,29 @@ static double cloud_cost(const struct lm_ctx *ctx, const struct usagedb_row *r)
 		return -1;
 	return (double)(r->tokens_in + r->tokens_cached) * ctx->cfg.cloud_price_in / 1e6 +
 	       (double)r->tokens_out * ctx->cfg.cloud_price_out / 1e6;
+}
+
+/* Decode tok/s predicted for each model row of r (0 when unknown: not in
+ * the inventory, file unreadable), from the speed figures without the
+ * history (which these very rows would correct). Caller frees. */
+static double *predicted(struct lm_ctx *ctx, const struct usagedb_report *r)
+{
+	const struct lm_machine *mach = ctx_machine(ctx);
+	double *v = lm_xcalloc(r->n ? r->n : 1, sizeof(*v));
+	struct lm_speed_machine sm;
+
+	if (!mach->ok || !ctx->store)
+		return v;
+	predict_machine(&sm, &mach->hw, &mach->plan, ctx->paths.state_dir, NULL);
+	for (size_t i = 0; i < r->n; i++) {
+		struct lm_model m;
+		memset(&m, 0, sizeof(m));
+		if (r->rows[i].key && !store_model_get(ctx->store, r->rows[i].key, &m, NULL) &&
+		    m.file_path)
+			v[i] = predict_decode_file(m.file_path, &mach->plan, &sm);
+		store_model_release(&m);
+	}
+	return v;
 }
 
 static cJSON *row_json(const struct lm_ctx *ctx, const struct usagedb_row *r, const char *key)
@@ -56,14 +81,21 @@ static cJSON *row_json(const struct lm_ctx *ctx, const struct usagedb_row *r, co
 }
 
 static void print_json(const struct lm_ctx *ctx, const struct usage_opts *uo,
-		       const struct usagedb_report *by_model, const struct usagedb_report *by_day)
+		       const struct usagedb_report *by_model, const struct usagedb_report *by_day,
+		       const double *pred)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *models = cJSON_AddArrayToObject(doc, "models");
 	char since[32];
 
-	for (size_t i = 0; i < by_model->n; i++)
-		cJSON_AddItemToArray(models, row_json(ctx, &by_model->rows[i], "model"));
+	for (size_t i = 0; i < by_model->n; i++) {
+		cJSON *o = row_json(ctx, &by_model->rows[i], "model");
+		if (pred[i] > 0)
+			cJSON_AddNumberToObject(o, "predicted_tok_s", round(pred[i] * 10) / 10);
+		else
+			cJSON_AddNullToObject(o, "predicted_tok_s");
+		cJSON_AddItemToArray(models, o);
+	}
 	if (by_day) {
 		cJSON *days = cJSON_AddArrayToObject(doc, "days");
 		for (size_t i = 0; i < by_day->n; i++)
@@ -127,6 +159,15 @@ static void table_add(const struct lm_ctx *ctx, struct ui_table *t, const struct
 		ui_table_row(t, key, req, in, out, dur, tps, last);
 }
 
+/* Measured against predicted decode speed, per model that has both. */
+static void print_predicted(const struct usagedb_report *r, const double *pred)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (pred[i] > 0 && r->rows[i].tok_per_sec > 0)
+			printf("%s: %.1f tokens/s measured, ~%.1f predicted (%.2fx)\n", r->rows[i].key,
+			       r->rows[i].tok_per_sec, pred[i], r->rows[i].tok_per_sec / pred[i]);
+}
+
 static void print_text(const struct lm_ctx *ctx, const struct usage_opts *uo,
 		       const struct usagedb_report *r)
 {
@@ -186,6 +227,7 @@ static int usage_run(struct lm_ctx *ctx, struct lm_args *args)
 	struct usage_opts uo;
 	struct usagedb_report by_model = { 0 }, by_day = { 0 };
 	struct lm_err err = { 0 };
+	double *pred = NULL;
 	int rc;
 
 	if ((rc = parse_opts(ctx, args, &uo, &err)))
@@ -208,10 +250,14 @@ static int usage_run(struct lm_ctx *ctx, struct lm_args *args)
 		}
 		store_model_release(&m);
 	}
+	pred = predicted(ctx, &by_model);
 	if (ctx->json)
-		print_json(ctx, &uo, &by_model, uo.group == USAGEDB_BY_DAY ? &by_day : NULL);
+		print_json(ctx, &uo, &by_model, uo.group == USAGEDB_BY_DAY ? &by_day : NULL, pred);
 	else if (!ctx->quiet)
 		print_text(ctx, &uo, uo.group == USAGEDB_BY_DAY ? &by_day : &by_model);
+	if (!ctx->json && !ctx->quiet && uo.group == USAGEDB_BY_MODEL)
+		print_predicted(&by_model, pred);
+	free(pred);
 out:
 	usagedb_report_release(&by_model);
 	usagedb_report_release(&by_day);

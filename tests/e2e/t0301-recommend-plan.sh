@@ -17,9 +17,9 @@ test_expect_success '--json: one document, the documented keys, in tier order' '
 	python3 - out.json <<-\PY
 	import json, sys
 	d = json.load(open(sys.argv[1]))
-	assert set(d) == {"hardware", "recommendations"}, d.keys()
+	assert set(d) == {"hardware", "speed", "recommendations"}, d.keys()
 	keys = {"tier", "repo", "quant", "file", "size_bytes", "context", "memory_bytes",
-	        "gpu_layers", "installed", "verdict", "why"}
+	        "gpu_layers", "installed", "verdict", "why", "decode_tok_s", "prompt_tok_s"}
 	assert [r["tier"] for r in d["recommendations"]] == ["fast", "balanced", "most_capable"]
 	for r in d["recommendations"]:
 	    assert set(r) == keys, set(r) ^ keys
@@ -36,7 +36,7 @@ test_expect_success '--memory and --gpu-memory plan for another machine' '
 	localmodel recommend --memory 64G --gpu-memory 24G --json >out.json &&
 	test "$(json_get out.json "[\"hardware\"][\"planned\"][\"memory_bytes\"]")" = 68719476736 &&
 	test "$(json_get out.json "[\"hardware\"][\"planned\"][\"gpu_memory_bytes\"]")" = 25769803776 &&
-	test "$(pick out.json fast)" = "lmstudio-community/gpt-oss-20b-GGUF:MXFP4" &&
+	test "$(pick out.json fast)" = "bartowski/Qwen_Qwen3-30B-A3B-GGUF:Q4_K_M" &&
 	test "$(pick out.json most_capable)" = "ggml-org/gpt-oss-120b-GGUF:MXFP4" &&
 	test "$(json_get out.json "[\"recommendations\"][0][\"verdict\"]")" = full_gpu &&
 	localmodel recommend --memory 64G --gpu-memory 24G >out &&
@@ -47,7 +47,7 @@ test_expect_success '--memory alone plans a CPU machine of that size' '
 	localmodel recommend --memory 32GiB --json >out.json &&
 	test "$(json_get out.json "[\"hardware\"][\"budget\"][\"gpu_bytes\"]")" = 0 &&
 	python3 -c "import json; d=json.load(open(\"out.json\")); assert all(r[\"verdict\"] == \"cpu\" and r[\"memory_bytes\"] <= 30 * 2**30 for r in d[\"recommendations\"])" &&
-	test "$(pick out.json most_capable)" = "bartowski/Qwen_Qwen3-32B-GGUF:Q4_K_M"
+	test "$(pick out.json most_capable)" = "bartowski/Qwen_Qwen3-30B-A3B-GGUF:Q4_K_M"
 '
 
 test_expect_success 'on a Mac, --memory alone sets the GPU share too' '
@@ -100,7 +100,7 @@ test_expect_success '--task code and reasoning pick models tagged so' '
 	# models tagged for chat only never come up for code, coders never for reasoning
 	assert not any("gemma" in r or "Llama-3.2" in r or "Llama-3.1" in r for r in code), code
 	assert not any("gemma" in r or "Coder" in r or "Devstral" in r for r in reason), reason
-	assert "bartowski/DeepSeek-R1-Distill-Llama-70B-GGUF" in reason, reason
+	assert "unsloth/DeepSeek-R1-Distill-Qwen-32B-GGUF" in reason, reason
 	assert code != reason
 	PY
 '
@@ -109,7 +109,7 @@ test_expect_success '--context: every pick gets exactly that context, or fewer p
 	localmodel recommend --memory 16G --context 32768 --json >out.json &&
 	python3 -c "import json; d=json.load(open(\"out.json\")); r=d[\"recommendations\"]; assert len(r) == 3 and all(x[\"context\"] == 32768 for x in r), r" &&
 	localmodel recommend --memory 16G --json >auto.json &&
-	test "$(json_get auto.json "[\"recommendations\"][1][\"context\"]")" = 131072 &&
+	test "$(json_get auto.json "[\"recommendations\"][2][\"context\"]")" = 131072 &&
 	localmodel recommend --memory 6G --context 131072 --json >long.json &&
 	python3 -c "import json; d=json.load(open(\"long.json\")); r=d[\"recommendations\"]; assert 0 < len(r) and all(x[\"context\"] == 131072 and x[\"memory_bytes\"] <= 4 * 2**30 for x in r), r"
 '
@@ -146,7 +146,7 @@ test_expect_success 'a machine whose memory cannot be read: fails unless planned
 
 test_expect_success '--help documents every option' '
 	localmodel recommend --help >out &&
-	for o in task memory gpu-memory context online json; do
+	for o in task memory gpu-memory context online json min-speed bandwidth calibrate; do
 		test_grep "\-\-$o" out || exit 1
 	done
 '

@@ -39,7 +39,7 @@ test_expect_success 'set up the mock Hub' '
 export HF_ENDPOINT
 
 test_expect_success '--online adds a Hub model that fits and marks why' '
-	localmodel recommend --online --memory 32G --json >out.json &&
+	localmodel recommend --online --memory 32G --bandwidth 400 --json >out.json &&
 	python3 - out.json <<-\PY &&
 	import json, sys
 	d = json.load(open(sys.argv[1]))
@@ -74,7 +74,7 @@ test_expect_success 'Hub unreachable: the catalog, with a note' '
 
 test_expect_success 'Hub answering errors: the catalog, with a note' '
 	mock_fault POST "{\"action\": \"status\", \"status\": 503, \"match\": \"^/api/models$\"}" &&
-	localmodel recommend --online --memory 32G --json >out.json &&
+	localmodel recommend --online --memory 32G --bandwidth 400 --json >out.json &&
 	mock_fault DELETE &&
 	test_grep "answered 503" out.json &&
 	test_grep -v "Fancy-40B" out.json

@@ -7,8 +7,10 @@
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
-/* compute buffer of model A: 512 x 4 x (128000 + 8 x 4096) */
-#define COMPUTE_A 329252864ull
+/* compute buffer of model A: 512 x 4 x (3 x 14336 + 4 x 4096) = 116 MiB,
+ * plus 512 x 2 bytes of attention mask per token of context */
+#define COMPUTE_A(ctx) (116 * MiB + 1024ull * (ctx))
+#define OVER (50 * MiB)
 
 /* Model A: an "8B" with 32 layers, 8 KV heads of 128+128, 100 MiB per layer
  * (33 layers counting the output one), so that KV is 128 KiB per token. */
@@ -18,6 +20,7 @@ static void model_a(struct lm_fit_model *m)
 	m->weight_bytes = 33 * 100 * MiB;
 	m->n_layers = 32;
 	m->n_embd = 4096;
+	m->n_ff = 14336;
 	m->n_vocab = 128000;
 	m->ctx_train = 131072;
 	m->key_length = m->value_length = 128;
@@ -34,7 +37,11 @@ static void test_kv(void)
 	CHECK_INT(fit_kv_bytes(&m, 4096, LM_CACHE_Q8_0, 1), 272 * MiB);
 	CHECK_INT(fit_kv_bytes(&m, 4096, LM_CACHE_Q4_0, 1), 144 * MiB);
 	CHECK_INT(fit_kv_bytes(&m, 4096, LM_CACHE_F32, 1), 1024 * MiB);
-	CHECK_INT(fit_compute_bytes(&m), COMPUTE_A);
+	CHECK_INT(fit_compute_bytes(&m, 4096), 120 * MiB);
+	CHECK_INT(fit_compute_bytes(&m, 131072), 244 * MiB);
+	m.n_ff = 0; /* unknown: 3.5 x n_embd */
+	CHECK_INT(fit_compute_bytes(&m, 0), 2048ull * (3 * 14336 + 4 * 4096));
+	m.n_ff = 14336;
 
 	/* per-layer heads: a layer without KV costs nothing */
 	m.head_kv[0] = 0;
@@ -76,40 +83,44 @@ static void test_cpu(void)
 
 	model_a(&m);
 	fit_opts_default(&o);
-	/* 16 GiB, no GPU: budget 14 GiB. KV room = 14336 - 3300 - 256 MiB -
-	 * compute = 10466.0 MiB -> 83728 tokens -> 4096 + 77 x 1024 = 82944 */
+	/* 16 GiB, no GPU: budget 14 GiB. Room = 14336 - 3300 - 50 - 116 MiB =
+	 * 10870 MiB for 131072 (KV) + 1024 (mask) bytes a token -> 86285
+	 * tokens -> 4096 + 80 x 1024 = 86016 */
 	fit_machine_from_sizes(&mc, 16 * GiB, 0, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_CPU);
 	CHECK_STR(fit_verdict_name(r.verdict), "cpu");
-	CHECK_INT(r.ctx, 82944);
+	CHECK_INT(r.ctx, 86016);
 	CHECK_INT(r.gpu_layers, 0);
 	CHECK_INT(r.n_layers_total, 33);
-	CHECK_INT(r.kv_bytes, 82944ull * 131072);
-	CHECK_INT(r.cpu_bytes, 3300 * MiB + 82944ull * 131072 + 256 * MiB + COMPUTE_A);
+	CHECK_INT(r.kv_bytes, 86016ull * 131072);
+	CHECK_INT(r.compute_bytes, COMPUTE_A(86016));
+	CHECK_INT(r.overhead_bytes, OVER);
+	CHECK_INT(r.cpu_bytes, 3300 * MiB + 86016ull * 131072 + OVER + COMPUTE_A(86016));
 	CHECK_INT(r.total_bytes, r.cpu_bytes);
 	CHECK_INT(r.gpu_bytes, 0);
 	CHECK(r.total_bytes <= 14 * GiB);
 	/* one more step would not fit */
-	o.ctx = 82944 + 1024;
+	o.ctx = 86016 + 1024;
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_NO_FIT);
-	CHECK_INT(r.missing_bytes, 3300 * MiB + 83968ull * 131072 + 256 * MiB + COMPUTE_A - 14 * GiB);
+	CHECK_INT(r.missing_bytes, 3300 * MiB + 87040ull * 131072 + OVER + COMPUTE_A(87040) - 14 * GiB);
 
-	/* 4 GiB: 2 GiB budget, 4382 MiB needed at 4096 */
+	/* 4 GiB: 2 GiB budget, 3982 MiB needed at 4096 */
 	o.ctx = 0;
 	fit_machine_from_sizes(&mc, 4 * GiB, 0, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_NO_FIT);
 	CHECK_INT(r.ctx, 4096);
-	CHECK_INT(r.missing_bytes, (3300 + 512 + 256) * MiB + COMPUTE_A - 2 * GiB);
+	CHECK_INT(r.missing_bytes, (3300 + 512) * MiB + OVER + COMPUTE_A(4096) - 2 * GiB);
 
-	/* the reserve counts: 0 reserve on 4 GiB still does not fit */
+	/* the reserve counts: 0 reserve on 3.5 GiB still does not fit */
 	o.reserve_bytes = 0;
+	fit_machine_from_sizes(&mc, 3584 * MiB, 0, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_NO_FIT);
-	CHECK_INT(r.missing_bytes, (3300 + 512 + 256) * MiB + COMPUTE_A - 4 * GiB);
-	fit_machine_from_sizes(&mc, 5 * GiB, 0, 0);
+	CHECK_INT(r.missing_bytes, (3300 + 512) * MiB + OVER + COMPUTE_A(4096) - 3584 * MiB);
+	fit_machine_from_sizes(&mc, 4 * GiB, 0, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_CPU);
 
@@ -141,44 +152,45 @@ static void test_gpu(void)
 	fit_opts_default(&o);
 
 	/* 24 GiB GPU, 64 GiB RAM: the whole 128K context fits on the GPU:
-	 * 3300 + 16384 + 512 MiB + compute = 20510 MiB */
+	 * 3300 + 16384 + 512 MiB + compute (244 MiB) = 20440 MiB */
 	fit_machine_from_sizes(&mc, 64 * GiB, 24 * GiB, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_FULL_GPU);
 	CHECK_INT(r.ctx, 131072);
 	CHECK_INT(r.gpu_layers, 33);
-	CHECK_INT(r.gpu_bytes, (3300 + 16384 + 512) * MiB + COMPUTE_A);
-	CHECK_INT(r.cpu_bytes, 256 * MiB);
+	CHECK_INT(r.gpu_bytes, (3300 + 16384 + 512) * MiB + COMPUTE_A(131072));
+	CHECK_INT(r.cpu_bytes, OVER);
 
-	/* 8 GiB GPU: full at 4096; GPU room for KV = 8192 - 3300 - 512 MiB -
-	 * compute = 4066 MiB -> 32528 tokens -> 4096 + 27 x 1024 = 31744 */
+	/* 8 GiB GPU: full at 4096; GPU room = 8192 - 3300 - 512 - 116 MiB =
+	 * 4264 MiB at 132096 bytes a token -> 33847 -> 4096 + 29 x 1024 */
 	fit_machine_from_sizes(&mc, 32 * GiB, 8 * GiB, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_FULL_GPU);
-	CHECK_INT(r.ctx, 31744);
+	CHECK_INT(r.ctx, 33792);
 	CHECK(r.gpu_bytes <= 8 * GiB);
 	/* asking for more context keeps it but offloads fewer layers */
 	o.ctx = 65536;
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_PARTIAL_GPU);
 	CHECK_INT(r.ctx, 65536);
-	/* KV is 256 MiB a layer at 65536: 100 (output) + 826 MiB fixed +
-	 * (g - 1) x (100 + 256) <= 8192 -> g = 21 */
-	CHECK_INT(r.gpu_layers, 1 + (int)((8192 - 926) / (100 + 256)));
+	/* KV is 256 MiB a layer at 65536: 100 (output) + 512 + 180 (compute)
+	 * MiB fixed + (g - 1) x (100 + 256) <= 8192 -> g = 21 */
+	CHECK_INT(r.gpu_layers, 1 + (int)((8192 - 792) / (100 + 256)));
 	CHECK(r.gpu_bytes <= 8 * GiB);
 	o.ctx = 0;
 
-	/* 2 GiB GPU: 926 + (g - 1) x 116 <= 2048 -> g = 10 at 4096; the context
-	 * grows while 9 x (100 MiB + ctx x 4 KiB) <= 1122 MiB: 6144 */
+	/* 2 GiB GPU: 100 + 512 + 120 + (g - 1) x 116 <= 2048 MiB -> g = 12 at
+	 * 4096; more context would need 11 x 4 KiB + 1 KiB a token beyond the
+	 * 220 MiB left: 5006 tokens, less than the next step */
 	fit_machine_from_sizes(&mc, 32 * GiB, 2 * GiB, 0);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_PARTIAL_GPU);
 	CHECK_STR(fit_verdict_name(r.verdict), "partial_gpu");
-	CHECK_INT(r.gpu_layers, 10);
-	CHECK_INT(r.ctx, 6144);
-	CHECK_INT(r.gpu_bytes, (100 + 9 * (100 + 24) + 512) * MiB + COMPUTE_A);
-	CHECK_INT(r.cpu_bytes, (2300 + 23 * 24 + 256) * MiB + COMPUTE_A);
-	CHECK_INT(r.kv_bytes, 32 * 24 * MiB);
+	CHECK_INT(r.gpu_layers, 12);
+	CHECK_INT(r.ctx, 4096);
+	CHECK_INT(r.gpu_bytes, (100 + 11 * (100 + 16) + 512) * MiB + COMPUTE_A(4096));
+	CHECK_INT(r.cpu_bytes, (2100 + 21 * 16) * MiB + OVER + COMPUTE_A(4096));
+	CHECK_INT(r.kv_bytes, 32 * 16 * MiB);
 
 	/* forced layers */
 	o.gpu_layers = 5;
@@ -207,7 +219,7 @@ static void test_gpu(void)
 	mc.ngpus = 2;
 	o.ctx = 4096;
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
-	CHECK_INT(r.gpu_bytes, (3300 + 512 + 1024) * MiB + COMPUTE_A);
+	CHECK_INT(r.gpu_bytes, (3300 + 512 + 1024) * MiB + COMPUTE_A(4096));
 }
 
 static void test_unified(void)
@@ -220,20 +232,20 @@ static void test_unified(void)
 
 	model_a(&m);
 	fit_opts_default(&o);
-	/* 16 GiB Mac, 10 GiB GPU working set: GPU part = 3300 MiB + kv +
-	 * compute <= 10240 MiB -> kv <= 6626 MiB -> 52224 tokens */
+	/* 16 GiB Mac, 10 GiB GPU working set: GPU part = 3300 + 116 MiB +
+	 * 132096 bytes a token <= 10240 MiB -> 54170 -> 4096 + 48 x 1024 */
 	fit_machine_from_sizes(&mc, 16 * GiB, 10 * GiB, 1);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_FULL_GPU);
-	CHECK_INT(r.ctx, 52224);
-	CHECK_INT(r.gpu_bytes, 3300 * MiB + 52224ull * 131072 + COMPUTE_A); /* no driver overhead */
-	CHECK_INT(r.cpu_bytes, 256 * MiB);
+	CHECK_INT(r.ctx, 53248);
+	CHECK_INT(r.gpu_bytes, 3300 * MiB + 53248ull * 131072 + COMPUTE_A(53248)); /* no driver overhead */
+	CHECK_INT(r.cpu_bytes, OVER);
 	/* the GPU share counts against RAM: a 14 GiB working set on 16 GiB
-	 * stops at what RAM minus the reserve holds (kv <= 10466 MiB) */
+	 * stops at what RAM minus the reserve holds (as on the CPU above) */
 	fit_machine_from_sizes(&mc, 16 * GiB, 14 * GiB, 1);
 	CHECK_INT(fit_estimate(&m, &mc, &o, &r, &err), 0);
 	CHECK_INT(r.verdict, LM_FIT_FULL_GPU);
-	CHECK_INT(r.ctx, 82944);
+	CHECK_INT(r.ctx, 86016);
 	CHECK(r.total_bytes <= 14 * GiB);
 	/* the working set cannot exceed RAM */
 	fit_machine_from_sizes(&mc, 8 * GiB, 64 * GiB, 1);

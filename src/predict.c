@@ -1,0 +1,138 @@
+/* predict: speed figures from history, calibration and the chip table. */
+#include "localmodel/predict.h"
+#include "localmodel/catalog.h"
+#include "localmodel/gguf.h"
+#include "localmodel/hw.h"
+#include "localmodel/store.h"
+#include "localmodel/usage_report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREDICT_MAX_HISTORY 64
+
+void predict_speed(const struct lm_fit_model *m, const struct lm_fit_result *r,
+		   enum lm_cache_type cache, const struct lm_speed_machine *sm,
+		   struct lm_speed_result *out)
+{
+	struct lm_speed_model s;
+	uint32_t used = r->ctx && r->ctx < LM_SPEED_CTX_USED ? r->ctx : LM_SPEED_CTX_USED;
+
+	speed_model_from_fit(&s, m, (int)cache);
+	speed_predict(&s, sm, r->gpu_layers, r->n_layers_total, used, out);
+}
+
+double predict_decode_file(const char *path, const struct lm_fit_machine *mc,
+			   const struct lm_speed_machine *sm)
+{
+	struct lm_gguf g;
+	struct lm_fit_model *fm = lm_xcalloc(1, sizeof(*fm));
+	struct lm_fit_opts o;
+	struct lm_fit_result r;
+	struct lm_speed_result sr;
+	double v = 0;
+
+	memset(&g, 0, sizeof(g));
+	fit_opts_default(&o);
+	o.ctx = LM_FIT_MIN_CTX;
+	o.cache = LM_CACHE_Q8_0;
+	o.reserve_bytes = 0;
+	if (!gguf_read_model(path, &g, NULL) && !fit_model_from_gguf(fm, &g, NULL) &&
+	    !fit_estimate(fm, mc, &o, &r, NULL)) {
+		predict_speed(fm, &r, o.cache, sm, &sr);
+		v = sr.decode_tok_s;
+	}
+	gguf_release(&g);
+	free(fm);
+	return v;
+}
+
+/* The factor the usage log implies: each model with generation time on
+ * record, measured tok/s against the prediction for its file. */
+static double history_factor(struct lm_store *store, const struct lm_fit_machine *mc,
+			     const struct lm_speed_machine *sm)
+{
+	struct usagedb_report rep;
+	struct lm_speed_sample v[PREDICT_MAX_HISTORY];
+	size_t n = 0;
+	double f = 1;
+
+	memset(&rep, 0, sizeof(rep));
+	if (usagedb_report(store, NULL, 0, USAGEDB_BY_MODEL, &rep, NULL))
+		return 1;
+	for (size_t i = 0; i < rep.n && n < PREDICT_MAX_HISTORY; i++) {
+		const struct usagedb_row *row = &rep.rows[i];
+		struct lm_model m;
+		if (row->tok_per_sec <= 0 || row->gen_tokens <= 0 || !row->key)
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (store_model_get(store, row->key, &m, NULL))
+			continue;
+		if (m.file_path) {
+			v[n].predicted = predict_decode_file(m.file_path, mc, sm);
+			v[n].measured = row->tok_per_sec;
+			v[n].tokens = row->gen_tokens;
+			n += v[n].predicted > 0;
+		}
+		store_model_release(&m);
+	}
+	if (n)
+		f = speed_learn_factor(v, n, mc->gpu_bytes && sm->gpu_bw > 0 ? sm->gpu_token_s
+										 : sm->cpu_token_s);
+	usagedb_report_release(&rep);
+	return f;
+}
+
+void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
+		     const struct lm_fit_machine *mc, const char *state_dir,
+		     struct lm_store *store)
+{
+	struct lm_speed_probe p;
+	char key[17];
+
+	speed_machine_from_hw(sm, hw);
+	speed_machine_key(hw, key);
+	if (state_dir && !speed_cache_load(state_dir, key, &p, NULL))
+		speed_machine_use_probe(sm, p.read_bw, p.flops);
+	if (store)
+		speed_machine_apply_factor(sm, history_factor(store, mc, sm));
+}
+
+int predict_file_size(const struct lm_fit_machine *mc, uint64_t reserve,
+		      const struct lm_speed_machine *sm, const char *repo, uint64_t bytes,
+		      struct lm_fit_result *r, struct lm_speed_result *sp)
+{
+	const struct lm_catalog_model *cat = repo ? catalog_find(repo) : NULL;
+	struct lm_fit_model *m = lm_xcalloc(1, sizeof(*m));
+	struct lm_fit_opts o;
+	int rc;
+
+	if (cat && cat->n_layers) {
+		struct lm_catalog_file cf = { NULL, NULL, bytes, 1 };
+		fit_model_from_catalog(m, cat, &cf);
+	} else {
+		m->weight_bytes = bytes;
+		m->params = bytes * 2; /* about 4 bits a weight */
+		m->n_layers = 32;
+		m->n_embd = 4096;
+		m->ctx_train = LM_FIT_MIN_CTX;
+		m->key_length = m->value_length = 128;
+		for (uint32_t i = 0; i < m->n_layers; i++)
+			m->head_kv[i] = 8;
+	}
+	fit_opts_default(&o);
+	o.ctx = LM_FIT_MIN_CTX;
+	o.cache = LM_CACHE_Q8_0;
+	o.reserve_bytes = reserve;
+	rc = fit_estimate(m, mc, &o, r, NULL);
+	if (!rc)
+		predict_speed(m, r, o.cache, sm, sp);
+	free(m);
+	return rc;
+}
+
+const char *predict_source_name(enum lm_speed_source s)
+{
+	static const char *const names[] = { "table", "calibration", "history", "given" };
+	return (unsigned)s < 4 ? names[s] : "unknown";
+}
