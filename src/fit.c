@@ -396,3 +396,16 @@ int fit_cache_parse(const char *s, enum lm_cache_type *t)
 	}
 	return -1;
 }
+
+void fit_model_generic(struct lm_fit_model *m, uint64_t bytes)
+{
+	m->weight_bytes = bytes;
+	m->params = bytes * 2; /* about 4 bits a weight */
+	m->n_layers = 32;
+	m->n_embd = 4096;
+	m->n_vocab = 128000;
+	m->ctx_train = LM_FIT_MIN_CTX;
+	m->key_length = m->value_length = 128;
+	for (uint32_t i = 0; i < m->n_layers; i++)
+		m->head_kv[i] = 8;
+}

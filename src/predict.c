@@ -111,14 +111,7 @@ int predict_file_size(const struct lm_fit_machine *mc, uint64_t reserve,
 		struct lm_catalog_file cf = { NULL, NULL, bytes, 1 };
 		fit_model_from_catalog(m, cat, &cf);
 	} else {
-		m->weight_bytes = bytes;
-		m->params = bytes * 2; /* about 4 bits a weight */
-		m->n_layers = 32;
-		m->n_embd = 4096;
-		m->ctx_train = LM_FIT_MIN_CTX;
-		m->key_length = m->value_length = 128;
-		for (uint32_t i = 0; i < m->n_layers; i++)
-			m->head_kv[i] = 8;
+		fit_model_generic(m, bytes);
 	}
 	fit_opts_default(&o);
 	o.ctx = LM_FIT_MIN_CTX;

@@ -153,6 +153,10 @@ void fit_model_from_catalog(struct lm_fit_model *m, const struct lm_catalog_mode
  * every == 0: all layers SWA). */
 void fit_model_set_swa(struct lm_fit_model *m, uint32_t window, uint32_t every);
 
+/* A model of which only the file size is known: a generic shape (32
+ * layers, 4096 wide, 8 KV heads of 128, about 4 bits a weight). */
+void fit_model_generic(struct lm_fit_model *m, uint64_t bytes);
+
 /* Machine descriptions. From the probe: planning (use_available = 0) counts
  * total RAM (capped by a cgroup limit) and total VRAM; use_available = 1
  * counts what is free now (for `serve`). */
