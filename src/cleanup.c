@@ -751,13 +751,13 @@ static void recover_one(const char *aside, const struct lm_model *rows, size_t n
 	}
 }
 
-static void recover_walk(const char *dir, const struct lm_model *rows, size_t n,
-			 const char *models_dir, int depth, int *fixed)
+/* Every regular file under dir (16 levels at most, links not followed)
+ * whose name is longer than suffix and ends with it, into *found. */
+static void find_suffixed(const char *dir, const char *suffix, int depth, char ***found,
+			  size_t *nf)
 {
 	DIR *d;
 	struct dirent *e;
-	char **found = NULL;
-	size_t nf = 0;
 
 	if (depth > 16 || !(d = opendir(dir)))
 		return;
@@ -768,13 +768,23 @@ static void recover_walk(const char *dir, const struct lm_model *rows, size_t n,
 		    paths_join(p, sizeof(p), dir, e->d_name) < 0 || lstat(p, &sb) != 0)
 			continue;
 		if (S_ISDIR(sb.st_mode)) {
-			recover_walk(p, rows, n, models_dir, depth + 1, fixed);
-		} else if (S_ISREG(sb.st_mode) && lm_ends_with(e->d_name, DELETING_SUFFIX)) {
-			found = lm_xrealloc(found, (nf + 1) * sizeof(*found));
-			found[nf++] = lm_xstrdup(p);
+			find_suffixed(p, suffix, depth + 1, found, nf);
+		} else if (S_ISREG(sb.st_mode) && lm_ends_with(e->d_name, suffix) &&
+			   strlen(e->d_name) > strlen(suffix)) {
+			*found = lm_xrealloc(*found, (*nf + 1) * sizeof(**found));
+			(*found)[(*nf)++] = lm_xstrdup(p);
 		}
 	}
 	closedir(d);
+}
+
+static void recover_walk(const char *dir, const struct lm_model *rows, size_t n,
+			 const char *models_dir, int *fixed)
+{
+	char **found = NULL;
+	size_t nf = 0;
+
+	find_suffixed(dir, DELETING_SUFFIX, 0, &found, &nf);
 	for (size_t i = 0; i < nf; i++) {
 		recover_one(found[i], rows, n, models_dir, fixed);
 		free(found[i]);
@@ -795,7 +805,7 @@ int cleanup_recover(struct lm_store *s, const char *models_dir, int *fixed, stru
 	if ((lock = journal_lock(models_dir, 0)) < 0)
 		return LM_OK;
 	if ((rc = store_model_list(s, &rows, &n, err)) == LM_OK)
-		recover_walk(models_dir, rows, n, models_dir, 0, fixed);
+		recover_walk(models_dir, rows, n, models_dir, fixed);
 	store_model_list_free(rows, n);
 	journal_unlock(lock);
 	return rc;
@@ -979,27 +989,19 @@ static void partial_add(const char *models_dir, const char *path, const struct s
 	p->active = partial_active(path);
 }
 
-static void partials_walk(const char *models_dir, const char *dir, int depth,
-			  struct cleanup_partial **v, size_t *n)
+static void partials_walk(const char *models_dir, struct cleanup_partial **v, size_t *n)
 {
-	DIR *d;
-	struct dirent *e;
+	char **found = NULL;
+	size_t nf = 0;
 
-	if (depth > 16 || !(d = opendir(dir)))
-		return;
-	while ((e = readdir(d))) {
-		char p[PATH_MAX];
+	find_suffixed(models_dir, PART_SUFFIX, 0, &found, &nf);
+	for (size_t i = 0; i < nf; i++) {
 		struct stat sb;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    paths_join(p, sizeof(p), dir, e->d_name) < 0 || lstat(p, &sb) != 0)
-			continue;
-		if (S_ISDIR(sb.st_mode))
-			partials_walk(models_dir, p, depth + 1, v, n);
-		else if (S_ISREG(sb.st_mode) && lm_ends_with(e->d_name, PART_SUFFIX) &&
-			 strlen(e->d_name) > strlen(PART_SUFFIX))
-			partial_add(models_dir, p, &sb, v, n);
+		if (lstat(found[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			partial_add(models_dir, found[i], &sb, v, n);
+		free(found[i]);
 	}
-	closedir(d);
+	free(found);
 }
 
 static int partial_cmp(const void *a, const void *b)
@@ -1012,7 +1014,7 @@ int cleanup_partials(const char *models_dir, struct cleanup_partial **out, size_
 {
 	*out = NULL;
 	*n = 0;
-	partials_walk(models_dir, models_dir, 0, out, n);
+	partials_walk(models_dir, out, n);
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), partial_cmp);
 	return LM_OK;
