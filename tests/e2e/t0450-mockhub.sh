@@ -1,5 +1,5 @@
 #!/bin/sh
-# The mock Hub + CDN behaves like PROTOCOLS.md section 1 says (checked with curl).
+# The mock Hub + CDN behaves like the Hub (HACKING.md, "Hugging Face Hub"), checked with curl.
 test_description='mockhub fixture: redirects, headers, errors, paging, faults'
 . "$(dirname "$0")/lib.sh"
 
@@ -47,7 +47,8 @@ test_expect_success 'LFS file: 302 to the CDN port with linked etag and size' '
 '
 
 test_expect_success 'CDN serves the bytes and honours Range' '
-	test "$(hdr h location)" = "$loc" &&
+	# the same file; the signature may differ (it expires a second later)
+	test "$(hdr h location | sed "s/?.*//")" = "${loc%%\?*}" &&
 	curl -sf "$loc" -o got && cmp got repos/org/m-GGUF/m-Q4_K_M.gguf &&
 	curl -s -r 100-199 -D rh "$loc" -o part &&
 	head -n 1 rh | grep -q " 206 " &&
