@@ -114,7 +114,8 @@ static void test_processes(void)
 	CHECK_INT(os_proc_exe(getpid(), exe, sizeof(exe)), 0);
 	CHECK(strstr(exe, "test_os") != NULL);
 	CHECK_INT(os_proc_name(getpid(), name, sizeof(name)), 0);
-	CHECK(strstr(name, "test_os") != NULL);
+	/* under valgrind the name is the tool's, not ours */
+	CHECK(strstr(name, "test_os") != NULL || (getenv("LOCALMODEL_VALGRIND") && name[0]));
 	CHECK_INT(os_proc_rss(getpid(), &rss), 0);
 	CHECK(rss > 100 * 1024);
 	CHECK_INT(os_proc_is_zombie(getpid()), 0);
@@ -148,7 +149,9 @@ static void test_port_holder(void)
 	char want[64];
 	snprintf(want, sizeof(want), "(pid %d)", (int)getpid());
 	CHECK(strstr(holder, want) != NULL);
-	CHECK(strstr(holder, "test_os") != NULL);
+	char name[64] = "";
+	CHECK_INT(os_proc_name(getpid(), name, sizeof(name)), 0);
+	CHECK(name[0] && strncmp(holder, name, strlen(name)) == 0); /* "name (pid N)" */
 	close(fd);
 	CHECK_INT(os_port_holder(ntohs(a.sin_port), holder, sizeof(holder)), -1);
 }
