@@ -15,13 +15,6 @@
 #define HTTP_MAX_REDIRECTS 10
 #define HTTP_MAX_SERVER_WAIT_S 60
 
-long long http_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Split an absolute URL into lowercase host and port (default port of its
  * scheme when none). 0 ok, -1 when it does not parse. */
 static int url_host_port(const char *url, char **host, long *port)

@@ -561,7 +561,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 	limit = c->chunk >= 0 ? x->chunks[c->chunk_end - 1].start + x->chunks[c->chunk_end - 1].len
 			      : x->size;
 	if (!c->first_byte)
-		c->first_byte = http_now_ms();
+		c->first_byte = lm_mono_ms();
 	if (limit != DL_UNKNOWN && c->pos + len > limit) {
 		if (c->chunk < 0 || c->req_end <= limit) {
 			fail(x, LM_EINTEGRITY, "size mismatch for '%s': the server sent more than %s",
@@ -592,7 +592,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 		if (c->wlen == DL_WBUF && conn_flush(x, c) < 0)
 			return 0;
 	}
-	c->last_data = http_now_ms();
+	c->last_data = lm_mono_ms();
 	c->pos += len;
 	c->req_got += len;
 	return len; /* when clipped, less than curl gave: the transfer stops */
@@ -601,7 +601,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *arg)
 static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct conn *c = arg;
-	c->last_data = http_now_ms();
+	c->last_data = lm_mono_ms();
 	return http_header_cb(buf, size, n, &c->r);
 }
 
@@ -622,7 +622,7 @@ static int conn_start(struct dl *x, struct conn *c)
 	c->hdrs = http_headers_for(x->h, c->url);
 	c->checked = c->writing = c->want_single = c->clipped = 0;
 	c->req_got = 0;
-	c->last_data = c->req_t0 = http_now_ms();
+	c->last_data = c->req_t0 = lm_mono_ms();
 	c->first_byte = 0;
 	c->errbuf[0] = '\0';
 	lm_curl.easy_reset(e);
@@ -820,7 +820,7 @@ static void conn_retry(struct dl *x, struct conn *c, long server_wait, const cha
 		return;
 	}
 	/* the connection keeps its chunk (CH_ACTIVE) until it tries again */
-	c->not_before = http_now_ms() + wait;
+	c->not_before = lm_mono_ms() + wait;
 }
 
 /* A redirect answer: follow it (the token goes only to its own host). */
@@ -895,7 +895,7 @@ static void go_single(struct dl *x, struct conn *c)
  * ended into its figures (requests too short to tell are skipped). */
 static void measure(const struct dl *x, struct conn *c)
 {
-	long long now = http_now_ms(), t;
+	long long now = lm_mono_ms(), t;
 	double r;
 
 	t = now - c->first_byte;
@@ -911,7 +911,7 @@ static void measure(const struct dl *x, struct conn *c)
  * range overhead, the hash follows in order); else all of them. */
 static void trial_end(struct dl *x, struct conn *c)
 {
-	long long t = http_now_ms() - c->first_byte;
+	long long t = lm_mono_ms() - c->first_byte;
 	double r;
 
 	x->trial = 0;
@@ -1049,7 +1049,7 @@ static int waiting_count(struct dl *x)
 {
 	int n = 0;
 	for (int i = 0; i < x->nconns; i++)
-		n += !x->conns[i].busy && x->conns[i].not_before > http_now_ms();
+		n += !x->conns[i].busy && x->conns[i].not_before > lm_mono_ms();
 	return n;
 }
 
@@ -1082,7 +1082,7 @@ static int run(struct dl *x)
 	int running;
 
 	while (!all_done(x)) {
-		long long now = http_now_ms();
+		long long now = lm_mono_ms();
 		CURLMsg *m;
 		int left;
 
@@ -1100,11 +1100,11 @@ static int run(struct dl *x)
 			if (x->fatal)
 				return x->fatal;
 		}
-		check_stalls(x, http_now_ms());
+		check_stalls(x, lm_mono_ms());
 		if (x->fatal)
 			return x->fatal;
 		/* idle connections take their next chunk before we wait */
-		if (assign(x, http_now_ms()) != LM_OK || x->fatal)
+		if (assign(x, lm_mono_ms()) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;
 		if (!all_done(x) && !busy_count(x) && !waiting_count(x))
 			return lm_err_set(x->err, LM_EFAIL, "download of '%s' stopped: no transfer left",
@@ -1279,7 +1279,7 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 	x.err = err ? err : &tmp;
 	x.state_path = lm_asprintf("%s.state", d->partial);
 	x.name = http_url_for_msg(d->url);
-	x.last_state = x.last_progress = x.rate_t = http_now_ms();
+	x.last_state = x.last_progress = x.rate_t = lm_mono_ms();
 	pthread_mutex_init(&x.hmu, NULL);
 	pthread_cond_init(&x.hcv, NULL);
 	sha256_out[0] = '\0';
@@ -1287,7 +1287,7 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 	if (rc == LM_OK)
 		rc = run(&x);
 	if (rc == LM_OK) {
-		progress(&x, http_now_ms(), 1);
+		progress(&x, lm_mono_ms(), 1);
 		rc = finish(&x, sha256_out);
 	} else if (rc != LM_EINTEGRITY && x.fd >= 0 && x.chunks) {
 		struct lm_err keep = *x.err;

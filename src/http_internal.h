@@ -40,7 +40,5 @@ void http_response_reset(struct lm_http_response *r);
 long http_backoff_ms(int attempt, long server_wait_s);
 /* The URL without its query string, for messages (caller frees). */
 char *http_url_for_msg(const char *url);
-/* Monotonic milliseconds. */
-long long http_now_ms(void);
 
 #endif

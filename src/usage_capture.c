@@ -259,13 +259,6 @@ struct lm_usagelog {
 	int skipping;        /* inside an overlong line */
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t model_find_or_add(struct lm_usagelog *u, const char *name)
 {
 	for (size_t i = 0; i < u->nmodels; i++)
@@ -349,7 +342,7 @@ static struct ul_row *row_new(struct lm_usagelog *u, size_t mi)
 	memset(r, 0, sizeof(*r));
 	r->model = mi;
 	lm_time_iso(lm_now(), r->ts, sizeof(r->ts));
-	r->made_ms = mono_ms();
+	r->made_ms = lm_mono_ms();
 	return r;
 }
 
@@ -502,7 +495,7 @@ int usagelog_tick(struct lm_usagelog *u, struct lm_err *err)
 	if (!u || u->nrows == 0)
 		return LM_OK;
 	if (u->nrows >= USAGELOG_BATCH_ROWS ||
-	    mono_ms() - u->rows[0].made_ms >= USAGELOG_BATCH_MS)
+	    lm_mono_ms() - u->rows[0].made_ms >= USAGELOG_BATCH_MS)
 		return usagelog_flush(u, err);
 	return LM_OK;
 }
