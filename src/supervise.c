@@ -17,30 +17,15 @@
 
 /* ---- processes ---------------------------------------------------- */
 
-int sup_proc_start_time(pid_t pid, unsigned long long *out)
-{
-	return os_proc_start_time(pid, out);
-}
-
-int sup_proc_exe(pid_t pid, char *buf, size_t size)
-{
-	return os_proc_exe(pid, buf, size);
-}
-
-int sup_proc_rss(pid_t pid, uint64_t *bytes)
-{
-	return os_proc_rss(pid, bytes);
-}
-
 int sup_proc_matches(pid_t pid, unsigned long long start, const char *exe)
 {
 	unsigned long long now_start;
 	char now_exe[PATH_MAX];
 
-	if (pid <= 1 || sup_proc_start_time(pid, &now_start) < 0 || now_start != start)
+	if (pid <= 1 || os_proc_start_time(pid, &now_start) < 0 || now_start != start)
 		return 0;
 	if (exe && *exe) {
-		if (sup_proc_exe(pid, now_exe, sizeof(now_exe)) < 0 || strcmp(now_exe, exe))
+		if (os_proc_exe(pid, now_exe, sizeof(now_exe)) < 0 || strcmp(now_exe, exe))
 			return 0;
 	}
 	return 1;

@@ -503,7 +503,7 @@ static int spawn_child(struct run *r, struct lm_err *err)
 	r->health_fails = 0;
 	r->c->st.child_pid = pid;
 	r->c->st.child_start = 0;
-	sup_proc_start_time(pid, &r->c->st.child_start);
+	os_proc_start_time(pid, &r->c->st.child_start);
 	return LM_OK;
 }
 
@@ -758,8 +758,8 @@ static void identify(struct run *r)
 	struct sup_state *st = &r->c->st;
 
 	st->sup_pid = getpid();
-	sup_proc_start_time(st->sup_pid, &st->sup_start);
-	sup_proc_exe(st->sup_pid, st->sup_exe, sizeof(st->sup_exe));
+	os_proc_start_time(st->sup_pid, &st->sup_start);
+	os_proc_exe(st->sup_pid, st->sup_exe, sizeof(st->sup_exe));
 	st->started = time(NULL);
 	st->phase = SUP_STARTING;
 	sup_file_path(r->state_path, sizeof(r->state_path), r->c->run_dir, st->port, "state");

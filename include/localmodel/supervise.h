@@ -25,11 +25,6 @@
 
 /* ---- processes ---------------------------------------------------- */
 
-/* The process facts of os.h (os_proc_start_time, os_proc_exe, os_proc_rss),
- * under the names the supervisor's callers use. */
-int sup_proc_start_time(pid_t pid, unsigned long long *out);
-int sup_proc_exe(pid_t pid, char *buf, size_t size);
-int sup_proc_rss(pid_t pid, uint64_t *bytes);
 /* 1 when pid is alive and still has that start time and (when exe is not
  * NULL or "") that executable; 0 otherwise (dead, or pid recycled). */
 int sup_proc_matches(pid_t pid, unsigned long long start, const char *exe);

@@ -1089,7 +1089,7 @@ static int print_service(struct serve *s, const char *kind)
 		ui_error(s->ctx, "bad value for '--print-service': '%s' (want systemd or launchd)", kind);
 		return LM_EUSAGE;
 	}
-	if (sup_proc_exe(getpid(), exe, sizeof(exe)) < 0)
+	if (os_proc_exe(getpid(), exe, sizeof(exe)) < 0)
 		lm_strlcpy(exe, "localmodel", sizeof(exe));
 	list_add(&argv, &na, lm_xstrdup(exe));
 	list_add(&argv, &na, lm_xstrdup("serve"));

@@ -7,6 +7,7 @@
 #include "localmodel/paths.h"
 #include "localmodel/runtime.h"
 #include "localmodel/store.h"
+#include "localmodel/os.h"
 #include "localmodel/supervise.h"
 #include "localmodel/usage_capture.h"
 #include "localmodel/ui.h"
@@ -166,7 +167,7 @@ static void gather_server(struct lm_ctx *ctx, struct status_info *si, struct ser
 		 st->host, v6 ? "]" : "", st->port);
 	sv->uptime_s = st->started ? (int64_t)(time(NULL) - st->started) : 0;
 	if (st->child_pid > 0 && sup_proc_matches(st->child_pid, st->child_start, NULL) &&
-	    sup_proc_rss(st->child_pid, &rss) == 0)
+	    os_proc_rss(st->child_pid, &rss) == 0)
 		sv->rss_bytes = (int64_t)rss;
 	if (ctx->store && st->session[0]) {
 		struct server_info rows = *sv;

@@ -2,6 +2,7 @@
  * the local HTTP client, the port check, keys, units and the loop's
  * failure paths. */
 #include "t.h"
+#include "localmodel/os.h"
 #include "localmodel/supervise.h"
 
 #include <arpa/inet.h>
@@ -22,11 +23,11 @@ static void test_proc(void)
 	uint64_t rss = 0;
 	pid_t child;
 
-	CHECK(sup_proc_start_time(getpid(), &start) == 0);
+	CHECK(os_proc_start_time(getpid(), &start) == 0);
 	CHECK(start > 0);
-	CHECK(sup_proc_exe(getpid(), exe, sizeof(exe)) == 0);
+	CHECK(os_proc_exe(getpid(), exe, sizeof(exe)) == 0);
 	CHECK(strstr(exe, "test_supervise") != NULL);
-	CHECK(sup_proc_rss(getpid(), &rss) == 0 && rss > 0);
+	CHECK(os_proc_rss(getpid(), &rss) == 0 && rss > 0);
 	CHECK_INT(sup_proc_matches(getpid(), start, exe), 1);
 	CHECK_INT(sup_proc_matches(getpid(), start, NULL), 1);
 	CHECK_INT(sup_proc_matches(getpid(), start + 1, exe), 0);
@@ -39,7 +40,7 @@ static void test_proc(void)
 		pause();
 		_exit(0);
 	}
-	CHECK(sup_proc_start_time(child, &other) == 0);
+	CHECK(os_proc_start_time(child, &other) == 0);
 	CHECK_INT(sup_proc_signal(child, other + 5, NULL, SIGKILL), -1);
 	CHECK_INT(kill(child, 0), 0);
 	CHECK_INT(sup_proc_signal(child, other, NULL, SIGKILL), 0);
@@ -58,8 +59,8 @@ static void test_state(void)
 	mkdir(run, 0700);
 	memset(&st, 0, sizeof(st));
 	st.sup_pid = getpid();
-	sup_proc_start_time(getpid(), &st.sup_start);
-	sup_proc_exe(getpid(), st.sup_exe, sizeof(st.sup_exe));
+	os_proc_start_time(getpid(), &st.sup_start);
+	os_proc_exe(getpid(), st.sup_exe, sizeof(st.sup_exe));
 	st.port = 8081;
 	lm_strlcpy(st.host, "127.0.0.1", sizeof(st.host));
 	lm_strlcpy(st.model, "org/repo:Q4_K_M", sizeof(st.model));
