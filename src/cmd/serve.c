@@ -63,6 +63,7 @@ struct target {
 	char ngl[16];     /* "-ngl" value */
 	const char *kv;   /* KV cache type for this model */
 	int fits;
+	int fits_machine; /* not in what is free now, but in the machine */
 	uint64_t expected; /* the fit's total at that context (0: unknown) */
 	char predicted[160]; /* the speed prediction, said once serving */
 };
@@ -465,6 +466,7 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 		int fits_machine = fit_estimate(m, &mach->plan, &o, &rp, warn) == 0 &&
 				   rp.verdict != LM_FIT_NO_FIT;
 		t->fits = 0;
+		t->fits_machine = fits_machine;
 		lm_format_size(r.total_bytes, need, sizeof(need));
 		lm_format_size(r.missing_bytes, miss, sizeof(miss));
 		o.ctx = 0;
@@ -544,6 +546,11 @@ static int fit_each(struct serve *s, const struct lm_machine *mach, int force, s
 		if (rc && force) {
 			ui_warn(s->ctx, "%s", e.msg);
 			rc = LM_OK;
+		} else if (rc && s->router && s->t[i].fits_machine) {
+			/* the guard makes room for it when the router loads it */
+			ui_info(s->ctx, "'%s' does not fit in the memory free now: idle models will be "
+				"unloaded to make room when it loads", s->t[i].name);
+			rc = LM_OK;
 		} else if (rc && s->router) {
 			ui_warn(s->ctx, "skipped: %s", e.msg);
 			rc = LM_OK;
@@ -555,7 +562,7 @@ static int fit_each(struct serve *s, const struct lm_machine *mach, int force, s
 	if (s->router) { /* drop what does not fit */
 		size_t k = 0;
 		for (size_t i = 0; i < s->nt; i++) {
-			if (s->t[i].fits || force) {
+			if (s->t[i].fits || s->t[i].fits_machine || force) {
 				s->t[k++] = s->t[i];
 			} else {
 				free(s->t[i].name);
