@@ -160,18 +160,23 @@ enum guard_level guard_level(const struct guard_limits *l, const struct guard_sa
 			     char *why, size_t size)
 {
 	char used[32], lim[32];
+	int over = 0;
 
+	why[0] = '\0';
 	lm_format_size(s->swap_used, used, sizeof(used));
 	if (l->swap_limit && s->swap_used > l->swap_limit) {
 		lm_format_size(l->swap_limit, lim, sizeof(lim));
 		snprintf(why, size, "swap %s in use, limit %s", used, lim);
-		return GUARD_OVER;
+		over = 1;
 	}
 	if (l->pressure_limit > 0 && s->pressure >= l->pressure_limit) {
-		snprintf(why, size, "memory pressure %.0f%%, limit %.0f%%", s->pressure,
-			 l->pressure_limit);
-		return GUARD_OVER;
+		size_t n = strlen(why);
+		snprintf(why + n, size - n, "%smemory pressure %.0f%%, limit %.0f%%", n ? "; " : "",
+			 s->pressure, l->pressure_limit);
+		over = 1;
 	}
+	if (over)
+		return GUARD_OVER;
 	if (l->swap_warn && s->swap_used > l->swap_warn) {
 		lm_format_size(l->swap_warn, lim, sizeof(lim));
 		snprintf(why, size, "swap %s in use, warning at %s", used, lim);
