@@ -46,6 +46,7 @@ struct sup_guard {
 	struct model_use uses[MAX_MODELS];
 	size_t nuses;
 	char pending[256];  /* a router model that just started loading */
+	int said_nothing;   /* "nothing may be given up" was logged (until re-armed) */
 };
 
 static void notef(struct sup_guard *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -410,8 +411,10 @@ static int act(struct sup_guard *g, const struct guard_sample *s, const char *wh
 	gather(g, &cs);
 	int i = guard_choose(cs.v, cs.n, &a);
 	if (i < 0) {
-		notef(g, "memory guard: %s, but nothing may be given up (models marked to stay, "
-			 "or asleep)", why);
+		if (!g->said_nothing)
+			notef(g, "memory guard: %s, but nothing may be given up (models marked to "
+				 "stay, or asleep)", why);
+		g->said_nothing = 1;
 	} else if (a == GUARD_UNLOADED) {
 		const struct sup_state *st = &cs.st[i];
 		char *key = st->port == g->c->st.port || !st->key_file[0] ? NULL : sup_key_read(st->key_file);
@@ -531,11 +534,15 @@ int sup_guard_tick(struct sup_guard *g, int ready, char *why, size_t size)
 	if (lv != GUARD_OK && !g->h.warned) {
 		notef(g, "memory guard: %s", msg);
 		g->h.warned = 1;
+	} else if (lv == GUARD_OK && !g->h.acted) {
+		g->h.warned = 0; /* a warning that passed without an action */
 	}
 	int was = g->h.acted;
 	if (!guard_should_act(&g->h, &l, &s, now)) {
-		if (was && !g->h.acted)
+		if (was && !g->h.acted) {
 			notef(g, "memory guard: re-armed (%s)", msg);
+			g->said_nothing = 0;
+		}
 		return 0;
 	}
 	return decide(g, &s, &l, why, size);
