@@ -16,6 +16,7 @@
 
 #define GiB 1073741824.0
 #define GROWTH_EVIDENCE (256ull << 20)
+#define SWAP_IO_EVIDENCE (64.0 * 1048576.0)
 
 /* ---- sampling --------------------------------------------------------- */
 
@@ -107,6 +108,7 @@ int guard_sample(struct guard_sample *s, struct lm_err *err)
 
 	memset(s, 0, sizeof(*s));
 	s->pressure = -1;
+	s->swap_rate = -1;
 	if (!root)
 		root = "";
 	if ((rc = hw_probe(&hw, NULL, HW_NO_TOOLS, err)))
@@ -130,6 +132,16 @@ int guard_sample(struct guard_sample *s, struct lm_err *err)
 		s->have_vmstat = guard_parse_vmstat(vm, &s->swap_in, &s->swap_out) == 0;
 	free(vm);
 	return LM_OK;
+}
+
+double guard_swap_rate(const struct guard_sample *prev, const struct guard_sample *now,
+		       int64_t ms, uint64_t page_size)
+{
+	if (!prev->have_vmstat || !now->have_vmstat || ms <= 0 || now->swap_in < prev->swap_in ||
+	    now->swap_out < prev->swap_out)
+		return -1;
+	uint64_t pages = (now->swap_in - prev->swap_in) + (now->swap_out - prev->swap_out);
+	return (double)pages * (double)page_size * 1000.0 / (double)ms;
 }
 
 /* ---- limits and verdicts ---------------------------------------------- */
@@ -217,7 +229,7 @@ int guard_should_act(struct guard_hyst *h, const struct guard_limits *l,
 		return 0;
 	/* still over: act again only when it is getting worse */
 	return (l->pressure_limit > 0 && s->pressure >= l->pressure_limit) ||
-	       s->swap_used >= h->swap_at_act + GROWTH_EVIDENCE;
+	       s->swap_used >= h->swap_at_act + GROWTH_EVIDENCE || s->swap_rate >= SWAP_IO_EVIDENCE;
 }
 
 void guard_mark_acted(struct guard_hyst *h, const struct guard_sample *s, int64_t now_ms)
@@ -497,6 +509,10 @@ cJSON *guard_memory_json(const struct guard_sample *s, const struct guard_limits
 		cJSON_AddNullToObject(o, "swap_trend_bytes_per_s");
 	else
 		cJSON_AddNumberToObject(o, "swap_trend_bytes_per_s", trend_bps);
+	if (s->swap_rate < 0)
+		cJSON_AddNullToObject(o, "swap_io_bytes_per_s");
+	else
+		cJSON_AddNumberToObject(o, "swap_io_bytes_per_s", s->swap_rate);
 	if (s->pressure < 0)
 		cJSON_AddNullToObject(o, "pressure");
 	else
@@ -514,8 +530,9 @@ int guard_sample_save(const char *run_dir, const struct guard_sample *s)
 	struct lm_err err = { 0 };
 
 	snprintf(path, sizeof(path), "%s/guard-sample", run_dir);
-	snprintf(text, sizeof(text), "%lld %llu\n", (long long)s->at,
-		 (unsigned long long)s->swap_used);
+	snprintf(text, sizeof(text), "%lld %llu %d %llu %llu\n", (long long)s->at,
+		 (unsigned long long)s->swap_used, s->have_vmstat, (unsigned long long)s->swap_in,
+		 (unsigned long long)s->swap_out);
 	return write_atomic(path, text, &err);
 }
 
@@ -525,18 +542,22 @@ int guard_sample_load(const char *run_dir, struct guard_sample *s)
 	char *text = NULL;
 	size_t len;
 	long long at;
-	unsigned long long used;
-	int ok;
+	unsigned long long used, in = 0, out = 0;
+	int ok, vm = 0;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(path, sizeof(path), "%s/guard-sample", run_dir);
 	if (lm_read_file(path, 256, &text, &len, NULL) != 0)
 		return -1;
-	ok = sscanf(text, "%lld %llu", &at, &used) == 2;
+	ok = sscanf(text, "%lld %llu %d %llu %llu", &at, &used, &vm, &in, &out) >= 2;
 	free(text);
 	if (!ok)
 		return -1;
 	s->at = (time_t)at;
 	s->swap_used = used;
+	s->have_vmstat = vm;
+	s->swap_in = in;
+	s->swap_out = out;
+	s->swap_rate = -1;
 	return 0;
 }

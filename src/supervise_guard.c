@@ -47,6 +47,8 @@ struct sup_guard {
 	size_t nuses;
 	char pending[256];  /* a router model that just started loading */
 	int said_nothing;   /* "nothing may be given up" was logged (until re-armed) */
+	struct guard_sample prev; /* the previous sample, for the swap rate */
+	int64_t prev_ms;
 };
 
 static void notef(struct sup_guard *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -525,6 +527,11 @@ int sup_guard_tick(struct sup_guard *g, int ready, char *why, size_t size)
 	g->next = now + g->c->guard_interval_ms;
 	if (guard_sample(&s, &err))
 		return 0;
+	if (g->prev_ms)
+		s.swap_rate = guard_swap_rate(&g->prev, &s, now - g->prev_ms,
+					      (uint64_t)sysconf(_SC_PAGESIZE));
+	g->prev = s;
+	g->prev_ms = now;
 	guard_limits_default(&l, &s, g->c->swap_limit_gb, g->c->pressure_limit);
 	l.settle_ms = g->c->guard_settle_ms;
 	l.rearm_ms = g->c->guard_rearm_ms;

@@ -41,10 +41,16 @@ struct guard_sample {
 	uint64_t swap_in;     /* pages swapped in since boot (Linux), 0 unknown */
 	uint64_t swap_out;
 	int have_vmstat;
+	double swap_rate;     /* bytes swapped in and out per second since the
+				 previous sample (guard_swap_rate), -1 unknown */
 };
 
 /* Sample now. LM_EFAIL only when the sysroot is unusable. */
 int guard_sample(struct guard_sample *s, struct lm_err *err);
+/* Bytes swapped in and out per second between two samples ms apart (pages
+ * of page_size bytes); -1 when either has no counters. Pure. */
+double guard_swap_rate(const struct guard_sample *prev, const struct guard_sample *now,
+		       int64_t ms, uint64_t page_size);
 /* Parse PSI's memory file: the "some" line's avg10; -1 when absent. Pure. */
 double guard_parse_psi(const char *text);
 /* Parse /proc/vmstat's pswpin and pswpout; 0 when both were found. Pure. */
@@ -77,8 +83,9 @@ enum guard_level guard_level(const struct guard_limits *l, const struct guard_sa
 
 /* The hysteresis. Armed: the first sample over a limit acts. After an
  * action: act again only settle_ms later, and only while still over with
- * evidence that it is getting worse (pressure over its limit, or 256 MB
- * more swap than at the last action); re-armed once swap is under 85% of
+ * evidence that it is getting worse (pressure over its limit, 256 MB
+ * more swap than at the last action, or swapping in and out at 64 MB/s or
+ * more); re-armed once swap is under 85% of
  * its limit and pressure under half of its limit for rearm_ms. */
 struct guard_hyst {
 	int acted;             /* an action is in force (not re-armed yet) */
@@ -154,13 +161,14 @@ struct cJSON *guard_record_json(const struct guard_record *g);
 /* The "memory" object of status --json; trend_bps is swap growth in bytes
  * per second (NAN when unknown): {"total_bytes","available_bytes",
  * "swap_total_bytes","swap_used_bytes","swap_trend_bytes_per_s"(or null),
- * "pressure"(or null),"limits":{"swap_warn_bytes","swap_limit_bytes",
+ * "swap_io_bytes_per_s"(or null),"pressure"(or null),"limits":{"swap_warn_bytes","swap_limit_bytes",
  * "pressure"}}. */
 struct cJSON *guard_memory_json(const struct guard_sample *s, const struct guard_limits *l,
 				double trend_bps);
 
-/* The last sample a supervisor's guard took (<run_dir>/guard-sample),
- * so that status can tell the swap trend: 0 when read. */
+/* A sample a supervisor's guard took (<run_dir>/guard-sample, every 30 s:
+ * time, swap used, pages swapped in and out), so that status can tell the
+ * swap trend and swap activity: 0 when read. */
 int guard_sample_save(const char *run_dir, const struct guard_sample *s);
 int guard_sample_load(const char *run_dir, struct guard_sample *s);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 cJSON *status_guard_json(const struct lm_ctx *ctx, int port)
 {
@@ -21,13 +22,15 @@ cJSON *status_guard_json(const struct lm_ctx *ctx, int port)
 
 /* Swap growth in bytes per second since the guard's saved sample (taken
  * by a supervisor at most a few minutes ago), NAN when unknown. */
-static double swap_trend(const struct lm_ctx *ctx, const struct guard_sample *now)
+static double swap_trend(const struct lm_ctx *ctx, struct guard_sample *now)
 {
 	struct guard_sample then;
 
 	if (guard_sample_load(ctx->paths.run_dir, &then) || now->at - then.at < 1 ||
 	    now->at - then.at > 600)
 		return NAN;
+	now->swap_rate = guard_swap_rate(&then, now, (int64_t)(now->at - then.at) * 1000,
+					 (uint64_t)sysconf(_SC_PAGESIZE));
 	return ((double)now->swap_used - (double)then.swap_used) / (double)(now->at - then.at);
 }
 
@@ -60,8 +63,10 @@ void status_memory_json(const struct lm_ctx *ctx, cJSON *doc, cJSON *servers)
 	struct guard_record *recs = NULL;
 	size_t n = 0;
 
-	if (sample(ctx, &s, &l) == 0)
-		cJSON_AddItemToObject(doc, "memory", guard_memory_json(&s, &l, swap_trend(ctx, &s)));
+	if (sample(ctx, &s, &l) == 0) {
+		double t = swap_trend(ctx, &s);
+		cJSON_AddItemToObject(doc, "memory", guard_memory_json(&s, &l, t));
+	}
 	else
 		cJSON_AddNullToObject(doc, "memory");
 	guard_record_list(ctx->paths.run_dir, &recs, &n);
@@ -97,6 +102,12 @@ void status_memory_print(const struct lm_ctx *ctx)
 			lm_format_size((uint64_t)fabs(t), rate, sizeof(rate));
 			snprintf(trend, sizeof(trend), ", %s %s/s", t > 0 ? "rising" : t < 0 ? "falling"
 				 : "steady", rate);
+		}
+		if (s.swap_rate >= 0) {
+			char io[32];
+			size_t k = strlen(trend);
+			lm_format_size((uint64_t)s.swap_rate, io, sizeof(io));
+			snprintf(trend + k, sizeof(trend) - k, ", swapping %s/s", io);
 		}
 		printf("memory:   %s total, %s available, swap %s used%s", total, avail, used, trend);
 		if (s.pressure >= 0)

@@ -111,6 +111,24 @@ static void test_sample_mac(void)
 	unsetenv("LOCALMODEL_SYSROOT");
 }
 
+static void test_swap_rate(void)
+{
+	struct guard_sample a = { 0 }, b = { 0 };
+
+	a.have_vmstat = b.have_vmstat = 1;
+	a.swap_in = 1000;
+	a.swap_out = 5000;
+	b.swap_in = 1000 + 2048;
+	b.swap_out = 5000 + 2048;
+	/* 4096 pages of 4 KiB in 2 s: 8 MiB/s */
+	CHECK(guard_swap_rate(&a, &b, 2000, 4096) == 8.0 * MiB);
+	b.have_vmstat = 0;
+	CHECK(guard_swap_rate(&a, &b, 2000, 4096) == -1);
+	b.have_vmstat = 1;
+	b.swap_in = 10; /* counters reset (a reboot between samples) */
+	CHECK(guard_swap_rate(&a, &b, 2000, 4096) == -1);
+}
+
 static void test_limits(void)
 {
 	struct guard_sample s = { 0 };
@@ -191,6 +209,12 @@ static void test_hysteresis(void)
 	CHECK_INT(guard_should_act(&h, &l, &s, t + 121000), 1);
 	guard_mark_acted(&h, &s, t + 121000);
 	t += 121000;
+	/* swapping in and out at 64 MB/s or more is evidence too */
+	s.swap_rate = 70.0 * MiB;
+	CHECK_INT(guard_should_act(&h, &l, &s, t + 11000), 1);
+	s.swap_rate = 10.0 * MiB;
+	CHECK_INT(guard_should_act(&h, &l, &s, t + 11000), 0);
+	s.swap_rate = -1;
 	/* pressure over its limit is evidence too */
 	s.pressure = 50;
 	CHECK_INT(guard_should_act(&h, &l, &s, t + 11000), 1);
@@ -362,6 +386,7 @@ int main(void)
 	test_parsers();
 	test_sample_linux();
 	test_sample_mac();
+	test_swap_rate();
 	test_limits();
 	test_hysteresis();
 	test_choose();
