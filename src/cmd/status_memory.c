@@ -20,14 +20,15 @@ cJSON *status_guard_json(const struct lm_ctx *ctx, int port)
 	return guard_record_json(&g);
 }
 
-/* Swap growth in bytes per second since the guard's saved sample (taken
- * by a supervisor at most a few minutes ago), NAN when unknown. */
+/* Swap growth in bytes per second since the guard's saved sample (a
+ * supervisor saves one every 30 s; an older one is not a trend of now),
+ * NAN when unknown. */
 static double swap_trend(const struct lm_ctx *ctx, struct guard_sample *now)
 {
 	struct guard_sample then;
 
 	if (guard_sample_load(ctx->paths.run_dir, &then) || now->at - then.at < 1 ||
-	    now->at - then.at > 600)
+	    now->at - then.at > 90)
 		return NAN;
 	now->swap_rate = guard_swap_rate(&then, now, (int64_t)(now->at - then.at) * 1000,
 					 (uint64_t)sysconf(_SC_PAGESIZE));
