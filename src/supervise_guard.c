@@ -470,7 +470,31 @@ static int decide(struct sup_guard *g, const struct guard_sample *s, const struc
 
 /* ---- router loads ------------------------------------------------------- */
 
-/* A model started loading: unload idle ones until its estimate fits. */
+/* What the other live servers will still grow to (their expected size
+ * beyond their resident memory). */
+static uint64_t others_growth(const struct sup_guard *g)
+{
+	struct sup_state *sts = NULL;
+	size_t n = 0;
+	struct lm_err err = { 0 };
+	uint64_t sum = 0;
+
+	if (sup_state_list(g->c->run_dir, &sts, &n, &err))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t rss = 0;
+		if (sts[i].port == g->c->st.port || !sup_state_alive(&sts[i]))
+			continue;
+		if (sts[i].child_pid > 0)
+			os_proc_rss(sts[i].child_pid, &rss);
+		sum += sts[i].expected > rss ? sts[i].expected - rss : 0;
+	}
+	free(sts);
+	return sum;
+}
+
+/* A model started loading: unload idle ones until its estimate fits in
+ * what is available, less the reserve and the other servers' growth. */
 static void make_room(struct sup_guard *g)
 {
 	struct guard_sample s;
@@ -485,7 +509,8 @@ static void make_room(struct sup_guard *g)
 	need = model_bytes(g, name);
 	if (!need || guard_sample(&s, &err))
 		return;
-	avail = s.available > g->c->reserve ? s.available - g->c->reserve : 0;
+	uint64_t keep_free = g->c->reserve + others_growth(g);
+	avail = s.available > keep_free ? s.available - keep_free : 0;
 	if (need <= avail)
 		return;
 	router_models(g, &g->c->st, g->key, &cs);

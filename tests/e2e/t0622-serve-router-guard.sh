@@ -40,6 +40,7 @@ print("\n".join(sorted(m["id"] for m in d["data"] if m["status"]["value"] == "lo
 }
 LOG="$LOCALMODEL_HOME/logs/server-\$PORT.log"
 PORT=$(free_port)
+P2=$(free_port)
 # three models of 1.5 GB of weights each (sparse)
 for n in x y z; do
 	python3 "$FIXTURES/mkgguf.py" "$TRASH/$n.gguf" --layers 10 --embd 4096 --ff 14336 --vocab 32000 \
@@ -97,6 +98,26 @@ test_expect_success 'past the limits the guard unloads idle models, never the ke
 	echo org/x-GGUF:Q4_K_M >want &&
 	test_cmp want l &&
 	test -e "$LOCALMODEL_HOME/run/server-$PORT.state"
+'
+
+test_expect_success 'a load counts what the other servers will still grow to' '
+	swap 2000000 &&
+	printf "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n" >"$TRASH/sys/proc/pressure/memory" &&
+	localmodel stop --port $PORT >/dev/null &&
+	available 4194304 &&
+	log=$(eval echo "$LOG") &&
+	n=$(($(wc -l <"$log") + 1)) &&
+	localmodel serve --all --max-loaded 3 --ctx 4096 --port $PORT >/dev/null &&
+	test "$(chat org/x-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat org/z-GGUF:Q4_K_M)" = 200 &&
+	tail -n +$n "$log" >new &&
+	test_grep -v "to make room" new &&
+	localmodel serve ./y.gguf --port $P2 --ctx 4096 >/dev/null &&
+	test "$(chat org/y-GGUF:Q4_K_M)" = 200 &&
+	wait_until 10 "tail -n +$n \"$log\" | grep -q \"memory guard: unloaded .org/x-GGUF:Q4_K_M.\"" &&
+	tail -n +$n "$log" >new &&
+	test_grep "to make room for .org/y-GGUF:Q4_K_M. (needs 1.[0-9] GB, [0-9.]* MB available)" new &&
+	localmodel stop --port $P2 >/dev/null
 '
 
 test_done
