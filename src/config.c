@@ -29,6 +29,7 @@ static const struct key_def keys[] = {
 	{ "cloud_price_out", K_NUM, 0, 1e6, OFF(cloud_price_out), 0 },
 	{ "connections", K_INT, 0, 64, OFF(connections), 0 },
 	{ "backend", K_STR, 0, 0, OFF(backend), sizeof(((struct lm_config *)0)->backend) },
+	{ "calibrate", K_INT, 0, 1, OFF(calibrate), 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -68,6 +69,7 @@ void config_defaults(struct lm_config *c)
 	c->port = 8080;
 	lm_strlcpy(c->host, "127.0.0.1", sizeof(c->host));
 	lm_strlcpy(c->backend, "auto", sizeof(c->backend));
+	c->calibrate = 1;
 }
 
 static void add_warning(struct lm_config *c, const char *fmt, const char *a, int line)

@@ -274,8 +274,21 @@ static double read_threads(const uint64_t *w, size_t words, int threads, uint64_
 	return started == threads ? now_s() - t0 : -1;
 }
 
-/* C = A x B, n x n floats, i-k-j order (vectorisable inner loop). */
-static void matmul(const float *A, const float *B, float *C, int n)
+/* C = A x B, n x n floats, i-k-j order, on scalar registers. The rate is
+ * a measure of the core, compared with ggml's SIMD kernels through
+ * LM_SPEED_CPU_FLOPS_EFF; a compiler that vectorised this loop (clang does
+ * at -O2, gcc does not) would change the yardstick, so no compiler may. */
+#if defined(__clang__)
+#define SCALAR_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
+#define SCALAR_FN
+#elif defined(__GNUC__)
+#define SCALAR_LOOP
+#define SCALAR_FN __attribute__((optimize("no-tree-vectorize")))
+#else
+#define SCALAR_LOOP
+#define SCALAR_FN
+#endif
+SCALAR_FN static void matmul(const float *A, const float *B, float *C, int n)
 {
 	memset(C, 0, sizeof(float) * (size_t)n * (size_t)n);
 	for (int i = 0; i < n; i++)
@@ -283,6 +296,7 @@ static void matmul(const float *A, const float *B, float *C, int n)
 			float a = A[(size_t)i * n + k];
 			const float *b = B + (size_t)k * n;
 			float *c = C + (size_t)i * n;
+			SCALAR_LOOP
 			for (int j = 0; j < n; j++)
 				c[j] += a * b[j];
 		}
@@ -322,7 +336,7 @@ int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, int threads, stru
 		B[i] = (float)(i % 5) * 0.5f;
 	}
 	best = 0;
-	for (int r = 0; r < 3; r++) {
+	for (int r = 0; r < 9; r++) {
 		double t0 = now_s(), dt;
 		matmul(A, B, C, n);
 		dt = now_s() - t0;

@@ -80,6 +80,14 @@ struct lm_ctx {
  * fit's two views of it and the reserve. Never NULL; check ->ok. */
 const struct lm_machine *ctx_machine(struct lm_ctx *ctx);
 
+/* The speed figures for hw (this machine's, or the one --memory plans)
+ * with mc's offload: predict_machine with the served history when history
+ * and a database are there, and a first calibration when the `calibrate`
+ * setting allows it and hw is this machine (no LOCALMODEL_SYSROOT). */
+struct lm_speed_machine;
+void ctx_speed(struct lm_ctx *ctx, const struct lm_hw *hw, const struct lm_fit_machine *mc,
+	       struct lm_speed_machine *sm, int history);
+
 /* SIGINT, SIGTERM (and SIGHUP when hup) set *flag instead of ending the
  * command, which then stops at a safe point (no SA_RESTART: a blocking call
  * returns with EINTR). One flag per process. */

@@ -22,6 +22,7 @@ struct lm_config {
 	double cloud_price_out; /* $ per million output tokens (0 = unset) */
 	int connections;        /* pull connections per file (0 = auto) */
 	char backend[32];       /* install backend (auto) */
+	int calibrate;          /* measure this machine's speed when first needed (1) */
 	int nwarnings;
 	char warnings[LM_CONFIG_MAX_WARN][256];
 };

@@ -153,7 +153,7 @@ void speed_machine_apply_factor(struct lm_speed_machine *sm, double factor);
 
 /* The probe: a memory-read pass over `bytes` on `threads` threads (best of
  * 7, as decode reads with every core) and a matmul of n x n floats on one
- * thread (best of 3). Plain C and POSIX threads; well under a second on a
+ * thread (best of 9). Plain C and POSIX threads; well under a second on a
  * quiet machine. */
 struct lm_speed_probe {
 	double read_bw;  /* bytes/s */

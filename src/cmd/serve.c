@@ -445,7 +445,7 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 	if (r.verdict != LM_FIT_NO_FIT) { /* the prediction (speed.h) */
 		struct lm_speed_machine sm;
 		struct lm_speed_result sp;
-		predict_machine(&sm, &mach->hw, mc, s->ctx->paths.state_dir, s->ctx->store);
+		ctx_speed(s->ctx, &mach->hw, mc, &sm, 1);
 		predict_speed(m, &r, o.cache, &sm, &sp);
 		snprintf(t->predicted, sizeof(t->predicted), "'%s': predicted ~%.1f tokens/s "
 			 "generating, ~%.0f tokens/s reading the prompt", t->name, sp.decode_tok_s,
