@@ -33,8 +33,8 @@
  *      the probe's scalar matmul rate per thread (ggml's int8 SIMD kernels
  *      against one float multiply-add a cycle). Both were fitted with
  *      llama-server b10587 on a 2-core AMD EPYC (AVX2) VM, dense Q8_0
- *      models of 1.3 and 3.4 GB, q8_0 KV, flash attention, 512-token
- *      prompts: the probe read 16-18 GB/s and 4.5-4.8 GFLOP/s a thread;
+ *      models reading 1.3 and 3.4 GB a token, q8_0 KV, flash attention,
+ *      512-token prompts: the probe read 16-18 GB/s and 4.5-4.8 GFLOP/s a thread;
  *      decode ran at 0.75-0.95 of that read rate (the larger model lower),
  *      prompt processing at 9-10x the matmul rate. A busy machine probes
  *      low (another process on the second core halved both figures there);
