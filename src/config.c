@@ -29,6 +29,7 @@ static const struct key_def keys[] = {
 	{ "cloud_price_out", K_NUM, 0, 1e6, OFF(cloud_price_out), 0 },
 	{ "connections", K_INT, 0, 64, OFF(connections), 0 },
 	{ "backend", K_STR, 0, 0, OFF(backend), sizeof(((struct lm_config *)0)->backend) },
+	{ "peers", K_STR, 0, 0, OFF(peers), sizeof(((struct lm_config *)0)->peers) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

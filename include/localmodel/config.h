@@ -22,6 +22,7 @@ struct lm_config {
 	double cloud_price_out; /* $ per million output tokens (0 = unset) */
 	int connections;        /* pull connections per file (0 = auto) */
 	char backend[32];       /* install backend (auto) */
+	char peers[4096];       /* other machines, "[NAME=]URL [key_file=PATH], ..." (peers.h) */
 	int nwarnings;
 	char warnings[LM_CONFIG_MAX_WARN][256];
 };
