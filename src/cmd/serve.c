@@ -47,6 +47,9 @@ static const struct lm_opt opts[] = {
 	{ "force", 0, LM_OPT_FLAG, NULL, "serve even if the model does not fit" },
 	{ "timeout", 0, LM_OPT_VALUE, "SECONDS", "wait this long for the server to be healthy" },
 	{ "print-service", 0, LM_OPT_VALUE, "systemd|launchd", "print a service definition and exit" },
+	{ "rpc-worker", 0, LM_OPT_FLAG, NULL, "run llama.cpp's RPC server for a head machine (serve_rpc.c)" },
+	{ "rpc", 0, LM_OPT_VALUE, "HOST:PORT[,...]", "split the model over these RPC workers" },
+	{ "rpc-memory", 0, LM_OPT_VALUE, "SIZE[,...]", "with --rpc: memory each worker gives" },
 	LM_OPT_END,
 };
 
@@ -1186,6 +1189,8 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 	struct lm_err err = { 0 };
 	int rc;
 
+	if (args_has(args, "rpc-worker"))
+		return serve_rpc_worker(ctx, args);
 	memset(&s, 0, sizeof(s));
 	s.ctx = ctx;
 	s.args = args;

@@ -1,0 +1,268 @@
+/* serve --rpc-worker: llama.cpp's RPC server (ggml-rpc-server) under the
+ * supervisor; and serve MODEL --rpc HOST:PORT: a llama-server that splits
+ * the model over such workers. */
+#include "localmodel/cmd.h"
+#include "localmodel/paths.h"
+#include "localmodel/runtime.h"
+#include "localmodel/supervise.h"
+#include "localmodel/ui.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RPC_DEFAULT_PORT 50052
+
+/* ---- the worker ------------------------------------------------------- */
+
+struct worker {
+	struct lm_ctx *ctx;
+	struct lm_args *args;
+	char host[256];
+	long port;
+	char bin[PATH_MAX];
+	char log_path[PATH_MAX];
+	char **argv;
+	int lock_fd;
+};
+
+/* LOCALMODEL_RPC_SERVER (tests), else the installed runtime's RPC server
+ * (ggml-rpc-server, called rpc-server before b9824). */
+static int find_rpc_server(struct worker *w, struct lm_err *err)
+{
+	const char *env = getenv("LOCALMODEL_RPC_SERVER");
+	static const char *const names[] = { "ggml-rpc-server", "rpc-server", NULL };
+	struct rt_info rt;
+
+	if (env && *env) {
+		if (access(env, X_OK) < 0)
+			return lm_err_set(err, LM_ERUNTIME, "LOCALMODEL_RPC_SERVER '%s' is not executable: %s",
+					  env, strerror(errno));
+		if (!realpath(env, w->bin))
+			lm_strlcpy(w->bin, env, sizeof(w->bin));
+		return LM_OK;
+	}
+	if (rt_current(w->ctx->paths.runtime_dir, &rt, NULL))
+		return lm_err_set(err, LM_ERUNTIME, "no runtime installed (run 'localmodel install')");
+	for (int i = 0; names[i]; i++) {
+		char path[PATH_MAX];
+		if (paths_join(path, sizeof(path), rt.dir, names[i]) == 0 && access(path, X_OK) == 0 &&
+		    realpath(path, w->bin))
+			return LM_OK;
+	}
+	return lm_err_set(err, LM_ERUNTIME, "the installed runtime %s has no ggml-rpc-server "
+			  "(reinstall it from a release archive: 'localmodel install --force')",
+			  rt.name);
+}
+
+static int worker_options(struct worker *w, struct lm_err *err)
+{
+	enum sup_rpc_addr kind;
+	int rc;
+
+	w->port = RPC_DEFAULT_PORT;
+	lm_strlcpy(w->host, args_get(w->args, "host") ? args_get(w->args, "host") : "127.0.0.1",
+		   sizeof(w->host));
+	if ((rc = args_get_long(w->args, "port", 1, 65535, &w->port, err)))
+		return rc;
+	if (w->args->npos)
+		return lm_err_set(err, LM_EUSAGE, "--rpc-worker serves no MODEL: the head names it "
+				  "('localmodel serve MODEL --rpc HOST:PORT')");
+	static const char *const other[] = { "all", "rpc", "rpc-memory", "alias", "ctx", "parallel",
+					     "print-service", "api-key-file", NULL };
+	for (int i = 0; other[i]; i++)
+		if (args_has(w->args, other[i]))
+			return lm_err_set(err, LM_EUSAGE, "--%s does not go with --rpc-worker", other[i]);
+	if ((rc = sup_rpc_addr_check(w->host, &kind, err)))
+		return rc;
+	if (kind == SUP_RPC_PRIVATE)
+		ui_warn(w->ctx, "binding the RPC worker to %s, a private address: ANYONE who can reach "
+			"it can use this machine's memory and run code through llama.cpp's RPC protocol, "
+			"which has no authentication; only do this on a network you trust (a home LAN, a "
+			"Tailscale tailnet) and firewall port %ld to the head machine", w->host, w->port);
+	return LM_OK;
+}
+
+/* Files, the port and its lock (like a llama-server's, keyed by port). */
+static int worker_files(struct worker *w, struct lm_err *err)
+{
+	char path[PATH_MAX];
+	struct sup_state st;
+	struct lm_err ignored = { 0 };
+	const struct lm_paths *p = &w->ctx->paths;
+	int rc;
+
+	if ((rc = paths_ensure_dir(p->run_dir, err)) || (rc = paths_ensure_dir(p->log_dir, err)))
+		return rc;
+	if (snprintf(w->log_path, sizeof(w->log_path), "%s/rpc-worker-%ld.log", p->log_dir,
+		     w->port) >= (int)sizeof(w->log_path))
+		return lm_err_set(err, LM_EFAIL, "log directory path too long");
+	if (sup_file_path(path, sizeof(path), p->run_dir, (int)w->port, "state") == 0 &&
+	    sup_state_read(path, &st, &ignored) == LM_OK) {
+		if (sup_state_alive(&st))
+			return lm_err_set(err, LM_ESTATE, "port %d is already used by '%s' (supervisor pid "
+					  "%d); stop it with 'localmodel stop --port %d'",
+					  st.port, st.model, (int)st.sup_pid, st.port);
+		sup_state_remove(p->run_dir, st.port);
+	}
+	if ((rc = sup_lock_port(p->run_dir, (int)w->port, &w->lock_fd, err)))
+		return rc;
+	return sup_port_check(w->host, (int)w->port, err);
+}
+
+static void worker_argv(struct worker *w)
+{
+	int n = 0;
+
+	w->argv = lm_xcalloc((size_t)w->args->nextra + 8, sizeof(char *));
+	w->argv[n++] = lm_xstrdup(w->bin);
+	w->argv[n++] = lm_xstrdup("-H");
+	w->argv[n++] = lm_xstrdup(w->host);
+	w->argv[n++] = lm_xstrdup("-p");
+	w->argv[n++] = lm_asprintf("%ld", w->port);
+	w->argv[n++] = lm_xstrdup("-c"); /* tensor cache: a restart loads from disk */
+	for (int i = 0; i < w->args->nextra; i++)
+		w->argv[n++] = lm_xstrdup(w->args->extra[i]);
+}
+
+static void worker_config(struct worker *w, struct sup_config *c)
+{
+	sup_config_init(c);
+	c->argv = w->argv;
+	c->run_dir = w->ctx->paths.run_dir;
+	lm_strlcpy(c->st.host, w->host, sizeof(c->st.host));
+	c->st.port = (int)w->port;
+	lm_strlcpy(c->st.model, "rpc-worker", sizeof(c->st.model));
+	lm_strlcpy(c->st.log_path, w->log_path, sizeof(c->st.log_path));
+	lm_strlcpy(c->st.runtime, w->bin, sizeof(c->st.runtime));
+	c->st.rpc_worker = 1;
+	c->line_ready = sup_rpc_line;
+	c->pty = 1;
+	c->lock_fd = w->lock_fd;
+	w->lock_fd = -1;
+}
+
+static void worker_ready(struct worker *w, pid_t pid)
+{
+	char path[PATH_MAX], free_s[32];
+	struct sup_state st;
+	struct lm_err ignored = { 0 };
+
+	memset(&st, 0, sizeof(st));
+	if (sup_file_path(path, sizeof(path), w->ctx->paths.run_dir, (int)w->port, "state") == 0)
+		sup_state_read(path, &st, &ignored);
+	if (w->ctx->json) {
+		cJSON *doc = cJSON_CreateObject();
+		char ep[300];
+		snprintf(ep, sizeof(ep), "%s%s%s:%ld", strchr(w->host, ':') ? "[" : "", w->host,
+			 strchr(w->host, ':') ? "]" : "", w->port);
+		cJSON_AddStringToObject(doc, "rpc", ep);
+		cJSON_AddStringToObject(doc, "host", w->host);
+		cJSON_AddNumberToObject(doc, "port", (double)w->port);
+		cJSON_AddNumberToObject(doc, "pid", (double)pid);
+		cJSON_AddStringToObject(doc, "log", w->log_path);
+		cJSON_AddStringToObject(doc, "runtime", w->bin);
+		status_worker_json(&st, doc);
+		ui_json_print(doc);
+		return;
+	}
+	if (w->ctx->quiet)
+		return;
+	lm_format_size(sup_rpc_free_bytes(st.devices), free_s, sizeof(free_s));
+	printf("RPC worker at %s:%ld (protocol v%s), %s free\n", w->host, w->port,
+	       st.rpc_version[0] ? st.rpc_version : "?", free_s);
+	printf("devices: %s\n", st.devices[0] ? st.devices : "?");
+	printf("log:     %s\n", w->log_path);
+	printf("use it:  localmodel serve MODEL --rpc %s:%ld (on the head machine)\n", w->host,
+	       w->port);
+	fflush(stdout);
+}
+
+static void worker_event(void *data, enum sup_event ev, const char *msg)
+{
+	struct worker *w = data;
+
+	if (ev == SUP_EV_READY)
+		worker_ready(w, getpid());
+	else if (ev == SUP_EV_RESTART)
+		ui_warn(w->ctx, "the RPC server %s; restarting", msg);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int worker_run(struct worker *w, struct sup_config *c)
+{
+	struct lm_err err = { 0 };
+	struct sigaction sa, old_int, old_term;
+	char why[600];
+	long timeout = 60;
+	pid_t pid;
+	int fd, rc;
+
+	if (args_has(w->args, "foreground")) {
+		c->on_event = worker_event;
+		c->data = w;
+		if ((rc = sup_run_foreground(c, &err)))
+			ui_error(w->ctx, "%s (log: %s)", err.msg, w->log_path);
+		return rc;
+	}
+	if ((rc = args_get_long(w->args, "timeout", 1, 86400, &timeout, &err)) ||
+	    (rc = sup_start_detached(c, &pid, &fd, &err)))
+		return ui_fail(w->ctx, &err);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = sup_wait_ready(pid, fd, timeout * 1000, &interrupted, why, sizeof(why));
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (rc == LM_OK) {
+		worker_ready(w, pid);
+		return LM_OK;
+	}
+	char *tail = sup_log_tail(w->log_path, 15);
+	ui_error(w->ctx, "%s", why);
+	if (*tail)
+		fprintf(stderr, "last lines of %s:\n%s%s", w->log_path, tail,
+			tail[strlen(tail) - 1] == '\n' ? "" : "\n");
+	free(tail);
+	return rc;
+}
+
+int serve_rpc_worker(struct lm_ctx *ctx, struct lm_args *args)
+{
+	struct worker w;
+	struct sup_config c;
+	struct lm_err err = { 0 };
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.ctx = ctx;
+	w.args = args;
+	w.lock_fd = -1;
+	if ((rc = worker_options(&w, &err)) || (rc = find_rpc_server(&w, &err)) ||
+	    (rc = worker_files(&w, &err))) {
+		rc = ui_fail(ctx, &err);
+		goto out;
+	}
+	worker_argv(&w);
+	worker_config(&w, &c);
+	rc = worker_run(&w, &c);
+out:
+	if (w.lock_fd >= 0)
+		close(w.lock_fd);
+	rt_argv_free(w.argv);
+	return rc;
+}
