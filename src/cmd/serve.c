@@ -1202,11 +1202,13 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 		goto out;
 	}
 	load_caps(&s);
-	if ((rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
+	if ((rc = serve_rpc_fit(ctx, args, &err)) ||
+	    (rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
 	    (rc = check_port(&s, &err)) || (rc = prepare_key(&s, &err)) ||
 	    (rc = add_session(&s, &err)))
 		goto fail;
-	if ((rc = build_command(&s, &err)))
+	if ((rc = build_command(&s, &err)) ||
+	    (rc = serve_rpc_head(ctx, args, &s.caps, s.llama, &s.argv, &err)))
 		goto fail;
 	/* the supervisor opens the database briefly when it needs it; the WAL
 	 * checkpoint (an fsync) is left to a later connection, off the path to

@@ -266,3 +266,217 @@ out:
 	rt_argv_free(w.argv);
 	return rc;
 }
+
+/* ---- the head: serve MODEL --rpc HOST:PORT[,...] ---------------------- */
+
+#define RPC_MAX 16
+
+struct head {
+	int n;
+	char addr[RPC_MAX][300];   /* "HOST:PORT" as given */
+	char host[RPC_MAX][256];
+	int port[RPC_MAX];
+	uint64_t mem[RPC_MAX];     /* 0: unknown */
+	struct sup_state st[RPC_MAX]; /* a worker this machine supervises */
+	int local[RPC_MAX];
+};
+
+/* "HOST:PORT" or "[V6]:PORT". */
+static int split_addr(const char *a, char *host, size_t size, int *port)
+{
+	const char *colon = strrchr(a, ':');
+	long p;
+
+	if (!colon || colon == a || lm_parse_long(colon + 1, 1, 65535, &p) < 0)
+		return -1;
+	if (a[0] == '[' && colon[-1] == ']')
+		snprintf(host, size, "%.*s", (int)(colon - a - 2), a + 1);
+	else if (memchr(a, ':', (size_t)(colon - a)))
+		return -1; /* a bare IPv6 address needs brackets */
+	else
+		snprintf(host, size, "%.*s", (int)(colon - a), a);
+	*port = (int)p;
+	return host[0] ? 0 : -1;
+}
+
+/* The worker of this machine at host:port, if there is one running. */
+static int find_local_worker(struct lm_ctx *ctx, const char *host, int port, struct sup_state *out)
+{
+	char path[PATH_MAX];
+	struct lm_err ignored = { 0 };
+
+	if (sup_file_path(path, sizeof(path), ctx->paths.run_dir, port, "state") ||
+	    sup_state_read(path, out, &ignored) || !out->rpc_worker || !sup_state_alive(out))
+		return 0;
+	return !strcmp(out->host, host) || (sup_host_is_loopback(out->host) &&
+					     sup_host_is_loopback(host));
+}
+
+static int head_parse(struct lm_ctx *ctx, struct lm_args *args, struct head *h, struct lm_err *err)
+{
+	char *list = lm_xstrdup(args_get(args, "rpc")), *save = NULL, *tok;
+	const char *mem = args_get(args, "rpc-memory");
+	int rc = LM_OK, nmem = 0;
+
+	memset(h, 0, sizeof(*h));
+	for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		if (h->n == RPC_MAX)
+			rc = lm_err_set(err, LM_EUSAGE, "at most %d RPC workers", RPC_MAX);
+		else if (split_addr(tok, h->host[h->n], sizeof(h->host[0]), &h->port[h->n]))
+			rc = lm_err_set(err, LM_EUSAGE, "bad value for '--rpc': '%s' (want HOST:PORT)", tok);
+		else
+			lm_strlcpy(h->addr[h->n++], tok, sizeof(h->addr[0]));
+	}
+	free(list);
+	if (!rc && !h->n)
+		rc = lm_err_set(err, LM_EUSAGE, "--rpc wants HOST:PORT[,HOST:PORT...]");
+	if (!rc && mem) {
+		list = lm_xstrdup(mem);
+		save = NULL;
+		for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
+			if (nmem >= h->n || lm_parse_size(tok, &h->mem[nmem++]) < 0 || !h->mem[nmem - 1])
+				rc = lm_err_set(err, LM_EUSAGE, "bad value for '--rpc-memory': '%s' (want "
+						"one SIZE per --rpc worker, e.g. 40G,20G)", mem);
+		free(list);
+		if (!rc && nmem != h->n)
+			rc = lm_err_set(err, LM_EUSAGE, "--rpc-memory gives %d sizes for %d workers", nmem,
+					h->n);
+	}
+	for (int i = 0; i < h->n && !rc; i++) {
+		h->local[i] = find_local_worker(ctx, h->host[i], h->port[i], &h->st[i]);
+		if (!h->mem[i] && h->local[i])
+			h->mem[i] = sup_rpc_free_bytes(h->st[i].devices);
+	}
+	return rc;
+}
+
+/* The fit counts the workers' memory: on the GPU side when this machine
+ * has a discrete GPU, else with the RAM (llama.cpp puts offloaded layers on
+ * the workers, which are devices to it). */
+int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err)
+{
+	struct head h;
+	struct lm_machine *m;
+	uint64_t sum = 0;
+	int rc;
+
+	if (!args_get(args, "rpc"))
+		return LM_OK;
+	if ((rc = head_parse(ctx, args, &h, err)))
+		return rc;
+	for (int i = 0; i < h.n; i++) {
+		if (h.mem[i])
+			sum += h.mem[i];
+		else
+			ui_warn(ctx, "the memory of the RPC worker %s is unknown: the fit does not count "
+				"it (give --rpc-memory SIZE)", h.addr[i]);
+	}
+	m = (struct lm_machine *)ctx_machine(ctx); /* this command's own copy */
+	if (!m->ok)
+		return LM_OK;
+	if (m->now.gpu_bytes && !m->now.unified)
+		m->now.gpu_bytes += sum;
+	else
+		m->now.ram_bytes += sum;
+	return LM_OK;
+}
+
+/* "b10587" of the runtime folder a binary lives in, or "" when it is not
+ * one of ours. */
+static void runtime_tag(const struct lm_ctx *ctx, const char *bin, char *tag, size_t size)
+{
+	char copy[PATH_MAX], dir[PATH_MAX], real_rt[PATH_MAX];
+	const char *base;
+
+	tag[0] = '\0';
+	lm_strlcpy(copy, bin, sizeof(copy));
+	lm_strlcpy(dir, dirname(copy), sizeof(dir));
+	if (!realpath(ctx->paths.runtime_dir, real_rt))
+		lm_strlcpy(real_rt, ctx->paths.runtime_dir, sizeof(real_rt));
+	if (!lm_starts_with(dir, real_rt))
+		return;
+	base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	snprintf(tag, size, "%.*s", (int)strcspn(base, "-"), base);
+}
+
+static void list_append(char ***argv, const char *a, const char *b)
+{
+	int n = 0;
+
+	while ((*argv)[n])
+		n++;
+	*argv = lm_xrealloc(*argv, (size_t)(n + 3) * sizeof(char *));
+	(*argv)[n++] = lm_xstrdup(a);
+	(*argv)[n++] = lm_xstrdup(b);
+	(*argv)[n] = NULL;
+}
+
+/* -ngl: every layer on the devices (the workers, and a local GPU), which
+ * llama.cpp splits by -ts or by their free memory. */
+static void all_layers(char **argv)
+{
+	for (int i = 0; argv[i] && argv[i + 1]; i++)
+		if (!strcmp(argv[i], "-ngl") || !strcmp(argv[i], "--n-gpu-layers") ||
+		    !strcmp(argv[i], "--gpu-layers")) {
+			free(argv[i + 1]);
+			argv[i + 1] = lm_xstrdup("999");
+		}
+}
+
+/* Checks, warnings and llama-server's flags for --rpc: --rpc, -ts from the
+ * stated memory, every layer offloaded unless --gpu-layers says. */
+int serve_rpc_head(struct lm_ctx *ctx, struct lm_args *args, const struct rt_caps *caps,
+		   const char *llama, char ***argv, struct lm_err *err)
+{
+	struct head h;
+	char tag[64], wtag[64], ts[512] = "";
+	const struct lm_machine *m = ctx_machine(ctx);
+	int rc, remote = 0, all_mem = 1;
+
+	if (!args_get(args, "rpc"))
+		return LM_OK;
+	if (args_has(args, "all"))
+		return lm_err_set(err, LM_EUSAGE, "--rpc serves one model: not with --all");
+	if ((rc = head_parse(ctx, args, &h, err)))
+		return rc;
+	if (caps && caps->flags && !rt_caps_has(caps, "--rpc"))
+		return lm_err_set(err, LM_ERUNTIME, "this llama-server has no --rpc (a build without "
+				  "GGML_RPC): install a release build");
+	runtime_tag(ctx, llama, tag, sizeof(tag));
+	for (int i = 0; i < h.n; i++) {
+		remote |= !sup_host_is_loopback(h.host[i]);
+		all_mem &= h.mem[i] != 0;
+		if (!h.local[i])
+			continue;
+		runtime_tag(ctx, h.st[i].runtime, wtag, sizeof(wtag));
+		if (tag[0] && wtag[0] && strcmp(tag, wtag))
+			return lm_err_set(err, LM_ERUNTIME, "the RPC worker %s runs build %s and this "
+					  "llama-server build %s: both must be the same build (restart "
+					  "the worker: 'localmodel stop --port %d', then serve "
+					  "--rpc-worker again)", h.addr[i], wtag, tag, h.port[i]);
+	}
+	ui_warn(ctx, "every token waits on %s: each of the %d RPC worker%s is a round trip per "
+		"token, so generation is slower than the prediction for one machine (a few ms a token "
+		"on wired gigabit, much more on Wi-Fi)", remote ? "the network" : "the RPC protocol",
+		h.n, h.n == 1 ? "" : "s");
+	ui_info(ctx, "the workers must run the same llama.cpp build as this llama-server%s%s%s "
+		"(llama-server refuses another RPC protocol version: 'RPC server version mismatch')",
+		tag[0] ? " (" : "", tag, tag[0] ? ")" : "");
+	list_append(argv, "--rpc", args_get(args, "rpc"));
+	if (all_mem && args_get(args, "rpc-memory")) {
+		/* RPC devices come first in llama.cpp's device list, then local GPUs */
+		for (int i = 0; i < h.n; i++)
+			snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), "%s%llu", i ? "," : "",
+				 (unsigned long long)(h.mem[i] >> 20));
+		if (m->ok && m->now.gpu_bytes && !m->now.unified)
+			snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ",%llu",
+				 (unsigned long long)(m->now.gpu_bytes >> 20));
+		list_append(argv, "-ts", ts);
+	}
+	if (!args_get(args, "gpu-layers"))
+		all_layers(*argv);
+	if (m->ok && !m->now.gpu_bytes)
+		ui_info(ctx, "this machine has no GPU: llama.cpp puts every offloaded layer on the "
+			"workers (--gpu-layers N keeps the rest here)");
+	return LM_OK;
+}

@@ -171,8 +171,8 @@ static void gather_server(struct lm_ctx *ctx, struct status_info *si, struct ser
 
 	sv->rss_bytes = sv->busy_slots = -1;
 	sv->requests = sv->tokens_in = sv->tokens_out = -1;
-	snprintf(sv->endpoint, sizeof(sv->endpoint), "http://%s%s%s:%d/v1", v6 ? "[" : "",
-		 st->host, v6 ? "]" : "", st->port);
+	snprintf(sv->endpoint, sizeof(sv->endpoint), "%s%s%s%s:%d%s", st->rpc_worker ? "" : "http://",
+		 v6 ? "[" : "", st->host, v6 ? "]" : "", st->port, st->rpc_worker ? "" : "/v1");
 	sv->uptime_s = st->started ? (int64_t)(time(NULL) - st->started) : 0;
 	if (st->child_pid > 0 && sup_proc_matches(st->child_pid, st->child_start, NULL) &&
 	    os_proc_rss(st->child_pid, &rss) == 0)
