@@ -49,12 +49,18 @@ static int find_rpc_server(struct worker *w, struct lm_err *err)
 	}
 	if (rt_current(w->ctx->paths.runtime_dir, &rt, NULL))
 		return lm_err_set(err, LM_ERUNTIME, "no runtime installed (run 'localmodel install')");
-	for (int i = 0; names[i]; i++) {
-		char path[PATH_MAX];
-		if (paths_join(path, sizeof(path), rt.dir, names[i]) == 0 && access(path, X_OK) == 0 &&
-		    realpath(path, w->bin))
-			return LM_OK;
-	}
+	/* in the runtime's folder, or beside the llama-server it links to
+	 * (install --from) */
+	char real[PATH_MAX], *dirs[2] = { rt.dir, NULL };
+	if (realpath(rt.server, real))
+		dirs[1] = dirname(real);
+	for (int d = 0; d < 2 && dirs[d]; d++)
+		for (int i = 0; names[i]; i++) {
+			char path[PATH_MAX];
+			if (paths_join(path, sizeof(path), dirs[d], names[i]) == 0 &&
+			    access(path, X_OK) == 0 && realpath(path, w->bin))
+				return LM_OK;
+		}
 	return lm_err_set(err, LM_ERUNTIME, "the installed runtime %s has no ggml-rpc-server "
 			  "(reinstall it from a release archive: 'localmodel install --force')",
 			  rt.name);
@@ -381,22 +387,19 @@ int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err)
 	return LM_OK;
 }
 
-/* "b10587" of the runtime folder a binary lives in, or "" when it is not
- * one of ours. */
-static void runtime_tag(const struct lm_ctx *ctx, const char *bin, char *tag, size_t size)
+/* The build of the llama.cpp folder a binary is in: what the llama-server
+ * beside it says (--version); 0 when unknown. */
+static long build_of(const char *bin)
 {
-	char copy[PATH_MAX], dir[PATH_MAX], real_rt[PATH_MAX];
-	const char *base;
+	char copy[PATH_MAX], server[PATH_MAX];
+	long build = 0;
 
-	tag[0] = '\0';
 	lm_strlcpy(copy, bin, sizeof(copy));
-	lm_strlcpy(dir, dirname(copy), sizeof(dir));
-	if (!realpath(ctx->paths.runtime_dir, real_rt))
-		lm_strlcpy(real_rt, ctx->paths.runtime_dir, sizeof(real_rt));
-	if (!lm_starts_with(dir, real_rt))
-		return;
-	base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-	snprintf(tag, size, "%.*s", (int)strcspn(base, "-"), base);
+	if (paths_join(server, sizeof(server), dirname(copy), "llama-server") < 0 ||
+	    access(server, X_OK) < 0 ||
+	    rt_version(server, &build, NULL, 0, NULL, 0, NULL) != LM_OK)
+		return 0;
+	return build;
 }
 
 static void list_append(char ***argv, const char *a, const char *b)
@@ -429,7 +432,8 @@ int serve_rpc_head(struct lm_ctx *ctx, struct lm_args *args, const struct rt_cap
 		   const char *llama, char ***argv, struct lm_err *err)
 {
 	struct head h;
-	char tag[64], wtag[64], ts[512] = "";
+	char tag[64] = "", ts[512] = "";
+	long build = 0;
 	const struct lm_machine *m = ctx_machine(ctx);
 	int rc, remote = 0, all_mem = 1;
 
@@ -442,18 +446,19 @@ int serve_rpc_head(struct lm_ctx *ctx, struct lm_args *args, const struct rt_cap
 	if (caps && caps->flags && !rt_caps_has(caps, "--rpc"))
 		return lm_err_set(err, LM_ERUNTIME, "this llama-server has no --rpc (a build without "
 				  "GGML_RPC): install a release build");
-	runtime_tag(ctx, llama, tag, sizeof(tag));
+	if (rt_version(llama, &build, NULL, 0, NULL, 0, NULL) == LM_OK && build > 0)
+		snprintf(tag, sizeof(tag), "b%ld", build);
 	for (int i = 0; i < h.n; i++) {
+		long wbuild;
 		remote |= !sup_host_is_loopback(h.host[i]);
 		all_mem &= h.mem[i] != 0;
-		if (!h.local[i])
+		if (!h.local[i] || !build || !(wbuild = build_of(h.st[i].runtime)) || wbuild == build)
 			continue;
-		runtime_tag(ctx, h.st[i].runtime, wtag, sizeof(wtag));
-		if (tag[0] && wtag[0] && strcmp(tag, wtag))
-			return lm_err_set(err, LM_ERUNTIME, "the RPC worker %s runs build %s and this "
-					  "llama-server build %s: both must be the same build (restart "
-					  "the worker: 'localmodel stop --port %d', then serve "
-					  "--rpc-worker again)", h.addr[i], wtag, tag, h.port[i]);
+		return lm_err_set(err, LM_ERUNTIME, "the RPC worker %s runs build b%ld and this "
+				  "llama-server build b%ld: both must be the same build (restart the "
+				  "worker with this runtime: 'localmodel stop --port %d', then "
+				  "'localmodel serve --rpc-worker --port %d')", h.addr[i], wbuild, build,
+				  h.port[i], h.port[i]);
 	}
 	ui_warn(ctx, "every token waits on %s: each of the %d RPC worker%s is a round trip per "
 		"token, so generation is slower than the prediction for one machine (a few ms a token "
