@@ -171,6 +171,8 @@ static int parse_options(struct serve *s, struct lm_err *err)
 		return lm_err_set(err, LM_EUSAGE, "--all serves every model: give no MODEL");
 	if (args_has(a, "max-loaded") && !s->router)
 		return lm_err_set(err, LM_EUSAGE, "--max-loaded goes with --all");
+	if (s->router && args_has(a, "rpc"))
+		return lm_err_set(err, LM_EUSAGE, "--rpc serves one model: not with --all");
 	if (s->router && args_has(a, "alias"))
 		return lm_err_set(err, LM_EUSAGE, "--alias does not go with --all");
 	return args_want_pos(a, 0, 1, err);
