@@ -42,8 +42,10 @@ int peers_parse_one(const char *spec, struct lm_peer *p, struct lm_err *err)
 		return lm_err_set(err, LM_EUSAGE, "peer too long: '%.60s...'", spec);
 	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (lm_starts_with(tok, "key_file=")) {
-			if (!tok[9] || lm_strlcpy(p->key_file, tok + 9, sizeof(p->key_file)) >=
-					       sizeof(p->key_file))
+			const char *home = getenv("HOME"), *k = tok + 9;
+			int tilde = lm_starts_with(k, "~/") && home && *home;
+			if (!*k || snprintf(p->key_file, sizeof(p->key_file), "%s%s", tilde ? home : "",
+					    tilde ? k + 1 : k) >= (int)sizeof(p->key_file))
 				return lm_err_set(err, LM_EUSAGE, "bad key_file in peer '%s'", spec);
 			continue;
 		}

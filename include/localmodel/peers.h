@@ -6,8 +6,8 @@
  * A peer is written "[NAME=]URL [key_file=PATH]"; the config key `peers`
  * holds a comma-separated list of them, in order of preference. URL is an
  * OpenAI-compatible base URL (http or https, with or without the trailing
- * /v1). The API key is read from key_file when probing, never taken from a
- * command line.
+ * /v1). The API key is read from key_file ("~/" is $HOME) when probing,
+ * never taken from a command line.
  *
  * peers_probe asks every peer at once (libcurl's multi interface, loaded
  * with dlopen) for /health, /v1/models, /props and

@@ -22,6 +22,9 @@ static void test_parse(void)
 	CHECK_INT(peers_parse_one("key_file=/k  mbp=http://[fd7a::1]:8080", &p, &err), LM_OK);
 	CHECK_STR(p.name, "mbp");
 	CHECK_STR(p.base, "http://[fd7a::1]:8080");
+	setenv("HOME", "/home/u", 1);
+	CHECK_INT(peers_parse_one("http://h:1 key_file=~/k/hub.key", &p, &err), LM_OK);
+	CHECK_STR(p.key_file, "/home/u/k/hub.key");
 	CHECK_INT(peers_parse_one("ftp://x", &p, &err), LM_EUSAGE);
 	CHECK_INT(peers_parse_one("http://", &p, &err), LM_EUSAGE);
 	CHECK_INT(peers_parse_one("http:///v1", &p, &err), LM_EUSAGE);
