@@ -148,6 +148,10 @@ static void probe_server(struct server_info *sv)
 	}
 	if ((body = local_get(st, "/metrics", key, &status))) {
 		struct usagelog_counters c;
+		/* with --no-slots (ours) /slots answers 501: the gauge says it */
+		const char *g = strstr(body, "\nllamacpp:requests_processing ");
+		if (sv->busy_slots < 0 && g)
+			sv->busy_slots = atoi(g + 30);
 		if (usagelog_parse_metrics(body, &c) == 0) {
 			if (c.prompt_tokens >= 0)
 				sv->tokens_in = c.prompt_tokens;
