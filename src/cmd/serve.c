@@ -1070,6 +1070,8 @@ static void add_config_env(const struct serve *s, char ***env, int *ne)
 	for (const char *const *k = config_keys(); *k; k++) {
 		char now[300], was[300], var[64];
 		size_t i = 0;
+		if (!strcmp(*k, "peers")) /* status reads it, not serve */
+			continue;
 		if (config_get(&s->ctx->cfg, *k, now, sizeof(now)) ||
 		    config_get(&def, *k, was, sizeof(was)) || !strcmp(now, was))
 			continue;

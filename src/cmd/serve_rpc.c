@@ -2,6 +2,7 @@
  * supervisor; and serve MODEL --rpc HOST:PORT: a llama-server that splits
  * the model over such workers. */
 #include "localmodel/cmd.h"
+#include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/runtime.h"
 #include "localmodel/supervise.h"
@@ -80,7 +81,7 @@ static int worker_options(struct worker *w, struct lm_err *err)
 		return lm_err_set(err, LM_EUSAGE, "--rpc-worker serves no MODEL: the head names it "
 				  "('localmodel serve MODEL --rpc HOST:PORT')");
 	static const char *const other[] = { "all", "rpc", "rpc-memory", "alias", "ctx", "parallel",
-					     "print-service", "api-key-file", NULL };
+					     "api-key-file", NULL };
 	for (int i = 0; other[i]; i++)
 		if (args_has(w->args, other[i]))
 			return lm_err_set(err, LM_EUSAGE, "--%s does not go with --rpc-worker", other[i]);
@@ -247,6 +248,67 @@ static int worker_run(struct worker *w, struct sup_config *c)
 	return rc;
 }
 
+/* Environment a worker's unit keeps (never tokens). */
+static const char *const unit_env[] = {
+	"LOCALMODEL_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
+	"LLAMA_CACHE", "LOCALMODEL_RPC_SERVER", "LD_LIBRARY_PATH", "PATH", "CUDA_VISIBLE_DEVICES",
+	"HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "GGML_VK_VISIBLE_DEVICES", NULL,
+};
+
+static void add(char ***list, int *n, char *s)
+{
+	*list = lm_xrealloc(*list, (size_t)(*n + 2) * sizeof(char *));
+	(*list)[(*n)++] = s;
+	(*list)[*n] = NULL;
+}
+
+/* --print-service: a unit running the worker's supervisor in the
+ * foreground with the same address, port and RPC server arguments. */
+static int worker_service(struct worker *w, const char *kind)
+{
+	char exe[PATH_MAX], desc[300], label[64];
+	char **argv = NULL, **env = NULL, *out;
+	int na = 0, ne = 0;
+
+	if (strcmp(kind, "systemd") && strcmp(kind, "launchd")) {
+		ui_error(w->ctx, "bad value for '--print-service': '%s' (want systemd or launchd)", kind);
+		return LM_EUSAGE;
+	}
+	if (os_proc_exe(getpid(), exe, sizeof(exe)) < 0)
+		lm_strlcpy(exe, "localmodel", sizeof(exe));
+	add(&argv, &na, lm_xstrdup(exe));
+	add(&argv, &na, lm_xstrdup("serve"));
+	add(&argv, &na, lm_xstrdup("--rpc-worker"));
+	add(&argv, &na, lm_xstrdup("--foreground"));
+	add(&argv, &na, lm_xstrdup("--host"));
+	add(&argv, &na, lm_xstrdup(w->host));
+	add(&argv, &na, lm_xstrdup("--port"));
+	add(&argv, &na, lm_asprintf("%ld", w->port));
+	if (w->args->nextra)
+		add(&argv, &na, lm_xstrdup("--"));
+	for (int i = 0; i < w->args->nextra; i++)
+		add(&argv, &na, lm_xstrdup(w->args->extra[i]));
+	if (w->ctx->paths.home[0] && !getenv("LOCALMODEL_HOME"))
+		add(&env, &ne, lm_asprintf("LOCALMODEL_HOME=%s", w->ctx->paths.home));
+	for (int i = 0; unit_env[i]; i++)
+		if (getenv(unit_env[i]) && *getenv(unit_env[i]))
+			add(&env, &ne, lm_asprintf("%s=%s", unit_env[i], getenv(unit_env[i])));
+	snprintf(desc, sizeof(desc), "localmodel: RPC worker on %s:%ld", w->host, w->port);
+	snprintf(label, sizeof(label), "org.localmodel.rpc-worker.%ld", w->port);
+	if (!strcmp(kind, "systemd")) {
+		out = sup_unit_systemd(desc, argv, env);
+	} else {
+		char *lpath = lm_asprintf("%s/launchd-rpc-worker-%ld.log", w->ctx->paths.log_dir, w->port);
+		out = sup_unit_launchd(label, argv, env, lpath);
+		free(lpath);
+	}
+	fputs(out, stdout);
+	free(out);
+	rt_argv_free(argv);
+	rt_argv_free(env);
+	return LM_OK;
+}
+
 int serve_rpc_worker(struct lm_ctx *ctx, struct lm_args *args)
 {
 	struct worker w;
@@ -258,6 +320,11 @@ int serve_rpc_worker(struct lm_ctx *ctx, struct lm_args *args)
 	w.ctx = ctx;
 	w.args = args;
 	w.lock_fd = -1;
+	if (args_get(args, "print-service")) {
+		rc = worker_options(&w, &err) ? ui_fail(ctx, &err)
+					       : worker_service(&w, args_get(args, "print-service"));
+		goto out;
+	}
 	if ((rc = worker_options(&w, &err)) || (rc = find_rpc_server(&w, &err)) ||
 	    (rc = worker_files(&w, &err))) {
 		rc = ui_fail(ctx, &err);
