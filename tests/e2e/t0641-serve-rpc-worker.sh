@@ -109,4 +109,32 @@ test_expect_success 'MODEL or serving options with --rpc-worker: exit 2' '
 	test_grep "\-\-ctx does not go with --rpc-worker" err
 '
 
+test_expect_success 'install keeps the release archive'"'"'s ggml-rpc-server, and the worker runs it' '
+	python3 "$FIXTURES/mkrelease.py" tree rel b10600 &&
+	start_fixture gh.port python3 "$FIXTURES/mockgithub.py" rel gh.port >/dev/null &&
+	LOCALMODEL_GITHUB_API=http://127.0.0.1:$(cat gh.port) localmodel install --tag b10600 >/dev/null &&
+	test -x "$LOCALMODEL_HOME/runtime/current/ggml-rpc-server" &&
+	localmodel serve --rpc-worker --port $PORT >/dev/null &&
+	test_grep "^runtime=$LOCALMODEL_HOME/runtime/b10600-[a-z]*/ggml-rpc-server$" "$STATE" &&
+	localmodel stop --port $PORT >/dev/null
+'
+
+test_expect_success '--foreground: the supervisor in this process, stopped by stop' '
+	{ localmodel serve --rpc-worker --port $PORT --foreground >fg.out 2>&1 & } &&
+	wait_until 20 "grep -q \"^phase=running\" \"$STATE\"" &&
+	test_grep "^RPC worker at 127.0.0.1:$PORT" fg.out &&
+	localmodel stop --port $PORT >/dev/null &&
+	wait_until 10 "test ! -e \"$STATE\""
+'
+
+test_expect_success '--print-service: a unit running the worker in the foreground' '
+	localmodel serve --rpc-worker --host 192.168.1.10 --port 50052 --print-service systemd \
+		-- -t 4 >unit 2>err &&
+	test_grep "^ExecStart=.* serve --rpc-worker --foreground --host 192.168.1.10 --port 50052 -- -t 4$" unit &&
+	test_grep "warning: binding the RPC worker to 192.168.1.10" err &&
+	test_expect_code 2 localmodel serve --rpc-worker --host 0.0.0.0 --print-service systemd 2>err &&
+	localmodel serve --rpc-worker --print-service launchd >plist &&
+	test_grep "org.localmodel.rpc-worker.50052" plist
+'
+
 test_done
