@@ -424,8 +424,9 @@ static int head_parse(struct lm_ctx *ctx, struct lm_args *args, struct head *h, 
 }
 
 /* The fit counts the workers' memory: on the GPU side when this machine
- * has a discrete GPU, else with the RAM (llama.cpp puts offloaded layers on
- * the workers, which are devices to it). */
+ * has a GPU (and with the RAM too when that is unified memory), else with
+ * the RAM (llama.cpp puts offloaded layers on the workers, which are
+ * devices to it). */
 int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err)
 {
 	struct head h;
@@ -447,9 +448,11 @@ int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err)
 	m = (struct lm_machine *)ctx_machine(ctx); /* this command's own copy */
 	if (!m->ok)
 		return LM_OK;
-	if (m->now.gpu_bytes && !m->now.unified)
+	/* a worker is one more device: GPU memory to the fit, and on a Mac
+	 * (unified) also memory beyond this machine's RAM */
+	if (m->now.gpu_bytes)
 		m->now.gpu_bytes += sum;
-	else
+	if (!m->now.gpu_bytes || m->now.unified)
 		m->now.ram_bytes += sum;
 	return LM_OK;
 }
