@@ -11,7 +11,10 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <libgen.h>
+#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +426,44 @@ static int head_parse(struct lm_ctx *ctx, struct lm_args *args, struct head *h, 
 	return rc;
 }
 
+/* 0 when something accepts a TCP connection at host:port within
+ * timeout_ms (closed at once: the RPC server drops a client that says
+ * nothing); else -1 with errno. */
+static int reach(const char *host, int port, int timeout_ms)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char ps[16];
+	int ok = -1, e = ECONNREFUSED;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if (getaddrinfo(host, ps, &hints, &res))
+		return errno = EHOSTUNREACH, -1;
+	for (ai = res; ai && ok < 0; ai = ai->ai_next) {
+		int fd = os_socket(ai->ai_family, ai->ai_socktype, 1), soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			ok = 0;
+		else if (errno != EINPROGRESS)
+			e = errno;
+		else if (poll(&p, 1, timeout_ms) != 1)
+			e = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+			ok = 0;
+		else
+			e = soerr ? soerr : errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	if (ok < 0)
+		errno = e;
+	return ok;
+}
+
 /* The fit counts the workers' memory: on the GPU side when this machine
  * has a GPU (and with the RAM too when that is unified memory), else with
  * the RAM (llama.cpp puts offloaded layers on the workers, which are
@@ -438,6 +479,13 @@ int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err)
 		return LM_OK;
 	if ((rc = head_parse(ctx, args, &h, err)))
 		return rc;
+	/* llama-server carries on without a worker it cannot reach (it logs
+	 * "Failed to connect to H:P" and keeps every layer here) */
+	for (int i = 0; i < h.n; i++)
+		if (reach(h.host[i], h.port[i], 2000) < 0)
+			return lm_err_set(err, LM_ENET, "cannot reach the RPC worker %s: %s (start it "
+					  "there with 'localmodel serve --rpc-worker --host ADDR --port "
+					  "%d')", h.addr[i], strerror(errno), h.port[i]);
 	for (int i = 0; i < h.n; i++) {
 		if (h.mem[i])
 			sum += h.mem[i];
