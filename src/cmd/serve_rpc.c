@@ -587,13 +587,19 @@ int serve_rpc_head(struct lm_ctx *ctx, struct lm_args *args, const struct rt_cap
 		tag[0] ? " (" : "", tag, tag[0] ? ")" : "");
 	list_append(argv, "--rpc", args_get(args, "rpc"));
 	if (all_mem && args_get(args, "rpc-memory")) {
-		/* RPC devices come first in llama.cpp's device list, then local GPUs */
-		for (int i = 0; i < h.n; i++)
+		/* RPC devices come first in llama.cpp's device list, then the local
+		 * GPUs (what serve_rpc_fit added to gpu_bytes is the workers') */
+		uint64_t sum = 0, local = 0;
+		for (int i = 0; i < h.n; i++) {
+			sum += h.mem[i];
 			snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), "%s%llu", i ? "," : "",
 				 (unsigned long long)(h.mem[i] >> 20));
-		if (m->ok && m->now.gpu_bytes && !m->now.unified)
+		}
+		if (m->ok && m->now.gpu_bytes > sum)
+			local = m->now.gpu_bytes - sum;
+		for (int g = 0, ng = m->ok && m->now.ngpus > 1 ? m->now.ngpus : 1; local && g < ng; g++)
 			snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ",%llu",
-				 (unsigned long long)(m->now.gpu_bytes >> 20));
+				 (unsigned long long)((local / (uint64_t)ng) >> 20));
 		list_append(argv, "-ts", ts);
 	}
 	if (!args_get(args, "gpu-layers"))

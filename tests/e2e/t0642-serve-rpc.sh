@@ -52,6 +52,17 @@ test_expect_success '--rpc-memory: -ts in MiB, workers first; --gpu-layers is ke
 	localmodel stop --port $PORT >/dev/null
 '
 
+test_expect_success 'a head with a GPU (a Mac, an AMD card): its own share follows the workers'"'"'' '
+	for m in mac-64g amd-16g; do
+		LOCALMODEL_SYSROOT="$FIXTURES/sysroot/$m" localmodel serve ./small.gguf --port $PORT \
+			--rpc 127.0.0.1:$R1 --rpc-memory 8G >out 2>err || exit 1
+		flat >f || exit 1
+		test_grep " -ts 8192,[1-9][0-9]* " f || exit 1
+		test_grep -v "no GPU" err || exit 1
+		localmodel stop --port $PORT >/dev/null || exit 1
+	done
+'
+
 test_expect_success 'the fit counts the workers'"'"' memory' '
 	test_expect_code 7 localmodel serve ./big.gguf --port $PORT --ctx 4096 2>err &&
 	test_grep "does not fit" err &&
