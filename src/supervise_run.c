@@ -520,7 +520,7 @@ static void probe(struct run *r)
 
 	if (r->c->line_ready) {
 		/* an RPC worker: its last start-up line, then its port bound */
-		if (!r->line_seen || sup_port_check(r->c->st.host, r->c->st.port, &err) == LM_OK)
+		if (!r->line_seen || sup_port_check(r->c->st.host, r->c->st.port, &err) != LM_ESTATE)
 			return;
 	} else if (sup_http_get(r->c->st.host, r->c->st.port, "/health", NULL, 1000, &status,
 				NULL, &err) || status != 200) {
