@@ -30,6 +30,7 @@ static const struct key_def keys[] = {
 	{ "connections", K_INT, 0, 64, OFF(connections), 0 },
 	{ "backend", K_STR, 0, 0, OFF(backend), sizeof(((struct lm_config *)0)->backend) },
 	{ "calibrate", K_INT, 0, 1, OFF(calibrate), 0 },
+	{ "peers", K_STR, 0, 0, OFF(peers), sizeof(((struct lm_config *)0)->peers) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

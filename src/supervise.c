@@ -89,12 +89,13 @@ int sup_state_write(const char *path, const struct sup_state *st, struct lm_err 
 		"supervisor_pid=%d\nsupervisor_start=%llu\nsupervisor_exe=%s\n"
 		"child_pid=%d\nchild_start=%llu\nhost=%s\nport=%d\nmodel=%s\nalias=%s\n"
 		"session=%s\nlog=%s\nkey_file=%s\nruntime=%s\nstarted=%lld\nrestarts=%d\n"
-		"last_restart=%s\nctx_slot=%ld\nslots=%d\nkv_unified=%d\nrouter=%d\nphase=%s\n",
+		"last_restart=%s\nctx_slot=%ld\nslots=%d\nkv_unified=%d\nrouter=%d\nphase=%s\n"
+		"rpc_worker=%d\nrpc_version=%s\ndevices=%s\n",
 		(int)st->sup_pid, st->sup_start, st->sup_exe, (int)st->child_pid,
 		st->child_start, st->host, st->port, st->model, st->alias, st->session,
 		st->log_path, st->key_file, st->runtime, (long long)st->started, st->restarts,
 		st->last_restart, st->ctx_slot, st->slots, st->kv_unified, st->router,
-		sup_phase_name(st->phase));
+		sup_phase_name(st->phase), st->rpc_worker, st->rpc_version, st->devices);
 	int rc = write_quick(path, s, strlen(s), err);
 	free(s);
 	return rc;
@@ -143,6 +144,12 @@ static void state_set(struct sup_state *st, const char *k, const char *v)
 		st->kv_unified = atoi(v);
 	else if (!strcmp(k, "router"))
 		st->router = atoi(v);
+	else if (!strcmp(k, "rpc_worker"))
+		st->rpc_worker = atoi(v);
+	else if (!strcmp(k, "rpc_version"))
+		lm_strlcpy(st->rpc_version, v, sizeof(st->rpc_version));
+	else if (!strcmp(k, "devices"))
+		lm_strlcpy(st->devices, v, sizeof(st->devices));
 	else if (!strcmp(k, "phase"))
 		for (int i = 0; i < 4; i++)
 			if (!strcmp(v, phase_names[i]))

@@ -146,6 +146,18 @@ const char *cmd_suggest(const char *name);
 /* Print the help of one command to stdout. */
 void cmd_print_help(const struct lm_cmd *c);
 
+/* Helpers of status and serve kept in files of their own. */
+struct sup_state;
+struct cJSON;
+int status_peers(struct lm_ctx *ctx, struct lm_args *args);     /* status_peers.c */
+void status_worker_json(const struct sup_state *st, struct cJSON *o);
+void status_worker_text(const struct sup_state *st);
+int serve_rpc_worker(struct lm_ctx *ctx, struct lm_args *args); /* serve_rpc.c */
+struct rt_caps;
+int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err);
+int serve_rpc_head(struct lm_ctx *ctx, struct lm_args *args, const struct rt_caps *caps,
+		   const char *llama, char ***argv, struct lm_err *err);
+
 extern const struct lm_cmd cmd_install, cmd_serve, cmd_stop, cmd_status, cmd_models,
 	cmd_search, cmd_pull, cmd_recommend, cmd_usage, cmd_cleanup, cmd_update;
 

@@ -23,6 +23,7 @@ struct lm_config {
 	int connections;        /* pull connections per file (0 = auto) */
 	char backend[32];       /* install backend (auto) */
 	int calibrate;          /* measure this machine's speed when first needed (1) */
+	char peers[4096];       /* other machines, "[NAME=]URL [key_file=PATH], ..." (peers.h) */
 	int nwarnings;
 	char warnings[LM_CONFIG_MAX_WARN][256];
 };
