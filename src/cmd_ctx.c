@@ -1,6 +1,7 @@
 /* cmd_ctx: what the dispatcher prepares for a command beyond its options
  * (see cmd.h): the machine, probed once. */
 #include "localmodel/cmd.h"
+#include "localmodel/predict.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +43,14 @@ const struct lm_machine *ctx_machine(struct lm_ctx *ctx)
 		fit_machine_from_hw(&m->now, &m->hw, 1);
 	}
 	return m;
+}
+
+void ctx_speed(struct lm_ctx *ctx, const struct lm_hw *hw, const struct lm_fit_machine *mc,
+	       struct lm_speed_machine *sm, int history)
+{
+	const char *sysroot = getenv("LOCALMODEL_SYSROOT");
+	int this_machine = !sysroot || !*sysroot;
+
+	predict_machine(sm, hw, mc, ctx->paths.state_dir, history ? ctx->store : NULL,
+			ctx->cfg.calibrate && this_machine);
 }

@@ -32,6 +32,8 @@ static const struct key_def keys[] = {
 	{ "swap_limit_gb", K_NUM, -1, 1e6, OFF(swap_limit_gb), 0 },
 	{ "pressure_limit", K_NUM, -1, 100, OFF(pressure_limit), 0 },
 	{ "keep", K_STR, 0, 0, OFF(keep), sizeof(((struct lm_config *)0)->keep) },
+	{ "calibrate", K_INT, 0, 1, OFF(calibrate), 0 },
+	{ "peers", K_STR, 0, 0, OFF(peers), sizeof(((struct lm_config *)0)->peers) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -71,6 +73,7 @@ void config_defaults(struct lm_config *c)
 	c->port = 8080;
 	lm_strlcpy(c->host, "127.0.0.1", sizeof(c->host));
 	lm_strlcpy(c->backend, "auto", sizeof(c->backend));
+	c->calibrate = 1;
 }
 
 static void add_warning(struct lm_config *c, const char *fmt, const char *a, int line)

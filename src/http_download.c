@@ -922,6 +922,19 @@ static void trial_end(struct dl *x, struct conn *c)
 		x->nconns = 1;
 }
 
+/* The trial can tell early that one connection is not enough: at
+ * DL_FAST_CONN the whole trial would have arrived by now. Then the others
+ * start at once instead of after the trial (on a 40 MB/s connection that
+ * wait was 26 ms of 15 idle connections). */
+static void trial_check(struct dl *x, long long now)
+{
+	const struct conn *c = &x->conns[0];
+
+	if (x->trial && c->busy && c->first_byte &&
+	    (double)(now - c->first_byte) > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN)
+		x->trial = 0;
+}
+
 /* A 200/206 answer ended well: its span is done, or the rest is asked for;
  * in single mode the whole file has arrived. */
 static void conn_success(struct dl *x, struct conn *c)
@@ -1088,6 +1101,7 @@ static int run(struct dl *x)
 
 		if ((x->d->cancel && *x->d->cancel) || (x->h->cancel && *x->h->cancel))
 			return lm_err_set(x->err, LM_EFAIL, "download of '%s' interrupted", x->name);
+		trial_check(x, now);
 		if (assign(x, now) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;
 		lm_curl.multi_perform(x->multi, &running);
@@ -1104,6 +1118,7 @@ static int run(struct dl *x)
 		if (x->fatal)
 			return x->fatal;
 		/* idle connections take their next chunk before we wait */
+		trial_check(x, lm_mono_ms());
 		if (assign(x, lm_mono_ms()) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;
 		if (!all_done(x) && !busy_count(x) && !waiting_count(x))

@@ -3,6 +3,7 @@
 #include "localmodel/catalog.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hw.h"
+#include "localmodel/paths.h"
 #include "localmodel/store.h"
 #include "localmodel/usage_report.h"
 
@@ -83,16 +84,33 @@ static double history_factor(struct lm_store *store, const struct lm_fit_machine
 	return f;
 }
 
+int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_speed_probe *p,
+		      struct lm_err *err)
+{
+	char key[17];
+	int rc;
+
+	if ((rc = speed_probe(p, 256u << 20, 256, hw->cores_logical, err)) ||
+	    (rc = paths_ensure_dir(state_dir, err)))
+		return rc;
+	speed_machine_key(hw, key);
+	return speed_cache_save(state_dir, key, p, err);
+}
+
 void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		     const struct lm_fit_machine *mc, const char *state_dir,
-		     struct lm_store *store)
+		     struct lm_store *store, int may_probe)
 {
 	struct lm_speed_probe p;
 	char key[17];
+	int rc = LM_ENOTFOUND;
 
 	speed_machine_from_hw(sm, hw);
 	speed_machine_key(hw, key);
-	if (state_dir && !speed_cache_load(state_dir, key, &p, NULL))
+	if (state_dir && (rc = speed_cache_load(state_dir, key, &p, NULL)) == LM_ENOTFOUND &&
+	    may_probe)
+		rc = predict_calibrate(hw, state_dir, &p, NULL);
+	if (state_dir && rc == LM_OK)
 		speed_machine_use_probe(sm, p.read_bw, p.flops);
 	if (store)
 		speed_machine_apply_factor(sm, history_factor(store, mc, sm));

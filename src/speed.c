@@ -129,7 +129,7 @@ void speed_machine_plan_gpu(struct lm_speed_machine *sm)
 void speed_machine_use_probe(struct lm_speed_machine *sm, double read_bw, double flops)
 {
 	if (read_bw > 0)
-		sm->host_bw = read_bw * LM_SPEED_CPU_BW_EFF;
+		sm->host_bw = read_bw * LM_SPEED_PROBE_BW_EFF;
 	if (flops > 0)
 		sm->host_flops = flops * LM_SPEED_CPU_FLOPS_EFF;
 	sm->source = LM_SPEED_SRC_PROBE;
@@ -231,6 +231,9 @@ static uint64_t read_pass(const uint64_t *w, size_t n)
 }
 
 #define PROBE_MAX_THREADS 64
+/* floats between the matrices: rows of B and C never 4 KiB apart (a
+ * store and a later load at the same page offset stall some cores) */
+#define PROBE_SKEW 24
 
 static volatile uint64_t probe_sink;
 
@@ -274,8 +277,21 @@ static double read_threads(const uint64_t *w, size_t words, int threads, uint64_
 	return started == threads ? now_s() - t0 : -1;
 }
 
-/* C = A x B, n x n floats, i-k-j order (vectorisable inner loop). */
-static void matmul(const float *A, const float *B, float *C, int n)
+/* C = A x B, n x n floats, i-k-j order, on scalar registers. The rate is
+ * a measure of the core, compared with ggml's SIMD kernels through
+ * LM_SPEED_CPU_FLOPS_EFF; a compiler that vectorised this loop (clang does
+ * at -O2, gcc does not) would change the yardstick, so no compiler may. */
+#if defined(__clang__)
+#define SCALAR_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
+#define SCALAR_FN
+#elif defined(__GNUC__)
+#define SCALAR_LOOP
+#define SCALAR_FN __attribute__((optimize("no-tree-vectorize")))
+#else
+#define SCALAR_LOOP
+#define SCALAR_FN
+#endif
+SCALAR_FN static void matmul(const float *A, const float *B, float *C, int n)
 {
 	memset(C, 0, sizeof(float) * (size_t)n * (size_t)n);
 	for (int i = 0; i < n; i++)
@@ -283,6 +299,7 @@ static void matmul(const float *A, const float *B, float *C, int n)
 			float a = A[(size_t)i * n + k];
 			const float *b = B + (size_t)k * n;
 			float *c = C + (size_t)i * n;
+			SCALAR_LOOP
 			for (int j = 0; j < n; j++)
 				c[j] += a * b[j];
 		}
@@ -301,7 +318,7 @@ int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, int threads, stru
 	if (words < 1024 || n < 16)
 		return lm_err_set(err, LM_EUSAGE, "probe sizes too small");
 	w = malloc(words * 8);
-	A = malloc(sizeof(float) * (size_t)n * (size_t)n * 3);
+	A = malloc(sizeof(float) * ((size_t)n * (size_t)n * 3 + 2 * PROBE_SKEW));
 	if (!w || !A) {
 		free(w);
 		free(A);
@@ -315,14 +332,14 @@ int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, int threads, stru
 			best = (double)(words * 8) / dt;
 	}
 	p->read_bw = best;
-	B = A + (size_t)n * n;
-	C = B + (size_t)n * n;
+	B = A + (size_t)n * n + PROBE_SKEW;
+	C = B + (size_t)n * n + PROBE_SKEW;
 	for (size_t i = 0; i < (size_t)n * n; i++) {
 		A[i] = (float)(i % 7) * 0.25f;
 		B[i] = (float)(i % 5) * 0.5f;
 	}
 	best = 0;
-	for (int r = 0; r < 3; r++) {
+	for (int r = 0; r < 9; r++) {
 		double t0 = now_s(), dt;
 		matmul(A, B, C, n);
 		dt = now_s() - t0;

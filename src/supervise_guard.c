@@ -303,6 +303,10 @@ static void gather(struct sup_guard *g, struct cands *cs)
 		int own = st->port == g->c->st.port;
 		if (!own && (!sup_state_alive(st) || st->phase != SUP_RUNNING))
 			continue;
+		/* an RPC worker holds layers for a head on another machine: not
+		 * this machine's to give up (and it has no HTTP to ask) */
+		if ((own ? g->c->st.rpc_worker : st->rpc_worker))
+			continue;
 		char *key = own ? NULL : st->key_file[0] ? sup_key_read(st->key_file) : NULL;
 		const char *k = own ? g->key : key;
 		if (st->router)

@@ -56,6 +56,7 @@ struct run {
 	int hung;               /* killed for not answering /health */
 	struct sup_guard *guard; /* the memory guard */
 	char guard_why[400];    /* why the guard stops this server */
+	int line_seen;          /* line_ready said the child is about to listen */
 };
 
 static long env_long(const char *name, long def, long min, long max)
@@ -258,6 +259,8 @@ static void take_output(struct run *r, const char *buf, size_t len)
 				sup_guard_line(r->guard, r->line);
 			if (r->c->on_line)
 				r->c->on_line(r->c->data, r->line, r->line_len);
+			if (r->c->line_ready && r->c->line_ready(&r->c->st, r->line))
+				r->line_seen = 1;
 			r->line_len = 0;
 			if (buf[i] == '\n')
 				continue;
@@ -279,7 +282,7 @@ static void drain_output(struct run *r)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0) {
+		if (n == 0 || (n < 0 && errno == EIO)) { /* EIO: a pty's end */
 			close(r->out_fd);
 			r->out_fd = -1;
 		}
@@ -475,8 +478,9 @@ static int spawn_child(struct run *r, struct lm_err *err)
 	pid_t parent = getpid(), pid;
 	ssize_t n;
 
-	if (os_pipe(out, 0) < 0)
-		return lm_err_set(err, LM_EFAIL, "cannot create a pipe: %s", strerror(errno));
+	if (r->c->pty ? sup_pty_open(&out[0], &out[1]) < 0 : os_pipe(out, 0) < 0)
+		return lm_err_set(err, LM_EFAIL, "cannot create a %s: %s", r->c->pty ? "pty" : "pipe",
+				  strerror(errno));
 	if (os_pipe(ep, 0) < 0) {
 		close(out[0]);
 		close(out[1]);
@@ -508,6 +512,7 @@ static int spawn_child(struct run *r, struct lm_err *err)
 	r->out_fd = out[0];
 	r->line_len = 0;
 	r->ready = 0;
+	r->line_seen = 0;
 	r->killed = 0;
 	r->hung = 0;
 	r->health_fails = 0;
@@ -523,9 +528,14 @@ static void probe(struct run *r)
 	int status = 0;
 	struct lm_err err = { 0 };
 
-	if (sup_http_get(r->c->st.host, r->c->st.port, "/health", NULL, 1000, &status, NULL,
-			 &err) || status != 200)
+	if (r->c->line_ready) {
+		/* an RPC worker: its last start-up line, then its port bound */
+		if (!r->line_seen || sup_port_check(r->c->st.host, r->c->st.port, &err) != LM_ESTATE)
+			return;
+	} else if (sup_http_get(r->c->st.host, r->c->st.port, "/health", NULL, 1000, &status,
+				NULL, &err) || status != 200) {
 		return;
+	}
 	r->ready = 1;
 	r->next_health = lm_mono_ms() + r->c->health_interval_ms;
 	r->c->st.phase = SUP_RUNNING;
@@ -552,7 +562,7 @@ static void watch_health(struct run *r)
 	struct lm_err err = { 0 };
 	int64_t now = lm_mono_ms();
 
-	if (!r->ready || r->stopping || r->hung || now < r->next_health)
+	if (!r->ready || r->stopping || r->hung || now < r->next_health || r->c->line_ready)
 		return;
 	int timeout = r->c->health_interval_ms < 2000 ? r->c->health_interval_ms : 2000;
 	if (sup_http_get(r->c->st.host, r->c->st.port, "/health", NULL, timeout, &status, NULL,

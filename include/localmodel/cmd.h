@@ -80,6 +80,14 @@ struct lm_ctx {
  * fit's two views of it and the reserve. Never NULL; check ->ok. */
 const struct lm_machine *ctx_machine(struct lm_ctx *ctx);
 
+/* The speed figures for hw (this machine's, or the one --memory plans)
+ * with mc's offload: predict_machine with the served history when history
+ * and a database are there, and a first calibration when the `calibrate`
+ * setting allows it and hw is this machine (no LOCALMODEL_SYSROOT). */
+struct lm_speed_machine;
+void ctx_speed(struct lm_ctx *ctx, const struct lm_hw *hw, const struct lm_fit_machine *mc,
+	       struct lm_speed_machine *sm, int history);
+
 /* SIGINT, SIGTERM (and SIGHUP when hup) set *flag instead of ending the
  * command, which then stops at a safe point (no SA_RESTART: a blocking call
  * returns with EINTR). One flag per process. */
@@ -137,6 +145,18 @@ const char *cmd_suggest(const char *name);
 
 /* Print the help of one command to stdout. */
 void cmd_print_help(const struct lm_cmd *c);
+
+/* Helpers of status and serve kept in files of their own. */
+struct sup_state;
+struct cJSON;
+int status_peers(struct lm_ctx *ctx, struct lm_args *args);     /* status_peers.c */
+void status_worker_json(const struct sup_state *st, struct cJSON *o);
+void status_worker_text(const struct sup_state *st);
+int serve_rpc_worker(struct lm_ctx *ctx, struct lm_args *args); /* serve_rpc.c */
+struct rt_caps;
+int serve_rpc_fit(struct lm_ctx *ctx, struct lm_args *args, struct lm_err *err);
+int serve_rpc_head(struct lm_ctx *ctx, struct lm_args *args, const struct rt_caps *caps,
+		   const char *llama, char ***argv, struct lm_err *err);
 
 extern const struct lm_cmd cmd_install, cmd_serve, cmd_stop, cmd_status, cmd_models,
 	cmd_search, cmd_pull, cmd_recommend, cmd_usage, cmd_cleanup, cmd_update;

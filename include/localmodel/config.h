@@ -25,6 +25,8 @@ struct lm_config {
 	double swap_limit_gb;   /* memory guard: act above this swap use (0 = 3/4 of RAM, < 0 off) */
 	double pressure_limit;  /* memory guard: act above this pressure, 0..100 (0 = 40, < 0 off) */
 	char keep[1024];        /* models the memory guard never stops or unloads ("") */
+	int calibrate;          /* measure this machine's speed when first needed (1) */
+	char peers[4096];       /* other machines, "[NAME=]URL [key_file=PATH], ..." (peers.h) */
 	int nwarnings;
 	char warnings[LM_CONFIG_MAX_WARN][256];
 };

@@ -16,11 +16,17 @@ struct lm_hw;
 struct lm_store;
 
 /* This machine's speed figures. state_dir may be NULL (no calibration),
- * store may be NULL (no history). Never fails: a missing source is
- * skipped. */
+ * store may be NULL (no history). With may_probe and no calibration cached
+ * for this machine, the probe runs first (about a second) and its result
+ * is cached (predict_calibrate). Never fails: a missing source is skipped. */
 void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		     const struct lm_fit_machine *mc, const char *state_dir,
-		     struct lm_store *store);
+		     struct lm_store *store, int may_probe);
+
+/* Measure this machine (speed_probe: 256 MiB of reads on every logical
+ * core, a 256 x 256 matmul) and cache the result under state_dir. */
+int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_speed_probe *p,
+		      struct lm_err *err);
 
 /* Decode and prompt speed for a fitted model: r's gpu layers, and
  * LM_SPEED_CTX_USED tokens in the cache (fewer when r's context is smaller). */

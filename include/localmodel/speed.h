@@ -25,17 +25,20 @@
  *   1. the served history (speed_learn): measured tok/s of past requests
  *      against the prediction for the same model give a correction factor
  *      for this machine;
- *   2. the probe (speed_probe, `recommend --calibrate`): a memory-read pass
- *      on every core and a small matrix multiply in plain C, cached per
- *      machine. The CPU decode reads weights at LM_SPEED_CPU_BW_EFF of the
- *      read bandwidth (llama-server b10587 on a 2-core AVX2 server read
- *      0.44-0.53 of the machine's measured read bandwidth; dequantising and
- *      the dot products cost the rest), and prompt processing runs at
- *      LM_SPEED_CPU_FLOPS_EFF times the probe's plain-C matmul rate per
- *      thread. That last factor is an estimate (ggml's int8 SIMD kernels
- *      against a compiler-vectorised float loop at the baseline ISA), not
- *      a measurement: the probe is only as good as a quiet machine makes
- *      it, and the history (1.) corrects both;
+ *   2. the probe (speed_probe; measured on first use, or again with
+ *      `recommend --calibrate`): a memory-read pass on every core and a
+ *      small scalar matrix multiply in plain C, cached per machine. The CPU
+ *      decode reads weights at LM_SPEED_PROBE_BW_EFF of the probe's read
+ *      rate, and prompt processing runs at LM_SPEED_CPU_FLOPS_EFF times
+ *      the probe's scalar matmul rate per thread (ggml's int8 SIMD kernels
+ *      against one float multiply-add a cycle). Both were fitted with
+ *      llama-server b10587 on a 2-core AMD EPYC (AVX2) VM, dense Q8_0
+ *      models reading 1.3 and 3.4 GB a token, q8_0 KV, flash attention,
+ *      512-token prompts: the probe read 16-18 GB/s and 4.5-4.8 GFLOP/s a thread;
+ *      decode ran at 0.75-0.95 of that read rate (the larger model lower),
+ *      prompt processing at 9-10x the matmul rate. A busy machine probes
+ *      low (another process on the second core halved both figures there);
+ *      the history (1.) then corrects the decode figure;
  *   3. the chip table (speed_chip_find): data-sheet memory bandwidth and
  *      FP16 throughput of Apple M1-M4, common NVIDIA and AMD cards, and CPU
  *      memory by DDR generation and channel count; GPUs and Apple reach
@@ -59,8 +62,9 @@
 struct lm_hw;
 struct lm_fit_model;
 
-#define LM_SPEED_CPU_BW_EFF 0.48
-#define LM_SPEED_CPU_FLOPS_EFF 12.0
+#define LM_SPEED_CPU_BW_EFF 0.48     /* of a DDR data-sheet figure (table, --bandwidth) */
+#define LM_SPEED_PROBE_BW_EFF 0.85   /* of the probe's measured read rate */
+#define LM_SPEED_CPU_FLOPS_EFF 9.8   /* times the probe's scalar matmul rate */
 #define LM_SPEED_GPU_BW_EFF 0.9
 #define LM_SPEED_GPU_FLOPS_EFF 0.6
 #define LM_SPEED_CPU_TOKEN_S 0.010
@@ -153,7 +157,7 @@ void speed_machine_apply_factor(struct lm_speed_machine *sm, double factor);
 
 /* The probe: a memory-read pass over `bytes` on `threads` threads (best of
  * 7, as decode reads with every core) and a matmul of n x n floats on one
- * thread (best of 3). Plain C and POSIX threads; well under a second on a
+ * thread (best of 9). Plain C and POSIX threads; well under a second on a
  * quiet machine. */
 struct lm_speed_probe {
 	double read_bw;  /* bytes/s */

@@ -61,6 +61,9 @@ struct sup_state {
 	int slots;                   /* parallel slots (0: the server's default) */
 	int kv_unified;              /* the slots share one KV cache */
 	int router;                  /* --all: router mode */
+	int rpc_worker;              /* a ggml-rpc-server, not a llama-server */
+	char rpc_version[32];        /* its RPC protocol version ("5.1.0") */
+	char devices[1024];          /* its devices, "NAME: DESC (T MiB, F MiB free)" joined by "; " */
 	enum sup_phase phase;
 	uint64_t expected;           /* memory the server grows to (the fit's
 					estimate at its full context), 0 unknown */
@@ -173,6 +176,12 @@ struct sup_config {
 	int guard_rearm_ms;
 	void (*on_event)(void *data, enum sup_event ev, const char *msg);
 	void *data;
+	/* RPC workers: readiness comes from the child's lines (this returns 1
+	 * on the last start-up line, filling st), then its port being bound;
+	 * /health is never asked. pty: its output through a pseudo-terminal,
+	 * so that its stdio flushes each line. */
+	int (*line_ready)(struct sup_state *st, const char *line);
+	int pty;
 };
 
 /* The inventory name of a model the router names router_name (itself when
@@ -205,6 +214,31 @@ int sup_start_detached(struct sup_config *c, pid_t *pid, int *ready_fd, struct l
  * ended. */
 int sup_wait_ready(pid_t pid, int fd, long timeout_ms, const volatile sig_atomic_t *interrupted,
 		   char *why, size_t size);
+
+/* ---- RPC workers (supervise_rpc.c) ---------------------------------- */
+
+/* Feed one line of ggml-rpc-server's start-up output: records the protocol
+ * version and the devices in st; 1 on the transport line (the last before
+ * it binds its port). */
+int sup_rpc_line(struct sup_state *st, const char *line);
+/* One device line "  NAME: DESC (T MiB, F MiB free)": 0 and the parts, or
+ * -1 when line is not one. */
+int sup_rpc_device(const char *line, char *name, size_t nsize, char *desc, size_t dsize,
+		   uint64_t *total_mib, uint64_t *free_mib);
+/* The free memory of every device in st->devices, in bytes (0 unknown). */
+uint64_t sup_rpc_free_bytes(const char *devices);
+
+enum sup_rpc_addr {
+	SUP_RPC_LOOPBACK,  /* 127.0.0.0/8, ::1, localhost */
+	SUP_RPC_PRIVATE,   /* 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 */
+};
+/* The address policy of an RPC worker (it has no authentication): LM_OK
+ * and the kind for loopback and private addresses; LM_EUSAGE naming why
+ * for the wildcards, names other than localhost, and anything public. */
+int sup_rpc_addr_check(const char *host, enum sup_rpc_addr *kind, struct lm_err *err);
+/* A pseudo-terminal pair (master close-on-exec, no echo, no output
+ * processing); -1 with errno on failure. */
+int sup_pty_open(int *master, int *slave);
 
 /* ---- service units -------------------------------------------------- */
 

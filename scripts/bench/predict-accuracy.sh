@@ -14,8 +14,10 @@
 #                     localmodel's data directory)
 #   SHAPES="0.5b 1b 3b"  CTXS="4096 16384"  QUANT=Q8_0 (or F16)  REPEAT=3
 #   PROMPT=512 NPREDICT=64  tokens read and written per completion
-#   CALIBRATE=1       predict from `recommend --calibrate` instead of the
-#                     chip table
+#   CALIBRATE=1       measure this machine first (`recommend --calibrate`);
+#                     by default the first prediction measures it anyway
+#                     (the `calibrate` setting), unless CALIBRATE=0, which
+#                     predicts from the chip table alone
 # The server runs as serve runs it on a CPU: -ngl 0, one slot, flash
 # attention, q8_0 KV. Needs a built tree (make) and python3.
 set -u
@@ -54,9 +56,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 export LOCALMODEL_HOME=$tmp/home
 mkdir -p "$LOCALMODEL_HOME"
-if [ "${CALIBRATE:-0}" = 1 ]; then
-	"$LM" recommend --calibrate --min-speed 0 >/dev/null || exit 1
-fi
+case ${CALIBRATE:-} in
+1) "$LM" recommend --calibrate --min-speed 0 >/dev/null || exit 1 ;;
+0) export LOCALMODEL_CALIBRATE=0 ;;
+esac
 
 # shape NAME: mkgguf.py options of a model of that shape (public configs:
 # Qwen2.5-0.5B, Llama-3.2-1B, Llama-3.2-3B; all as llama, whose tokenizer

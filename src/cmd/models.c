@@ -361,7 +361,7 @@ static void estimate(struct lm_ctx *ctx, const struct lm_gguf *g, struct show_fi
 		lm_strlcpy(sf->why, mach->ok ? err.msg : mach->err.msg, sizeof(sf->why));
 		goto out;
 	}
-	predict_machine(&sf->sm, &mach->hw, &mach->plan, ctx->paths.state_dir, ctx->store);
+	ctx_speed(ctx, &mach->hw, &mach->plan, &sf->sm, 1);
 	predict_speed(fm, &sf->r, o.cache, &sf->sm, &sf->sp);
 	sf->ok = 1;
 out:

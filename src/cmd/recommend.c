@@ -204,12 +204,7 @@ static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 				  "800GB/s, 1.8T)", bws);
 	if (args_has(args, "calibrate")) {
 		struct lm_speed_probe pr;
-		char key[17];
-		if ((rc = speed_probe(&pr, 256u << 20, 256, p->hw.cores_logical, err)) ||
-		    (rc = paths_ensure_dir(ctx->paths.state_dir, err)))
-			return rc;
-		speed_machine_key(&p->hw, key);
-		if ((rc = speed_cache_save(ctx->paths.state_dir, key, &pr, err)))
+		if ((rc = predict_calibrate(&p->hw, ctx->paths.state_dir, &pr, err)))
 			return rc;
 		snprintf(p->note, sizeof(p->note), "calibrated: %.1f GB/s memory reads, %.1f GFLOP/s "
 			 "a thread", pr.read_bw / 1e9, pr.flops / 1e9);
@@ -225,7 +220,7 @@ static int plan_speed(struct lm_ctx *ctx, struct lm_args *args, struct plan *p,
 		if (bw && p->mc.unified)
 			p->sm.host_bw = p->sm.gpu_bw * 0.5;
 	} else {
-		predict_machine(&p->sm, &p->hw, &p->mc, ctx->paths.state_dir, ctx->store);
+		ctx_speed(ctx, &p->hw, &p->mc, &p->sm, 1);
 	}
 	return LM_OK;
 }

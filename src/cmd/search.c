@@ -142,7 +142,7 @@ static void fitter_init(struct lm_ctx *ctx, struct fitter *f)
 	f->reserve = mach->reserve;
 	if (mach->ok && mach->plan.ram_bytes) {
 		f->mc = mach->plan;
-		predict_machine(&f->sm, &mach->hw, &mach->plan, ctx->paths.state_dir, ctx->store);
+		ctx_speed(ctx, &mach->hw, &mach->plan, &f->sm, 1);
 		f->known = 1;
 	}
 }

@@ -50,6 +50,9 @@ static const struct lm_opt opts[] = {
 	{ "keep", 0, LM_OPT_VALUE, "MODELS", "models the memory guard never stops or unloads (comma-separated)" },
 	{ "timeout", 0, LM_OPT_VALUE, "SECONDS", "wait this long for the server to be healthy" },
 	{ "print-service", 0, LM_OPT_VALUE, "systemd|launchd", "print a service definition and exit" },
+	{ "rpc-worker", 0, LM_OPT_FLAG, NULL, "run llama.cpp's RPC server for a head machine (serve_rpc.c)" },
+	{ "rpc", 0, LM_OPT_VALUE, "HOST:PORT[,...]", "split the model over these RPC workers" },
+	{ "rpc-memory", 0, LM_OPT_VALUE, "SIZE[,...]", "with --rpc: memory each worker gives" },
 	LM_OPT_END,
 };
 
@@ -176,6 +179,8 @@ static int parse_options(struct serve *s, struct lm_err *err)
 		return lm_err_set(err, LM_EUSAGE, "--all serves every model: give no MODEL");
 	if (args_has(a, "max-loaded") && !s->router)
 		return lm_err_set(err, LM_EUSAGE, "--max-loaded goes with --all");
+	if (s->router && args_has(a, "rpc"))
+		return lm_err_set(err, LM_EUSAGE, "--rpc serves one model: not with --all");
 	if (s->router && args_has(a, "alias"))
 		return lm_err_set(err, LM_EUSAGE, "--alias does not go with --all");
 	return args_want_pos(a, 0, 1, err);
@@ -454,7 +459,7 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 	if (r.verdict != LM_FIT_NO_FIT) { /* the prediction (speed.h) */
 		struct lm_speed_machine sm;
 		struct lm_speed_result sp;
-		predict_machine(&sm, &mach->hw, mc, s->ctx->paths.state_dir, s->ctx->store);
+		ctx_speed(s->ctx, &mach->hw, mc, &sm, 1);
 		predict_speed(m, &r, o.cache, &sm, &sp);
 		snprintf(t->predicted, sizeof(t->predicted), "'%s': predicted ~%.1f tokens/s "
 			 "generating, ~%.0f tokens/s reading the prompt", t->name, sp.decode_tok_s,
@@ -1112,6 +1117,8 @@ static void add_config_env(const struct serve *s, char ***env, int *ne)
 	for (const char *const *k = config_keys(); *k; k++) {
 		char now[300], was[300], var[64];
 		size_t i = 0;
+		if (!strcmp(*k, "peers")) /* status reads it, not serve */
+			continue;
 		if (config_get(&s->ctx->cfg, *k, now, sizeof(now)) ||
 		    config_get(&def, *k, was, sizeof(was)) || !strcmp(now, was))
 			continue;
@@ -1233,6 +1240,8 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 	struct lm_err err = { 0 };
 	int rc;
 
+	if (args_has(args, "rpc-worker"))
+		return serve_rpc_worker(ctx, args);
 	memset(&s, 0, sizeof(s));
 	s.ctx = ctx;
 	s.args = args;
@@ -1244,11 +1253,13 @@ static int serve_run(struct lm_ctx *ctx, struct lm_args *args)
 		goto out;
 	}
 	load_caps(&s);
-	if ((rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
+	if ((rc = serve_rpc_fit(ctx, args, &err)) ||
+	    (rc = fit_targets(&s, &err)) || (rc = prepare_dirs(&s, &err)) ||
 	    (rc = check_port(&s, &err)) || (rc = prepare_key(&s, &err)) ||
 	    (rc = add_session(&s, &err)))
 		goto fail;
-	if ((rc = build_command(&s, &err)))
+	if ((rc = build_command(&s, &err)) ||
+	    (rc = serve_rpc_head(ctx, args, &s.caps, s.llama, &s.argv, &err)))
 		goto fail;
 	/* the supervisor opens the database briefly when it needs it; the WAL
 	 * checkpoint (an fsync) is left to a later connection, off the path to

@@ -21,6 +21,10 @@
 #include <unistd.h>
 
 static const struct lm_opt opts[] = {
+	{ "peers", 0, LM_OPT_FLAG, NULL, "probe this machine's servers and the peers (status_peers.c)" },
+	{ "peer", 0, LM_OPT_VALUE, "SPEC", "with --peers: these peers instead of the config's" },
+	{ "model", 0, LM_OPT_VALUE, "NAME", "with --peers: the first healthy provider serving NAME" },
+	{ "timeout", 0, LM_OPT_VALUE, "SECONDS", "with --peers: time for all probes (3)" },
 	LM_OPT_END,
 };
 
@@ -109,6 +113,10 @@ static void probe_server(struct server_info *sv)
 		sv->health = "restarting";
 		goto out;
 	}
+	if (st->rpc_worker) { /* no HTTP: the supervisor saw it bind its port */
+		sv->health = st->phase == SUP_RUNNING ? "ok" : "starting";
+		goto out;
+	}
 	body = local_get(st, "/health", NULL, &status);
 	free(body);
 	if (status == 503 || (status == 0 && st->phase == SUP_STARTING)) {
@@ -141,6 +149,10 @@ static void probe_server(struct server_info *sv)
 	}
 	if ((body = local_get(st, "/metrics", key, &status))) {
 		struct usagelog_counters c;
+		/* with --no-slots (ours) /slots answers 501: the gauge says it */
+		const char *g = strstr(body, "\nllamacpp:requests_processing ");
+		if (sv->busy_slots < 0 && g)
+			sv->busy_slots = atoi(g + 30);
 		if (usagelog_parse_metrics(body, &c) == 0) {
 			if (c.prompt_tokens >= 0)
 				sv->tokens_in = c.prompt_tokens;
@@ -164,8 +176,8 @@ static void gather_server(struct lm_ctx *ctx, struct status_info *si, struct ser
 
 	sv->rss_bytes = sv->busy_slots = -1;
 	sv->requests = sv->tokens_in = sv->tokens_out = -1;
-	snprintf(sv->endpoint, sizeof(sv->endpoint), "http://%s%s%s:%d/v1", v6 ? "[" : "",
-		 st->host, v6 ? "]" : "", st->port);
+	snprintf(sv->endpoint, sizeof(sv->endpoint), "%s%s%s%s:%d%s", st->rpc_worker ? "" : "http://",
+		 v6 ? "[" : "", st->host, v6 ? "]" : "", st->port, st->rpc_worker ? "" : "/v1");
 	sv->uptime_s = st->started ? (int64_t)(time(NULL) - st->started) : 0;
 	if (st->child_pid > 0 && sup_proc_matches(st->child_pid, st->child_start, NULL) &&
 	    os_proc_rss(st->child_pid, &rss) == 0)
@@ -263,6 +275,9 @@ static cJSON *server_json(const struct server_info *sv)
 		cJSON_AddNullToObject(o, "api_key_file");
 	cJSON_AddStringToObject(o, "runtime", st->runtime);
 	cJSON_AddBoolToObject(o, "runtime_outdated", sv->runtime_outdated);
+	cJSON_AddBoolToObject(o, "rpc_worker", st->rpc_worker);
+	if (st->rpc_worker)
+		status_worker_json(st, o);
 	return o;
 }
 
@@ -353,6 +368,8 @@ static void print_server_notes(const struct sup_state *st)
 		       st->ctx_slot, st->slots, st->kv_unified ? " sharing one KV cache" : "");
 	else if (st->ctx_slot > 0)
 		printf("  port %d: %ld tokens of context\n", st->port, st->ctx_slot);
+	if (st->rpc_worker)
+		status_worker_text(st);
 	if (st->last_restart[0])
 		printf("  port %d: restarted %d time%s; last: %s\n", st->port, st->restarts,
 		       st->restarts == 1 ? "" : "s", st->last_restart);
@@ -449,6 +466,8 @@ static int status_run(struct lm_ctx *ctx, struct lm_args *args)
 	int rc = LM_OK;
 
 	memset(&si, 0, sizeof(si));
+	if (args_has(args, "peers") || args_get(args, "peer"))
+		return args_want_pos(args, 0, 0, &err) ? ui_fail(ctx, &err) : status_peers(ctx, args);
 	if (args_want_pos(args, 0, 0, &err) || gather(ctx, &si, &err)) {
 		rc = ui_fail(ctx, &err);
 		goto out;
@@ -468,7 +487,8 @@ const struct lm_cmd cmd_status = {
 	.name = "status",
 	.alias = NULL,
 	.summary = "show servers, runtime, hardware and models",
-	.usage = "localmodel status [--json]",
+	.usage = "localmodel status [--json]\n"
+		 "localmodel status --peers [--peer SPEC] [--model NAME] [--timeout SECONDS] [--json]",
 	.opts = opts,
 	.needs = NEED_STORE_RO | NEED_MACHINE,
 	.run = status_run,

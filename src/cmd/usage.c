@@ -44,7 +44,7 @@ static double *predicted(struct lm_ctx *ctx, const struct usagedb_report *r)
 
 	if (!mach->ok || !ctx->store)
 		return v;
-	predict_machine(&sm, &mach->hw, &mach->plan, ctx->paths.state_dir, NULL);
+	ctx_speed(ctx, &mach->hw, &mach->plan, &sm, 0);
 	for (size_t i = 0; i < r->n; i++) {
 		struct lm_model m;
 		memset(&m, 0, sizeof(m));

@@ -20,6 +20,9 @@ unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_RUNTIME_DIR XDG_CACHE_HOM
 	OLLAMA_MODELS GITHUB_TOKEN LOCALMODEL_SYSROOT NO_COLOR http_proxy https_proxy \
 	HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export HF_ENDPOINT=http://127.0.0.1:9/ LOCALMODEL_GITHUB_API=http://127.0.0.1:9
+# no first-use speed calibration (a second of the shared machine, and figures
+# that vary): the cases that test it set LOCALMODEL_CALIBRATE=1
+export LOCALMODEL_CALIBRATE=0
 export no_proxy='*' NO_PROXY='*'
 # sanitizer reports go to files, checked by test_done
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$TRASH/.san/asan"

@@ -4,12 +4,17 @@ test_description='every option a command reads is declared in its table'
 
 # Each args_has/args_get/args_get_long/args_get_size("NAME") in a command
 # file must name an option of that file's table or a common one; a typo
-# would otherwise stop the program at run time.
+# would otherwise stop the program at run time. A helper file NAME_*.c of
+# command NAME.c (serve_rpc.c) reads the table of NAME.c.
 undeclared() { # file -> the names used but not declared
 	python3 - "$1" <<-\PY
-	import re, sys
+	import os, re, sys
 	src = open(sys.argv[1]).read()
-	declared = set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:\'.\'|0),\s*LM_OPT_', src))
+	base = os.path.basename(sys.argv[1])
+	table = src
+	if "_" in base:
+	    table = open(os.path.join(os.path.dirname(sys.argv[1]), base.split("_")[0] + ".c")).read()
+	declared = set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:\'.\'|0),\s*LM_OPT_', table))
 	declared |= {"json", "quiet", "help"}
 	used = set(re.findall(r'args_(?:has|get|get_long|get_size)\([^,]+,\s*"([a-z0-9-]+)"', src))
 	for name in sorted(used - declared):

@@ -60,6 +60,27 @@ test_expect_success '--bandwidth plans another machine: speeds follow the bandwi
 	test_grep "bad bandwidth .5X." err
 '
 
+test_expect_success 'the first prediction on this machine calibrates it once (calibrate = 1)' '
+	python3 "$FIXTURES/mkgguf.py" small.gguf --layers 2 --embd 128 --heads 2 --heads-kv 2 \
+		--ff 256 --vocab 300 --ctx 4096 --file-type 7 >/dev/null &&
+	LOCALMODEL_SYSROOT= localmodel models show "$TRASH/small.gguf" --json >off.json &&
+	test "$(json_get off.json "[\"fit\"][\"speed_source\"]")" = table &&
+	test -z "$(ls "$LOCALMODEL_HOME" | grep "^speed-")" &&
+	LOCALMODEL_CALIBRATE=1 localmodel models show "$TRASH/small.gguf" --json >described.json &&
+	test "$(json_get described.json "[\"fit\"][\"speed_source\"]")" = table &&
+	test -z "$(ls "$LOCALMODEL_HOME" | grep "^speed-")" &&
+	LOCALMODEL_CALIBRATE=1 LOCALMODEL_SYSROOT= localmodel models show "$TRASH/small.gguf" \
+		--json >on.json &&
+	test "$(json_get on.json "[\"fit\"][\"speed_source\"]")" = calibration &&
+	f=$(ls "$LOCALMODEL_HOME"/speed-*.txt) &&
+	test_grep "^read_bw = [1-9][0-9]*$" "$f" &&
+	echo "# kept" >>"$f" &&
+	LOCALMODEL_CALIBRATE=1 LOCALMODEL_SYSROOT= localmodel models show "$TRASH/small.gguf" \
+		--json >again.json &&
+	test_grep "# kept" "$f" &&
+	rm "$f"
+'
+
 test_expect_success '--calibrate measures, caches per machine, and is used next time' '
 	localmodel recommend --calibrate --min-speed 0 --json >out.json &&
 	test "$(json_get out.json "[\"speed\"][\"source\"]")" = calibration &&
@@ -72,11 +93,11 @@ test_expect_success '--calibrate measures, caches per machine, and is used next 
 	test "$(json_get other.json "[\"speed\"][\"source\"]")" = table
 '
 
-test_expect_success 'a cached calibration sets the host figures (x 0.48 bandwidth)' '
+test_expect_success 'a cached calibration sets the host figures (x 0.85 of its read rate)' '
 	f=$(ls "$LOCALMODEL_HOME"/speed-*.txt) &&
 	printf "read_bw = 100000000000\nflops = 50000000000\n" >"$f" &&
 	localmodel recommend --json >out.json &&
-	test "$(json_get out.json "[\"speed\"][\"host_bandwidth_bytes\"]")" = 48000000000 &&
+	test "$(json_get out.json "[\"speed\"][\"host_bandwidth_bytes\"]")" = 85000000000 &&
 	rm "$f"
 '
 

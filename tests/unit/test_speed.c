@@ -147,7 +147,7 @@ static void test_table(void)
 	NEAR(sm.host_bw, 100e9 * LM_SPEED_CPU_BW_EFF, 1);
 	CHECK_INT(sm.source, LM_SPEED_SRC_GIVEN);
 	speed_machine_use_probe(&sm, 50e9, 10e9);
-	NEAR(sm.host_bw, 50e9 * LM_SPEED_CPU_BW_EFF, 1);
+	NEAR(sm.host_bw, 50e9 * LM_SPEED_PROBE_BW_EFF, 1);
 	NEAR(sm.host_flops, 10e9 * LM_SPEED_CPU_FLOPS_EFF, 1);
 	CHECK_INT(sm.source, LM_SPEED_SRC_PROBE);
 }
