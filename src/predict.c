@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define PREDICT_MAX_HISTORY 64
+#define PREDICT_MIN_PROMPT 64 /* prompt tokens a model's history needs to tell a speed */
 
 void predict_speed(const struct lm_fit_model *m, const struct lm_fit_result *r,
 		   enum lm_cache_type cache, const struct lm_speed_machine *sm,
@@ -23,16 +24,16 @@ void predict_speed(const struct lm_fit_model *m, const struct lm_fit_result *r,
 	speed_predict(&s, sm, r->gpu_layers, r->n_layers_total, used, out);
 }
 
-double predict_decode_file(const char *path, const struct lm_fit_machine *mc,
-			   const struct lm_speed_machine *sm)
+int predict_file(const char *path, const struct lm_fit_machine *mc,
+		 const struct lm_speed_machine *sm, struct lm_speed_result *out)
 {
 	struct lm_gguf g;
 	struct lm_fit_model *fm = lm_xcalloc(1, sizeof(*fm));
 	struct lm_fit_opts o;
 	struct lm_fit_result r;
-	struct lm_speed_result sr;
-	double v = 0;
+	int rc = -1;
 
+	memset(out, 0, sizeof(*out));
 	memset(&g, 0, sizeof(g));
 	fit_opts_default(&o);
 	o.ctx = LM_FIT_MIN_CTX;
@@ -40,48 +41,64 @@ double predict_decode_file(const char *path, const struct lm_fit_machine *mc,
 	o.reserve_bytes = 0;
 	if (!gguf_read_model(path, &g, NULL) && !fit_model_from_gguf(fm, &g, NULL) &&
 	    !fit_estimate(fm, mc, &o, &r, NULL)) {
-		predict_speed(fm, &r, o.cache, sm, &sr);
-		v = sr.decode_tok_s;
+		predict_speed(fm, &r, o.cache, sm, out);
+		rc = LM_OK;
 	}
 	gguf_release(&g);
 	free(fm);
-	return v;
+	return rc;
 }
 
-/* The factor the usage log implies: each model with generation time on
- * record, measured tok/s against the prediction for its file. */
-static double history_factor(struct lm_store *store, const struct lm_fit_machine *mc,
-			     const struct lm_speed_machine *sm)
+double predict_prompt_measured(const struct usagedb_row *row, int64_t *tokens)
+{
+	int64_t n = row->tokens_in - row->reconciled_in;
+	double ms = row->duration_ms - row->gen_ms;
+
+	*tokens = n;
+	return n >= PREDICT_MIN_PROMPT && ms > 0 ? (double)n * 1000.0 / ms : 0;
+}
+
+/* The factors the usage log implies: each model with generation time on
+ * record, measured decode tok/s against the prediction for its file, and
+ * likewise for the prompt where the log tells its time (a request's time
+ * less its generation time). */
+static void history_factors(struct lm_store *store, const struct lm_fit_machine *mc,
+			    const struct lm_speed_machine *sm, double *dec, double *pp)
 {
 	struct usagedb_report rep;
-	struct lm_speed_sample v[PREDICT_MAX_HISTORY];
-	size_t n = 0;
-	double f = 1;
+	struct lm_speed_sample v[PREDICT_MAX_HISTORY], w[PREDICT_MAX_HISTORY];
+	size_t n = 0, k = 0;
 
+	*dec = *pp = 1;
 	memset(&rep, 0, sizeof(rep));
 	if (usagedb_report(store, NULL, 0, USAGEDB_BY_MODEL, &rep, NULL))
-		return 1;
+		return;
 	for (size_t i = 0; i < rep.n && n < PREDICT_MAX_HISTORY; i++) {
 		const struct usagedb_row *row = &rep.rows[i];
+		struct lm_speed_result sr;
 		struct lm_model m;
 		if (row->tok_per_sec <= 0 || row->gen_tokens <= 0 || !row->key)
 			continue;
 		memset(&m, 0, sizeof(m));
 		if (store_model_get(store, row->key, &m, NULL))
 			continue;
-		if (m.file_path) {
-			v[n].predicted = predict_decode_file(m.file_path, mc, sm);
+		if (m.file_path && predict_file(m.file_path, mc, sm, &sr) == LM_OK) {
+			v[n].predicted = sr.decode_tok_s;
 			v[n].measured = row->tok_per_sec;
 			v[n].tokens = row->gen_tokens;
 			n += v[n].predicted > 0;
+			w[k].predicted = sr.prompt_tok_s;
+			w[k].measured = predict_prompt_measured(row, &w[k].tokens);
+			k += w[k].predicted > 0 && w[k].measured > 0;
 		}
 		store_model_release(&m);
 	}
 	if (n)
-		f = speed_learn_factor(v, n, mc->gpu_bytes && sm->gpu_bw > 0 ? sm->gpu_token_s
-										 : sm->cpu_token_s);
+		*dec = speed_learn_factor(v, n, mc->gpu_bytes && sm->gpu_bw > 0 ? sm->gpu_token_s
+										    : sm->cpu_token_s);
+	if (k)
+		*pp = speed_learn_factor(w, k, 0);
 	usagedb_report_release(&rep);
-	return f;
 }
 
 int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_speed_probe *p,
@@ -112,8 +129,12 @@ void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		rc = predict_calibrate(hw, state_dir, &p, NULL);
 	if (state_dir && rc == LM_OK)
 		speed_machine_use_probe(sm, p.read_bw, p.flops);
-	if (store)
-		speed_machine_apply_factor(sm, history_factor(store, mc, sm));
+	if (store) {
+		double dec, pp;
+		history_factors(store, mc, sm, &dec, &pp);
+		speed_machine_apply_factor(sm, dec);
+		speed_machine_apply_prompt_factor(sm, pp);
+	}
 }
 
 int predict_file_size(const struct lm_fit_machine *mc, uint64_t reserve,

@@ -91,6 +91,7 @@ void speed_machine_from_hw(struct lm_speed_machine *sm, const struct lm_hw *hw)
 	sm->cpu_token_s = LM_SPEED_CPU_TOKEN_S;
 	sm->gpu_token_s = LM_SPEED_GPU_TOKEN_S;
 	sm->factor = 1;
+	sm->prompt_factor = 1;
 	sm->source = LM_SPEED_SRC_TABLE;
 	if (hw->unified_memory)
 		c = speed_chip_find(hw->cpu_model);
@@ -203,6 +204,16 @@ void speed_machine_apply_factor(struct lm_speed_machine *sm, double factor)
 	sm->host_bw *= factor;
 	sm->gpu_bw *= factor;
 	sm->factor = factor;
+	sm->source = LM_SPEED_SRC_HISTORY;
+}
+
+void speed_machine_apply_prompt_factor(struct lm_speed_machine *sm, double factor)
+{
+	if (factor <= 0 || factor == 1)
+		return;
+	sm->host_flops *= factor;
+	sm->gpu_flops *= factor;
+	sm->prompt_factor = factor;
 	sm->source = LM_SPEED_SRC_HISTORY;
 }
 

@@ -61,21 +61,35 @@ int sup_rpc_line(struct sup_state *st, const char *line)
 	return lm_starts_with(line, "  transport") && strchr(line, ':') != NULL;
 }
 
-uint64_t sup_rpc_free_bytes(const char *devices)
+size_t sup_rpc_devices(const char *devices, struct sup_rpc_dev *out, size_t max)
 {
 	char *copy = lm_xstrdup(devices), *save = NULL, *tok;
-	uint64_t sum = 0;
+	size_t n = 0;
 
-	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-		char line[1100], name[64], desc[256];
+	for (tok = strtok_r(copy, ";", &save); tok && n < max; tok = strtok_r(NULL, ";", &save)) {
+		char line[1100];
 		uint64_t t, f;
 		while (*tok == ' ')
 			tok++;
 		snprintf(line, sizeof(line), "  %s", tok);
-		if (sup_rpc_device(line, name, sizeof(name), desc, sizeof(desc), &t, &f) == 0)
-			sum += f * 1024 * 1024;
+		if (sup_rpc_device(line, out[n].name, sizeof(out[n].name), out[n].desc,
+				   sizeof(out[n].desc), &t, &f))
+			continue;
+		out[n].total_bytes = t * 1024 * 1024;
+		out[n++].free_bytes = f * 1024 * 1024;
 	}
 	free(copy);
+	return n;
+}
+
+uint64_t sup_rpc_free_bytes(const char *devices)
+{
+	struct sup_rpc_dev d[16];
+	size_t n = sup_rpc_devices(devices, d, 16);
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += d[i].free_bytes;
 	return sum;
 }
 

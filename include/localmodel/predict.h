@@ -34,10 +34,11 @@ void predict_speed(const struct lm_fit_model *m, const struct lm_fit_result *r,
 		   enum lm_cache_type cache, const struct lm_speed_machine *sm,
 		   struct lm_speed_result *out);
 
-/* The decode tok/s predicted for the GGUF model at path with sm (CPU, or
- * offloaded as the fit on mc says); 0 when the header cannot be read. */
-double predict_decode_file(const char *path, const struct lm_fit_machine *mc,
-			   const struct lm_speed_machine *sm);
+/* The speeds predicted for the GGUF model at path with sm (CPU, or
+ * offloaded as the fit on mc says); LM_OK, or -1 (out zeroed) when the
+ * header cannot be read or nothing fits. */
+int predict_file(const char *path, const struct lm_fit_machine *mc,
+		 const struct lm_speed_machine *sm, struct lm_speed_result *out);
 
 /* A remote file known only by its repo and size: the catalog's shape for
  * repo (may be NULL) when it knows it, else a generic 32-layer one of
@@ -46,6 +47,12 @@ double predict_decode_file(const char *path, const struct lm_fit_machine *mc,
 int predict_file_size(const struct lm_fit_machine *mc, uint64_t reserve,
 		      const struct lm_speed_machine *sm, const char *repo, uint64_t bytes,
 		      struct lm_fit_result *r, struct lm_speed_result *sp);
+
+/* The prompt tok/s a usage row tells: its prompt tokens (reconciled ones
+ * left out) over its time less its generation time; 0 when it has fewer
+ * than 64 prompt tokens or no time. *tokens gets the prompt tokens. */
+struct usagedb_row;
+double predict_prompt_measured(const struct usagedb_row *row, int64_t *tokens);
 
 const char *predict_source_name(enum lm_speed_source s); /* "table", "calibration", "history", "given" */
 

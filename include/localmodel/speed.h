@@ -23,8 +23,9 @@
  * not the data-sheet peak. They come, best first, from:
  *
  *   1. the served history (speed_learn): measured tok/s of past requests
- *      against the prediction for the same model give a correction factor
- *      for this machine;
+ *      against the prediction for the same model give correction factors
+ *      for this machine, one for decode (the bandwidths) and one for the
+ *      prompt (the compute);
  *   2. the probe (speed_probe; measured on first use, or again with
  *      `recommend --calibrate`): a memory-read pass on every core and a
  *      small scalar matrix multiply in plain C, cached per machine. The CPU
@@ -97,7 +98,8 @@ struct lm_speed_machine {
 	double gpu_flops;        /* effective GPU FLOP/s */
 	double cpu_token_s;      /* per-token overhead, CPU only */
 	double gpu_token_s;      /* per-token overhead with layers offloaded */
-	double factor;           /* history correction applied (1 = none) */
+	double factor;           /* history correction of decode applied (1 = none) */
+	double prompt_factor;    /* history correction of the prompt applied (1 = none) */
 	enum lm_speed_source source;
 	char chip[64];           /* table row used for the GPU or unified memory, "" */
 };
@@ -152,8 +154,11 @@ struct lm_speed_sample {
  * mean of measured/predicted decode time ratios (token overhead excluded),
  * clamped to [0.25, 4]; 1 when there is too little (< 16 tokens) history. */
 double speed_learn_factor(const struct lm_speed_sample *v, size_t n, double token_s);
-/* Apply a factor: bandwidths and compute scaled by it (source HISTORY). */
+/* Apply a decode factor: the bandwidths scaled by it (source HISTORY). */
 void speed_machine_apply_factor(struct lm_speed_machine *sm, double factor);
+/* Apply a prompt factor (speed_learn_factor with token_s 0 over prompt
+ * samples): the compute figures scaled by it (source HISTORY). */
+void speed_machine_apply_prompt_factor(struct lm_speed_machine *sm, double factor);
 
 /* The probe: a memory-read pass over `bytes` on `threads` threads (best of
  * 7, as decode reads with every core) and a matmul of n x n floats on one

@@ -225,6 +225,14 @@ int sup_rpc_line(struct sup_state *st, const char *line);
  * -1 when line is not one. */
 int sup_rpc_device(const char *line, char *name, size_t nsize, char *desc, size_t dsize,
 		   uint64_t *total_mib, uint64_t *free_mib);
+/* One device of a worker's list (st->devices, "; "-separated lines). */
+struct sup_rpc_dev {
+	char name[64];
+	char desc[256];
+	uint64_t total_bytes, free_bytes;
+};
+/* The devices in a worker's list, up to max of them: how many. */
+size_t sup_rpc_devices(const char *devices, struct sup_rpc_dev *out, size_t max);
 /* The free memory of every device in st->devices, in bytes (0 unknown). */
 uint64_t sup_rpc_free_bytes(const char *devices);
 

@@ -444,6 +444,7 @@ static void speed_json(cJSON *doc, const struct plan *p)
 	cJSON_AddNumberToObject(sp, "gpu_bandwidth_bytes", round(p->sm.gpu_bw));
 	cJSON_AddNumberToObject(sp, "threads", p->sm.threads);
 	cJSON_AddNumberToObject(sp, "history_factor", p->sm.factor);
+	cJSON_AddNumberToObject(sp, "history_prompt_factor", p->sm.prompt_factor);
 	if (p->sm.chip[0])
 		cJSON_AddStringToObject(sp, "chip", p->sm.chip);
 }

@@ -202,26 +202,19 @@ int status_peers(struct lm_ctx *ctx, struct lm_args *args)
 void status_worker_json(const struct sup_state *st, cJSON *o)
 {
 	cJSON *arr = cJSON_AddArrayToObject(o, "devices");
-	char *copy = lm_xstrdup(st->devices), *save = NULL, *tok;
+	struct sup_rpc_dev dev[16];
+	size_t n = sup_rpc_devices(st->devices, dev, 16);
 
 	cJSON_AddStringToObject(o, "rpc_version", st->rpc_version);
 	cJSON_AddNumberToObject(o, "free_bytes", (double)sup_rpc_free_bytes(st->devices));
-	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-		char line[1100], name[64], desc[256];
-		uint64_t t, f;
-		while (*tok == ' ')
-			tok++;
-		snprintf(line, sizeof(line), "  %s", tok);
-		if (sup_rpc_device(line, name, sizeof(name), desc, sizeof(desc), &t, &f))
-			continue;
+	for (size_t i = 0; i < n; i++) {
 		cJSON *d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "name", name);
-		cJSON_AddStringToObject(d, "description", desc);
-		cJSON_AddNumberToObject(d, "total_bytes", (double)(t * 1024 * 1024));
-		cJSON_AddNumberToObject(d, "free_bytes", (double)(f * 1024 * 1024));
+		cJSON_AddStringToObject(d, "name", dev[i].name);
+		cJSON_AddStringToObject(d, "description", dev[i].desc);
+		cJSON_AddNumberToObject(d, "total_bytes", (double)dev[i].total_bytes);
+		cJSON_AddNumberToObject(d, "free_bytes", (double)dev[i].free_bytes);
 		cJSON_AddItemToArray(arr, d);
 	}
-	free(copy);
 }
 
 void status_worker_text(const struct sup_state *st)

@@ -33,13 +33,13 @@ static double cloud_cost(const struct lm_ctx *ctx, const struct usagedb_row *r)
 	       (double)r->tokens_out * ctx->cfg.cloud_price_out / 1e6;
 }
 
-/* Decode tok/s predicted for each model row of r (0 when unknown: not in
+/* The speeds predicted for each model row of r (zero when unknown: not in
  * the inventory, file unreadable), from the speed figures without the
  * history (which these very rows would correct). Caller frees. */
-static double *predicted(struct lm_ctx *ctx, const struct usagedb_report *r)
+static struct lm_speed_result *predicted(struct lm_ctx *ctx, const struct usagedb_report *r)
 {
 	const struct lm_machine *mach = ctx_machine(ctx);
-	double *v = lm_xcalloc(r->n ? r->n : 1, sizeof(*v));
+	struct lm_speed_result *v = lm_xcalloc(r->n ? r->n : 1, sizeof(*v));
 	struct lm_speed_machine sm;
 
 	if (!mach->ok || !ctx->store)
@@ -50,7 +50,7 @@ static double *predicted(struct lm_ctx *ctx, const struct usagedb_report *r)
 		memset(&m, 0, sizeof(m));
 		if (r->rows[i].key && !store_model_get(ctx->store, r->rows[i].key, &m, NULL) &&
 		    m.file_path)
-			v[i] = predict_decode_file(m.file_path, &mach->plan, &sm);
+			predict_file(m.file_path, &mach->plan, &sm, &v[i]);
 		store_model_release(&m);
 	}
 	return v;
@@ -80,9 +80,18 @@ static cJSON *row_json(const struct lm_ctx *ctx, const struct usagedb_row *r, co
 	return o;
 }
 
+/* A speed rounded to a tenth, or null when unknown (0). */
+static void add_speed(cJSON *o, const char *key, double v)
+{
+	if (v > 0)
+		cJSON_AddNumberToObject(o, key, round(v * 10) / 10);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 static void print_json(const struct lm_ctx *ctx, const struct usage_opts *uo,
 		       const struct usagedb_report *by_model, const struct usagedb_report *by_day,
-		       const double *pred)
+		       const struct lm_speed_result *pred)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *models = cJSON_AddArrayToObject(doc, "models");
@@ -90,10 +99,11 @@ static void print_json(const struct lm_ctx *ctx, const struct usage_opts *uo,
 
 	for (size_t i = 0; i < by_model->n; i++) {
 		cJSON *o = row_json(ctx, &by_model->rows[i], "model");
-		if (pred[i] > 0)
-			cJSON_AddNumberToObject(o, "predicted_tok_s", round(pred[i] * 10) / 10);
-		else
-			cJSON_AddNullToObject(o, "predicted_tok_s");
+		int64_t n;
+		double pp = predict_prompt_measured(&by_model->rows[i], &n);
+		add_speed(o, "prompt_tok_per_sec", pp);
+		add_speed(o, "predicted_tok_s", pred[i].decode_tok_s);
+		add_speed(o, "predicted_prompt_tok_s", pred[i].prompt_tok_s);
 		cJSON_AddItemToArray(models, o);
 	}
 	if (by_day) {
@@ -159,13 +169,20 @@ static void table_add(const struct lm_ctx *ctx, struct ui_table *t, const struct
 		ui_table_row(t, key, req, in, out, dur, tps, last);
 }
 
-/* Measured against predicted decode speed, per model that has both. */
-static void print_predicted(const struct usagedb_report *r, const double *pred)
+/* Measured against predicted speeds, per model that has both. */
+static void print_predicted(const struct usagedb_report *r, const struct lm_speed_result *pred)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (pred[i] > 0 && r->rows[i].tok_per_sec > 0)
-			printf("%s: %.1f tokens/s measured, ~%.1f predicted (%.2fx)\n", r->rows[i].key,
-			       r->rows[i].tok_per_sec, pred[i], r->rows[i].tok_per_sec / pred[i]);
+	for (size_t i = 0; i < r->n; i++) {
+		double dec = pred[i].decode_tok_s, pp = pred[i].prompt_tok_s, m;
+		int64_t n;
+		if (dec <= 0 || r->rows[i].tok_per_sec <= 0)
+			continue;
+		printf("%s: %.1f tokens/s measured, ~%.1f predicted (%.2fx)", r->rows[i].key,
+		       r->rows[i].tok_per_sec, dec, r->rows[i].tok_per_sec / dec);
+		if (pp > 0 && (m = predict_prompt_measured(&r->rows[i], &n)) > 0)
+			printf("; prompt %.0f tokens/s measured, ~%.0f predicted (%.2fx)", m, pp, m / pp);
+		putchar('\n');
+	}
 }
 
 static void print_text(const struct lm_ctx *ctx, const struct usage_opts *uo,
@@ -227,7 +244,7 @@ static int usage_run(struct lm_ctx *ctx, struct lm_args *args)
 	struct usage_opts uo;
 	struct usagedb_report by_model = { 0 }, by_day = { 0 };
 	struct lm_err err = { 0 };
-	double *pred = NULL;
+	struct lm_speed_result *pred = NULL;
 	int rc;
 
 	if ((rc = parse_opts(ctx, args, &uo, &err)))

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='usage: measured decode speed against the prediction, per model'
+test_description='usage: measured decode and prompt speeds against the prediction, per model'
 . "$(dirname "$0")/lib.sh"
 
 export LOCALMODEL_SYSROOT=$FIXTURES/sysroot/laptop-8g
@@ -32,6 +32,30 @@ test_expect_success 'usage --json: predicted_tok_s per model, null when unknown'
 	localmodel usage >out &&
 	test_grep "^org/m1b:Q8_0: 10.0 tokens/s measured, ~$p predicted" out &&
 	test_grep -v "^gone/model:Q4_K_M:" out
+'
+
+test_expect_success 'the prompt: measured from time less generation time, and learnt' '
+	pp=$(json_get show.json "[\"fit\"][\"prompt_tok_s\"]") &&
+	test "$(json_get out.json "[\"models\"][0][\"prompt_tok_per_sec\"]")" = null &&
+	sqlite3 "$DB" "INSERT INTO model_usage(model, session_id, timestamp, tokens_in, tokens_out,
+		duration_ms, tok_per_sec) VALUES (\"org/m1b:Q8_0\", \"s\", \"2026-11-02T00:00:00Z\",
+		500, 100, 12500, 10)" &&
+	localmodel usage --json >pp.json &&
+	python3 - pp.json "$pp" <<-\PY &&
+	import json, sys
+	m = {r["model"]: r for r in json.load(open(sys.argv[1]))["models"]}["org/m1b:Q8_0"]
+	# 500 tokens in 22.5 s less 2 x 100 tokens at 10/s
+	assert m["prompt_tok_per_sec"] == 200.0, m
+	assert m["predicted_prompt_tok_s"] == round(float(sys.argv[2]), 1), (m, sys.argv[2])
+	PY
+	localmodel usage >out &&
+	test_grep "^org/m1b:Q8_0: .*; prompt 200 tokens/s measured, ~[0-9]* predicted" out &&
+	localmodel recommend --json >rec.json &&
+	python3 -c "import json, sys; f = json.load(open(\"rec.json\"))[\"speed\"][\"history_prompt_factor\"]; assert abs(f - 200 / float(sys.argv[1])) < 0.01, (f, sys.argv[1])" "$pp" &&
+	localmodel models show "$TRASH/m1b.gguf" --ctx 4096 --json >after.json &&
+	test "$(json_get after.json "[\"fit\"][\"speed_source\"]")" = history &&
+	python3 -c "import sys; a = float(sys.argv[1]); assert abs(a / 200 - 1) < 0.01, a" \
+		"$(json_get after.json "[\"fit\"][\"prompt_tok_s\"]")"
 '
 
 test_done
