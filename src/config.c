@@ -29,6 +29,9 @@ static const struct key_def keys[] = {
 	{ "cloud_price_out", K_NUM, 0, 1e6, OFF(cloud_price_out), 0 },
 	{ "connections", K_INT, 0, 64, OFF(connections), 0 },
 	{ "backend", K_STR, 0, 0, OFF(backend), sizeof(((struct lm_config *)0)->backend) },
+	{ "swap_limit_gb", K_NUM, -1, 1e6, OFF(swap_limit_gb), 0 },
+	{ "pressure_limit", K_NUM, -1, 100, OFF(pressure_limit), 0 },
+	{ "keep", K_STR, 0, 0, OFF(keep), sizeof(((struct lm_config *)0)->keep) },
 	{ "calibrate", K_INT, 0, 1, OFF(calibrate), 0 },
 	{ "peers", K_STR, 0, 0, OFF(peers), sizeof(((struct lm_config *)0)->peers) },
 };

@@ -150,6 +150,14 @@ static int migrate4(struct lm_store *s, struct lm_err *err)
 		       " WHERE kind = 'reconciled'", err);
 }
 
+/* Migration 5: what the memory guard did (unloaded, stopped) and why. */
+static const char m5[] =
+	"CREATE TABLE IF NOT EXISTS guard_actions("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, session_id TEXT,"
+	" port INTEGER, model TEXT, action TEXT NOT NULL, reason TEXT,"
+	" swap_used_bytes INTEGER DEFAULT 0, pressure REAL);"
+	"CREATE INDEX IF NOT EXISTS guard_actions_at ON guard_actions(at);";
+
 static int user_version(struct lm_store *s, int *v, struct lm_err *err)
 {
 	sqlite3_stmt *st;
@@ -181,6 +189,8 @@ static int migrate(struct lm_store *s, struct lm_err *err)
 	if (v < 3 && (rc = exec(s, m3, err)))
 		goto fail;
 	if (v < 4 && (rc = migrate4(s, err)))
+		goto fail;
+	if (v < 5 && (rc = exec(s, m5, err)))
 		goto fail;
 	if (v < STORE_SCHEMA_VERSION) {
 		char sql[64];
@@ -899,4 +909,28 @@ int store_meta_set(struct lm_store *s, const char *key, const char *value, struc
 	bind_str(st, 1, key);
 	bind_str(st, 2, value);
 	return step_done(s, st, err, "write meta");
+}
+
+/* ---- guard actions ---------------------------------------------------- */
+
+int store_guard_add(struct lm_store *s, const struct lm_guard_row *g, struct lm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, "INSERT INTO guard_actions(at, session_id, port, model, action, reason,"
+			     " swap_used_bytes, pressure) VALUES (?,?,?,?,?,?,?,?)", &st, err)))
+		return rc;
+	bind_str(st, 1, g->at);
+	bind_str(st, 2, g->session_id);
+	sqlite3_bind_int(st, 3, g->port);
+	bind_str(st, 4, g->model);
+	bind_str(st, 5, g->action);
+	bind_str(st, 6, g->reason);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)g->swap_used);
+	if (g->pressure < 0)
+		sqlite3_bind_null(st, 8);
+	else
+		sqlite3_bind_double(st, 8, g->pressure);
+	return step_done(s, st, err, "add guard action");
 }

@@ -90,12 +90,14 @@ int sup_state_write(const char *path, const struct sup_state *st, struct lm_err 
 		"child_pid=%d\nchild_start=%llu\nhost=%s\nport=%d\nmodel=%s\nalias=%s\n"
 		"session=%s\nlog=%s\nkey_file=%s\nruntime=%s\nstarted=%lld\nrestarts=%d\n"
 		"last_restart=%s\nctx_slot=%ld\nslots=%d\nkv_unified=%d\nrouter=%d\nphase=%s\n"
+		"expected=%llu\nkeep=%s\n"
 		"rpc_worker=%d\nrpc_version=%s\ndevices=%s\n",
 		(int)st->sup_pid, st->sup_start, st->sup_exe, (int)st->child_pid,
 		st->child_start, st->host, st->port, st->model, st->alias, st->session,
 		st->log_path, st->key_file, st->runtime, (long long)st->started, st->restarts,
 		st->last_restart, st->ctx_slot, st->slots, st->kv_unified, st->router,
-		sup_phase_name(st->phase), st->rpc_worker, st->rpc_version, st->devices);
+		sup_phase_name(st->phase), (unsigned long long)st->expected, st->keep,
+		st->rpc_worker, st->rpc_version, st->devices);
 	int rc = write_quick(path, s, strlen(s), err);
 	free(s);
 	return rc;
@@ -144,6 +146,10 @@ static void state_set(struct sup_state *st, const char *k, const char *v)
 		st->kv_unified = atoi(v);
 	else if (!strcmp(k, "router"))
 		st->router = atoi(v);
+	else if (!strcmp(k, "expected"))
+		st->expected = strtoull(v, NULL, 10);
+	else if (!strcmp(k, "keep"))
+		lm_strlcpy(st->keep, v, sizeof(st->keep));
 	else if (!strcmp(k, "rpc_worker"))
 		st->rpc_worker = atoi(v);
 	else if (!strcmp(k, "rpc_version"))

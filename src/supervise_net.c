@@ -133,8 +133,24 @@ static size_t dechunk(char *b, size_t len)
 	return out;
 }
 
+static int http_do(const char *host, int port, const char *path, const char *key,
+		   const char *json, int timeout_ms, int *status, char **body, struct lm_err *err);
+
 int sup_http_get(const char *host, int port, const char *path, const char *key,
 		 int timeout_ms, int *status, char **body, struct lm_err *err)
+{
+	return http_do(host, port, path, key, NULL, timeout_ms, status, body, err);
+}
+
+int sup_http_post(const char *host, int port, const char *path, const char *key,
+		  const char *json, int timeout_ms, int *status, char **body, struct lm_err *err)
+{
+	return http_do(host, port, path, key, json ? json : "", timeout_ms, status, body, err);
+}
+
+/* GET, or POST of json when it is not NULL. */
+static int http_do(const char *host, int port, const char *path, const char *key,
+		   const char *json, int timeout_ms, int *status, char **body, struct lm_err *err)
 {
 	char *req = NULL, *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -146,10 +162,17 @@ int sup_http_get(const char *host, int port, const char *path, const char *key,
 	if ((fd = connect_to(host, port, timeout_ms)) < 0)
 		return lm_err_set(err, LM_ENET, "cannot connect to port %d: %s", port,
 				  strerror(errno ? errno : ECONNREFUSED));
-	req = lm_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s"
-			  "Connection: close\r\nUser-Agent: localmodel/" LM_VERSION "\r\n\r\n",
-			  path, port, key ? "Authorization: Bearer " : "", key ? key : "",
-			  key ? "\r\n" : "");
+	if (json)
+		req = lm_asprintf("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s"
+				  "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+				  "Connection: close\r\nUser-Agent: localmodel/" LM_VERSION
+				  "\r\n\r\n%s", path, port, key ? "Authorization: Bearer " : "",
+				  key ? key : "", key ? "\r\n" : "", strlen(json), json);
+	else
+		req = lm_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s"
+				  "Connection: close\r\nUser-Agent: localmodel/" LM_VERSION
+				  "\r\n\r\n", path, port, key ? "Authorization: Bearer " : "",
+				  key ? key : "", key ? "\r\n" : "");
 	if (send_all(fd, req, strlen(req), timeout_ms) < 0) {
 		rc = lm_err_set(err, LM_ENET, "cannot send to port %d: %s", port, strerror(errno));
 		goto out;

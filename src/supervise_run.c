@@ -2,6 +2,7 @@
  * output into the rotated log, probe /health, restart crashes with backoff,
  * give up, stop on SIGTERM. */
 #include "localmodel/supervise.h"
+#include "supervise_internal.h"
 #include "localmodel/os.h"
 #include "localmodel/store.h"
 #include "localmodel/usage_capture.h"
@@ -53,6 +54,8 @@ struct run {
 	int64_t next_health;    /* the next /health probe of a ready child */
 	int health_fails;       /* probes in a row that got no 200 */
 	int hung;               /* killed for not answering /health */
+	struct sup_guard *guard; /* the memory guard */
+	char guard_why[400];    /* why the guard stops this server */
 	int line_seen;          /* line_ready said the child is about to listen */
 };
 
@@ -205,6 +208,11 @@ static void log_note(struct run *r, const char *fmt, ...)
 	log_write(r, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
 }
 
+static void guard_note(void *data, const char *msg)
+{
+	log_note(data, "%s", msg);
+}
+
 /* Router mode: "load: spawning server instance with name=NAME on port P"
  * says which model the lines relayed as "[P] ..." belong to. */
 static void router_line(struct run *r, const char *line)
@@ -247,6 +255,8 @@ static void take_output(struct run *r, const char *buf, size_t len)
 				router_line(r, r->line);
 			if (r->ul)
 				usagelog_feed_line(r->ul, r->line);
+			if (r->guard)
+				sup_guard_line(r->guard, r->line);
 			if (r->c->on_line)
 				r->c->on_line(r->c->data, r->line, r->line_len);
 			if (r->c->line_ready && r->c->line_ready(&r->c->st, r->line))
@@ -686,7 +696,10 @@ static int child_wait(struct run *r)
 			timeout = USAGELOG_BATCH_MS;
 		if (r->ready && !r->stopping && !r->hung) {
 			int h = (int)(r->next_health > now ? r->next_health - now : 0);
+			int64_t gn = sup_guard_next(r->guard);
+			int gd = (int)(gn > now ? gn - now : 0);
 			timeout = timeout < 0 || timeout > h ? h : timeout;
+			timeout = timeout > gd ? gd : timeout;
 		}
 		w = waitpid(r->c->st.child_pid, &status, WNOHANG);
 		if (w == r->c->st.child_pid) {
@@ -712,6 +725,11 @@ static int child_wait(struct run *r)
 		}
 		usage_tick(r);
 		watch_health(r);
+		if (sup_guard_tick(r->guard, r->ready && !r->stopping && !r->hung, r->guard_why,
+				   sizeof(r->guard_why)) && !r->stopping) {
+			log_note(r, "memory guard: stopping this server: %s", r->guard_why);
+			begin_stop(r);
+		}
 		if (!r->ready && !r->stopping && now >= next_probe) {
 			probe(r);
 			/* every 5 ms for 2 s, then every 100 ms */
@@ -891,10 +909,15 @@ int sup_run_foreground(struct sup_config *c, struct lm_err *err)
 		goto out_signals;
 	identify(r);
 	usage_open(r);
+	r->guard = sup_guard_new(c, r->key, guard_note, r);
 	log_note(r, "supervisor pid %d serving '%s' on %s:%d", (int)c->st.sup_pid, c->st.model,
 		 c->st.host, c->st.port);
 	rc = supervise(r, err);
 	c->st.child_pid = 0;
+	if (rc == LM_OK)
+		sup_guard_end_reason(r->guard, r->reason, sizeof(r->reason));
+	sup_guard_free(r->guard);
+	r->guard = NULL;
 	usage_close(r);
 	session_save(r, 1);
 	log_note(r, "supervisor exits: %s", r->reason);

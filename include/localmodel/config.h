@@ -22,6 +22,9 @@ struct lm_config {
 	double cloud_price_out; /* $ per million output tokens (0 = unset) */
 	int connections;        /* pull connections per file (0 = auto) */
 	char backend[32];       /* install backend (auto) */
+	double swap_limit_gb;   /* memory guard: act above this swap use (0 = 3/4 of RAM, < 0 off) */
+	double pressure_limit;  /* memory guard: act above this pressure, 0..100 (0 = 40, < 0 off) */
+	char keep[1024];        /* models the memory guard never stops or unloads ("") */
 	int calibrate;          /* measure this machine's speed when first needed (1) */
 	char peers[4096];       /* other machines, "[NAME=]URL [key_file=PATH], ..." (peers.h) */
 	int nwarnings;

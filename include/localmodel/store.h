@@ -17,7 +17,7 @@
 struct lm_store;
 struct sqlite3;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_mode {
 	STORE_RW,        /* create the file (and its directory) if missing */
@@ -145,6 +145,22 @@ int store_session_get(struct lm_store *s, const char *id, struct lm_session *out
 /* Sessions with ended_at NULL. */
 int store_session_list_open(struct lm_store *s, struct lm_session **out, size_t *n,
 			    struct lm_err *err);
+
+/* ---- guard actions (migration 5) ------------------------------------ */
+
+/* One action of the memory guard. */
+struct lm_guard_row {
+	const char *at;         /* ISO-8601 UTC */
+	const char *session_id; /* the server's session, or NULL */
+	int port;
+	const char *model;      /* the model unloaded or the server's model */
+	const char *action;     /* "unloaded", "slept", "stopped" */
+	const char *reason;
+	uint64_t swap_used;
+	double pressure;        /* -1: unknown (NULL) */
+};
+
+int store_guard_add(struct lm_store *s, const struct lm_guard_row *g, struct lm_err *err);
 
 /* ---- meta (small key/value facts: nudge time, stale summary, ...) --- */
 

@@ -65,6 +65,10 @@ struct sup_state {
 	char rpc_version[32];        /* its RPC protocol version ("5.1.0") */
 	char devices[1024];          /* its devices, "NAME: DESC (T MiB, F MiB free)" joined by "; " */
 	enum sup_phase phase;
+	uint64_t expected;           /* memory the server grows to (the fit's
+					estimate at its full context), 0 unknown */
+	char keep[1024];             /* models marked to stay (comma-separated;
+					a router's under both its names) */
 };
 
 const char *sup_phase_name(enum sup_phase p);
@@ -107,6 +111,9 @@ int sup_host_is_loopback(const char *host);
  * (returns LM_ENET). body is NUL-terminated, owned by the caller. */
 int sup_http_get(const char *host, int port, const char *path, const char *key,
 		 int timeout_ms, int *status, char **body, struct lm_err *err);
+/* POST a JSON body (router /models/unload), the answer as sup_http_get's. */
+int sup_http_post(const char *host, int port, const char *path, const char *key,
+		  const char *json, int timeout_ms, int *status, char **body, struct lm_err *err);
 /* First key of an --api-key-file (first non-empty, non-# line), or NULL. */
 char *sup_key_read(const char *path);
 /* A new random key (hex) in a 0600 file at path. */
@@ -154,6 +161,19 @@ struct sup_config {
 	char *const *extra_env;
 	/* Each line the child prints (without the newline). */
 	void (*on_line)(void *data, const char *line, size_t len);
+	/* the memory guard (supervise_guard.c): the fit's expected bytes of
+	 * each router model (parallel to name_map's pairs, may be NULL), the
+	 * reserve, the limits from the configuration (0: the defaults, < 0:
+	 * off), and how often it samples (LOCALMODEL_GUARD_INTERVAL_MS, 2000);
+	 * LOCALMODEL_GUARD_SETTLE_MS and LOCALMODEL_GUARD_REARM_MS shorten its
+	 * waits in tests */
+	const uint64_t *model_bytes;
+	uint64_t reserve;
+	double swap_limit_gb;
+	double pressure_limit;
+	int guard_interval_ms;
+	int guard_settle_ms;
+	int guard_rearm_ms;
 	void (*on_event)(void *data, enum sup_event ev, const char *msg);
 	void *data;
 	/* RPC workers: readiness comes from the child's lines (this returns 1

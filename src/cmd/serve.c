@@ -2,6 +2,8 @@
  * llama-server, detached unless --foreground; or print a service unit. */
 #include "localmodel/cmd.h"
 #include "localmodel/fit.h"
+#include "localmodel/guard.h"
+#include "serve_admit.h"
 #include "localmodel/predict.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hub.h"
@@ -45,6 +47,7 @@ static const struct lm_opt opts[] = {
 	{ "max-loaded", 0, LM_OPT_VALUE, "N", "with --all: models loaded at once (1)" },
 	{ "foreground", 0, LM_OPT_FLAG, NULL, "run the supervisor in the foreground" },
 	{ "force", 0, LM_OPT_FLAG, NULL, "serve even if the model does not fit" },
+	{ "keep", 0, LM_OPT_VALUE, "MODELS", "models the memory guard never stops or unloads (comma-separated)" },
 	{ "timeout", 0, LM_OPT_VALUE, "SECONDS", "wait this long for the server to be healthy" },
 	{ "print-service", 0, LM_OPT_VALUE, "systemd|launchd", "print a service definition and exit" },
 	{ "rpc-worker", 0, LM_OPT_FLAG, NULL, "run llama.cpp's RPC server for a head machine (serve_rpc.c)" },
@@ -63,6 +66,8 @@ struct target {
 	char ngl[16];     /* "-ngl" value */
 	const char *kv;   /* KV cache type for this model */
 	int fits;
+	int fits_machine; /* not in what is free now, but in the machine */
+	uint64_t expected; /* the fit's total at that context (0: unknown) */
 	char predicted[160]; /* the speed prediction, said once serving */
 };
 
@@ -95,6 +100,9 @@ struct serve {
 	int kv_unified;   /* --parallel: the slots share one KV cache */
 	long ctx_slot;    /* context each slot can use */
 	int lock_fd;
+	char holders[2048]; /* who holds the memory now (serve_admit.c) */
+	char keep[1024];    /* --keep and the keep key, for the state file */
+	uint64_t *model_bytes; /* router: each model's expected size */
 };
 
 static void targets_free(struct serve *s)
@@ -444,6 +452,7 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 	if (fit_estimate(m, mc, &o, &r, warn))
 		goto out;
 	t->ctx = t->ctx_slot = r.ctx;
+	t->expected = r.total_bytes;
 	if (o.parallel > 1 && r.verdict != LM_FIT_NO_FIT)
 		spread_slots(s, m, mc, &o, t);
 	snprintf(t->ngl, sizeof(t->ngl), "%d", s->ngl >= 0 ? (int)s->ngl : r.gpu_layers);
@@ -458,7 +467,11 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 	}
 	if (r.verdict == LM_FIT_NO_FIT) {
 		char hint[160] = "";
+		struct lm_fit_result rp;
+		int fits_machine = fit_estimate(m, &mach->plan, &o, &rp, warn) == 0 &&
+				   rp.verdict != LM_FIT_NO_FIT;
 		t->fits = 0;
+		t->fits_machine = fits_machine;
 		lm_format_size(r.total_bytes, need, sizeof(need));
 		lm_format_size(r.missing_bytes, miss, sizeof(miss));
 		o.ctx = 0;
@@ -476,10 +489,13 @@ static int fit_target(struct serve *s, const struct lm_machine *mach, struct tar
 				snprintf(hint, sizeof(hint), "no model fits in the memory left");
 			}
 		}
-		rc = lm_err_set(err, LM_ERESOURCE,
-				"'%s' does not fit: it needs %s at context %u, %s more than the memory "
-				"available; %s (--force to try anyway)",
-				t->name, need, r.ctx, miss, hint);
+		if (fits_machine)
+			rc = admit_refuse(t->name, &r, mach, s->holders, hint, err);
+		else
+			rc = lm_err_set(err, LM_ERESOURCE,
+					"'%s' does not fit: it needs %s at context %u, %s more than the memory "
+					"available; %s (--force to try anyway)",
+					t->name, need, r.ctx, miss, hint);
 	}
 out:
 	gguf_release(&g);
@@ -502,11 +518,25 @@ static void ctx_fallback(struct serve *s)
 		s->ctx_slot = s->t[0].ctx_slot;
 }
 
+static int fit_each(struct serve *s, const struct lm_machine *mach, int force, struct lm_err *err);
+
 static int fit_all(struct serve *s, struct lm_err *err)
 {
-	const struct lm_machine *mach = ctx_machine(s->ctx);
+	struct lm_machine *mach = lm_xcalloc(1, sizeof(*mach));
+	int rc;
+
+	/* budget against what is free now, less what the other servers will
+	 * still grow to */
+	admit_machine(s->ctx, (int)s->port, mach, s->holders, sizeof(s->holders));
+	rc = fit_each(s, mach, args_has(s->args, "force"), err);
+	free(mach);
+	return rc;
+}
+
+static int fit_each(struct serve *s, const struct lm_machine *mach, int force, struct lm_err *err)
+{
 	struct lm_err warn = { 0 };
-	int rc = LM_OK, force = args_has(s->args, "force");
+	int rc = LM_OK;
 
 	if (!mach->ok) {
 		ui_warn(s->ctx, "cannot probe the hardware: %s", mach->err.msg);
@@ -521,6 +551,11 @@ static int fit_all(struct serve *s, struct lm_err *err)
 		if (rc && force) {
 			ui_warn(s->ctx, "%s", e.msg);
 			rc = LM_OK;
+		} else if (rc && s->router && s->t[i].fits_machine) {
+			/* the guard makes room for it when the router loads it */
+			ui_info(s->ctx, "'%s' does not fit in the memory free now: idle models will be "
+				"unloaded to make room when it loads", s->t[i].name);
+			rc = LM_OK;
 		} else if (rc && s->router) {
 			ui_warn(s->ctx, "skipped: %s", e.msg);
 			rc = LM_OK;
@@ -532,7 +567,7 @@ static int fit_all(struct serve *s, struct lm_err *err)
 	if (s->router) { /* drop what does not fit */
 		size_t k = 0;
 		for (size_t i = 0; i < s->nt; i++) {
-			if (s->t[i].fits || force) {
+			if (s->t[i].fits || s->t[i].fits_machine || force) {
 				s->t[k++] = s->t[i];
 			} else {
 				free(s->t[i].name);
@@ -842,6 +877,18 @@ static void fill_config(struct serve *s, struct sup_config *c)
 	c->nname_map = s->router ? 2 * s->nt : 0;
 	c->lock_fd = s->lock_fd;
 	s->lock_fd = -1;
+	/* the memory guard */
+	admit_keep_list(args_get(s->args, "keep"), s->ctx->cfg.keep, s->name_map,
+			s->router ? s->nt : 0, c->st.keep, sizeof(c->st.keep));
+	c->st.expected = s->router ? 0 : s->t[0].expected;
+	free(s->model_bytes);
+	s->model_bytes = lm_xcalloc(s->nt ? s->nt : 1, sizeof(*s->model_bytes));
+	for (size_t i = 0; i < s->nt; i++)
+		s->model_bytes[i] = s->t[i].expected;
+	c->model_bytes = s->model_bytes;
+	c->reserve = (uint64_t)(s->ctx->cfg.reserve_gb * 1073741824.0);
+	c->swap_limit_gb = s->ctx->cfg.swap_limit_gb;
+	c->pressure_limit = s->ctx->cfg.pressure_limit;
 }
 
 static void endpoint(const struct serve *s, char *buf, size_t size)
@@ -1229,6 +1276,7 @@ out:
 	rt_argv_free(s.argv);
 	rt_argv_free(s.name_map);
 	rt_argv_free(s.child_env);
+	free(s.model_bytes);
 	rt_caps_release(&s.caps);
 	if (s.external)
 		store_model_list_free(s.external, 1);

@@ -11,6 +11,7 @@
 #include "localmodel/supervise.h"
 #include "localmodel/usage_capture.h"
 #include "localmodel/ui.h"
+#include "status_memory.h"
 
 #include <cJSON.h>
 #include <limits.h>
@@ -298,9 +299,12 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 	cJSON_AddStringToObject(paths, "logs", ctx->paths.log_dir);
 	cJSON_AddStringToObject(paths, "run", ctx->paths.run_dir);
 	for (size_t i = 0; i < si->nservers; i++) {
-		cJSON_AddItemToArray(servers, server_json(&si->servers[i]));
+		cJSON *sv = server_json(&si->servers[i]);
+		cJSON_AddItemToObject(sv, "guard", status_guard_json(ctx, si->servers[i].st.port));
+		cJSON_AddItemToArray(servers, sv);
 		restart |= si->servers[i].runtime_outdated;
 	}
+	status_memory_json(ctx, doc, servers);
 	for (size_t i = 0; i < si->nstale; i++) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "model", si->stale[i].model);
@@ -446,6 +450,7 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 		       p->active ? " (downloading)" : " ('localmodel pull' resumes it)");
 	}
 	print_servers(ctx, si);
+	status_memory_print(ctx);
 	for (size_t i = 0; i < si->nstale; i++)
 		printf("cleaned:  stale record of port %d (supervisor pid %d is gone)\n",
 		       si->stale[i].port, (int)si->stale[i].sup_pid);

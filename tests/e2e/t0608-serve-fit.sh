@@ -81,22 +81,30 @@ test_expect_success 'a head not a multiple of 32 wide gets an f16 KV cache, not 
 	test_grep " -fa auto -ctk q8_0 -ctv q8_0 " f
 '
 
-test_expect_success '--all: models that do not fit are left out of the preset' '
+test_expect_success '--all: models that do not fit the machine are left out of the preset' '
+	python3 "$FIXTURES/mkgguf.py" "$TRASH/huge.gguf" --layers 64 --embd 4096 --ff 14336 \
+		--vocab 32000 --heads 32 --heads-kv 8 --ctx 32768 >/dev/null &&
+	add_model org/huge-GGUF:Q4_K_M "$TRASH/huge.gguf" &&
 	add_model org/big-GGUF:Q4_K_M "$TRASH/big.gguf" &&
 	add_model org/small-GGUF:Q4_K_M "$TRASH/small.gguf" &&
 	localmodel serve --all --port $PORT >out 2>err &&
-	test_grep "skipped: .org/big-GGUF:Q4_K_M. does not fit" err &&
+	test_grep "skipped: .org/huge-GGUF:Q4_K_M. does not fit" err &&
 	ini="$LOCALMODEL_HOME/run/server-$PORT.ini" &&
 	test_grep "^\[org/small-GGUF:Q4_K_M\]" "$ini" &&
-	test_grep -v "big" "$ini" &&
+	test_grep -v "huge" "$ini" &&
 	test_grep "^ctx-size = [0-9]" "$ini" &&
-	test_grep "^n-gpu-layers = 0" "$ini" &&
+	test_grep "^n-gpu-layers = 0" "$ini"
+'
+
+test_expect_success '--all: one that fits the machine but not the memory free now is kept' '
+	test_grep ".org/big-GGUF:Q4_K_M. does not fit in the memory free now: idle models will be unloaded" err &&
+	test_grep "^\[org/big-GGUF:Q4_K_M\]" "$LOCALMODEL_HOME/run/server-$PORT.ini" &&
 	localmodel stop --all >/dev/null
 '
 
-test_expect_success '--all --force keeps them' '
+test_expect_success '--all --force keeps them all' '
 	localmodel serve --all --force --port $PORT >out 2>err &&
-	test "$(grep -c "^\[" "$LOCALMODEL_HOME/run/server-$PORT.ini")" = 3 &&
+	test "$(grep -c "^\[" "$LOCALMODEL_HOME/run/server-$PORT.ini")" = 4 &&
 	localmodel stop --all >/dev/null
 '
 
