@@ -35,11 +35,14 @@
  *      against one float multiply-add a cycle). Both were fitted with
  *      llama-server b10587 on a 2-core AMD EPYC (AVX2) VM, dense Q8_0
  *      models reading 1.3 and 3.4 GB a token, q8_0 KV, flash attention,
- *      512-token prompts: the probe read 16-18 GB/s and 4.5-4.8 GFLOP/s a thread;
- *      decode ran at 0.75-0.95 of that read rate (the larger model lower),
- *      prompt processing at 9-10x the matmul rate. A busy machine probes
- *      low (another process on the second core halved both figures there);
- *      the history (1.) then corrects the decode figure;
+ *      512-token prompts, on a quiet machine: the probe read 16-18 GB/s
+ *      and 4.6-4.8 GFLOP/s a thread; decode ran at 0.79-0.81 of that read
+ *      rate, prompt processing at 9.5-12.4x the matmul rate (the 3B shape
+ *      lower: the 1B one spends more of its work in the large output
+ *      matrix). A busy machine probes low (another process on the second
+ *      core halved both figures), and the probe's matmul sometimes runs
+ *      at 2.6 instead of 4.7 GFLOP/s on an idle machine too (the virtual
+ *      core it lands on); the history (1.) then corrects both figures;
  *   3. the chip table (speed_chip_find): data-sheet memory bandwidth and
  *      FP16 throughput of Apple M1-M4, common NVIDIA and AMD cards, and CPU
  *      memory by DDR generation and channel count; GPUs and Apple reach
@@ -64,8 +67,8 @@ struct lm_hw;
 struct lm_fit_model;
 
 #define LM_SPEED_CPU_BW_EFF 0.48     /* of a DDR data-sheet figure (table, --bandwidth) */
-#define LM_SPEED_PROBE_BW_EFF 0.85   /* of the probe's measured read rate */
-#define LM_SPEED_CPU_FLOPS_EFF 9.8   /* times the probe's scalar matmul rate */
+#define LM_SPEED_PROBE_BW_EFF 0.80   /* of the probe's measured read rate */
+#define LM_SPEED_CPU_FLOPS_EFF 11.0  /* times the probe's scalar matmul rate */
 #define LM_SPEED_GPU_BW_EFF 0.9
 #define LM_SPEED_GPU_FLOPS_EFF 0.6
 #define LM_SPEED_CPU_TOKEN_S 0.010
