@@ -4,6 +4,7 @@
 #include "localmodel/fit.h"
 #include "localmodel/guard.h"
 #include "serve_admit.h"
+#include "serve_unit.h"
 #include "localmodel/predict.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hub.h"
@@ -1052,42 +1053,11 @@ static const char *const unit_env[] = {
 	"GGML_VK_VISIBLE_DEVICES", "GGML_BACKEND_PATH", NULL,
 };
 
-static void list_add(char ***list, int *n, char *s)
-{
-	*list = lm_xrealloc(*list, (size_t)(*n + 2) * sizeof(char *));
-	(*list)[(*n)++] = s;
-	(*list)[*n] = NULL;
-}
-
-static void list_free(char **list, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
 /* An absolute path for path-like values, so the unit runs from anywhere. */
 static char *absolute(const char *v)
 {
 	char real[PATH_MAX];
 	return realpath(v, real) ? lm_xstrdup(real) : lm_xstrdup(v);
-}
-
-/* How to install and remove the unit just printed (on stderr, so that
- * stdout stays the unit itself). */
-static void service_hint(const struct serve *s, const char *kind, const char *label)
-{
-	if (!strcmp(kind, "systemd")) {
-		ui_info(s->ctx, "# install: save it as ~/.config/systemd/user/localmodel-%ld.service, then\n"
-			"#   systemctl --user daemon-reload && systemctl --user enable --now localmodel-%ld\n"
-			"# remove:  systemctl --user disable --now localmodel-%ld",
-			s->port, s->port, s->port);
-		return;
-	}
-	ui_info(s->ctx, "# install: save it as ~/Library/LaunchAgents/%s.plist, then\n"
-		"#   launchctl bootstrap gui/%ld ~/Library/LaunchAgents/%s.plist\n"
-		"# remove:  launchctl bootout gui/%ld/%s",
-		label, (long)getuid(), label, (long)getuid(), label);
 }
 
 /* The port and address the configuration chose (file or environment),
@@ -1098,12 +1068,12 @@ static void add_config_flags(const struct serve *s, char ***argv, int *na)
 
 	config_defaults(&def);
 	if (!args_get(s->args, "port") && s->port != def.port) {
-		list_add(argv, na, lm_xstrdup("--port"));
-		list_add(argv, na, lm_asprintf("%ld", s->port));
+		unit_list_add(argv, na, lm_xstrdup("--port"));
+		unit_list_add(argv, na, lm_asprintf("%ld", s->port));
 	}
 	if (!args_get(s->args, "host") && strcmp(s->host, def.host)) {
-		list_add(argv, na, lm_xstrdup("--host"));
-		list_add(argv, na, lm_xstrdup(s->host));
+		unit_list_add(argv, na, lm_xstrdup("--host"));
+		unit_list_add(argv, na, lm_xstrdup(s->host));
 	}
 }
 
@@ -1127,33 +1097,26 @@ static void add_config_env(const struct serve *s, char ***env, int *ne)
 			var[i] = (char)toupper((unsigned char)var[i]);
 		if (getenv(var))
 			continue; /* already there, as the environment gave it */
-		list_add(env, ne, lm_asprintf("%s=%s", var, now));
+		unit_list_add(env, ne, lm_asprintf("%s=%s", var, now));
 	}
 }
 
 static int print_service(struct serve *s, const char *kind)
 {
-	char exe[PATH_MAX], desc[700], label[64];
+	char desc[700], name[64], label[64];
 	char **argv = NULL, **env = NULL;
-	int na = 0, ne = 0;
-	char *out;
+	int na = 0, ne = 0, rc;
 	const struct lm_args *a = s->args;
 
-	if (strcmp(kind, "systemd") && strcmp(kind, "launchd")) {
-		ui_error(s->ctx, "bad value for '--print-service': '%s' (want systemd or launchd)", kind);
-		return LM_EUSAGE;
-	}
-	if (os_proc_exe(getpid(), exe, sizeof(exe)) < 0)
-		lm_strlcpy(exe, "localmodel", sizeof(exe));
-	list_add(&argv, &na, lm_xstrdup(exe));
-	list_add(&argv, &na, lm_xstrdup("serve"));
-	list_add(&argv, &na, lm_xstrdup("--foreground"));
+	if ((rc = unit_begin(s->ctx, kind, unit_env, &argv, &na, &env, &ne)))
+		return rc;
+	unit_list_add(&argv, &na, lm_xstrdup("--foreground"));
 	if (a->npos) {
-		list_add(&argv, &na, looks_like_path(a->pos[0]) ? absolute(a->pos[0])
+		unit_list_add(&argv, &na, looks_like_path(a->pos[0]) ? absolute(a->pos[0])
 				: lm_xstrdup(a->pos[0]));
 	} else if (!s->router) {
 		/* "the most recently used" would change under the unit's feet */
-		list_add(&argv, &na, lm_xstrdup(s->t[0].name));
+		unit_list_add(&argv, &na, lm_xstrdup(s->t[0].name));
 		ui_info(s->ctx, "# no MODEL given: the unit serves %s, the most recently used",
 			s->t[0].name);
 	}
@@ -1164,50 +1127,28 @@ static int print_service(struct serve *s, const char *kind)
 		    !strcmp(o->name, "foreground") || !strcmp(o->name, "json") ||
 		    !strcmp(o->name, "help"))
 			continue;
-		list_add(&argv, &na, lm_asprintf("--%s", o->name));
+		unit_list_add(&argv, &na, lm_asprintf("--%s", o->name));
 		if (o->kind == LM_OPT_VALUE)
-			list_add(&argv, &na, !strcmp(o->name, "api-key-file") ? absolute(a->value[i])
+			unit_list_add(&argv, &na, !strcmp(o->name, "api-key-file") ? absolute(a->value[i])
 					: lm_xstrdup(a->value[i]));
 	}
 	if (a->nextra) {
-		list_add(&argv, &na, lm_xstrdup("--"));
+		unit_list_add(&argv, &na, lm_xstrdup("--"));
 		for (int i = 0; i < a->nextra; i++)
-			list_add(&argv, &na, lm_xstrdup(a->extra[i]));
-	}
-	if (s->ctx->paths.home[0] && !getenv("LOCALMODEL_HOME"))
-		list_add(&env, &ne, lm_asprintf("LOCALMODEL_HOME=%s", s->ctx->paths.home));
-	for (int i = 0; unit_env[i]; i++) {
-		const char *v = getenv(unit_env[i]);
-		if (v && *v)
-			list_add(&env, &ne, lm_asprintf("%s=%s", unit_env[i], v));
+			unit_list_add(&argv, &na, lm_xstrdup(a->extra[i]));
 	}
 	/* every LOCALMODEL_<KEY> setting (none of them is a secret) */
 	for (char **e = environ; *e; e++)
 		if (lm_starts_with(*e, "LOCALMODEL_") && !lm_starts_with(*e, "LOCALMODEL_HOME=") &&
 		    !lm_starts_with(*e, "LOCALMODEL_LLAMA_SERVER=") &&
 		    !lm_starts_with(*e, "LOCALMODEL_RESTART_BACKOFF_MS="))
-			list_add(&env, &ne, lm_xstrdup(*e));
+			unit_list_add(&env, &ne, lm_xstrdup(*e));
 	add_config_env(s, &env, &ne);
 	snprintf(desc, sizeof(desc), "localmodel: %s on port %ld",
 		 s->router ? "every model" : s->t[0].name, s->port);
+	snprintf(name, sizeof(name), "localmodel-%ld", s->port);
 	snprintf(label, sizeof(label), "org.localmodel.serve.%ld", s->port);
-	if (!strcmp(kind, "systemd")) {
-		out = sup_unit_systemd(desc, argv, env);
-	} else {
-		/* launchd's own capture of the supervisor's output, apart from the
-		 * log the supervisor rotates; launchd does not create its folder */
-		char *lpath = lm_asprintf("%s/launchd-%ld.log", s->ctx->paths.log_dir, s->port);
-		struct lm_err err = { 0 };
-		if (paths_ensure_dir(s->ctx->paths.log_dir, &err))
-			ui_warn(s->ctx, "%s", err.msg);
-		out = sup_unit_launchd(label, argv, env, lpath);
-		free(lpath);
-	}
-	fputs(out, stdout);
-	free(out);
-	service_hint(s, kind, label);
-	list_free(argv, na);
-	list_free(env, ne);
+	unit_print(s->ctx, kind, desc, name, label, argv, env);
 	return LM_OK;
 }
 

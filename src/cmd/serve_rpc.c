@@ -2,6 +2,7 @@
  * supervisor; and serve MODEL --rpc HOST:PORT: a llama-server that splits
  * the model over such workers. */
 #include "localmodel/cmd.h"
+#include "serve_unit.h"
 #include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/runtime.h"
@@ -258,57 +259,30 @@ static const char *const unit_env[] = {
 	"HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "GGML_VK_VISIBLE_DEVICES", NULL,
 };
 
-static void add(char ***list, int *n, char *s)
-{
-	*list = lm_xrealloc(*list, (size_t)(*n + 2) * sizeof(char *));
-	(*list)[(*n)++] = s;
-	(*list)[*n] = NULL;
-}
-
 /* --print-service: a unit running the worker's supervisor in the
  * foreground with the same address, port and RPC server arguments. */
 static int worker_service(struct worker *w, const char *kind)
 {
-	char exe[PATH_MAX], desc[300], label[64];
-	char **argv = NULL, **env = NULL, *out;
-	int na = 0, ne = 0;
+	char desc[300], name[64], label[64];
+	char **argv = NULL, **env = NULL;
+	int na = 0, ne = 0, rc;
 
-	if (strcmp(kind, "systemd") && strcmp(kind, "launchd")) {
-		ui_error(w->ctx, "bad value for '--print-service': '%s' (want systemd or launchd)", kind);
-		return LM_EUSAGE;
-	}
-	if (os_proc_exe(getpid(), exe, sizeof(exe)) < 0)
-		lm_strlcpy(exe, "localmodel", sizeof(exe));
-	add(&argv, &na, lm_xstrdup(exe));
-	add(&argv, &na, lm_xstrdup("serve"));
-	add(&argv, &na, lm_xstrdup("--rpc-worker"));
-	add(&argv, &na, lm_xstrdup("--foreground"));
-	add(&argv, &na, lm_xstrdup("--host"));
-	add(&argv, &na, lm_xstrdup(w->host));
-	add(&argv, &na, lm_xstrdup("--port"));
-	add(&argv, &na, lm_asprintf("%ld", w->port));
+	if ((rc = unit_begin(w->ctx, kind, unit_env, &argv, &na, &env, &ne)))
+		return rc;
+	unit_list_add(&argv, &na, lm_xstrdup("--rpc-worker"));
+	unit_list_add(&argv, &na, lm_xstrdup("--foreground"));
+	unit_list_add(&argv, &na, lm_xstrdup("--host"));
+	unit_list_add(&argv, &na, lm_xstrdup(w->host));
+	unit_list_add(&argv, &na, lm_xstrdup("--port"));
+	unit_list_add(&argv, &na, lm_asprintf("%ld", w->port));
 	if (w->args->nextra)
-		add(&argv, &na, lm_xstrdup("--"));
+		unit_list_add(&argv, &na, lm_xstrdup("--"));
 	for (int i = 0; i < w->args->nextra; i++)
-		add(&argv, &na, lm_xstrdup(w->args->extra[i]));
-	if (w->ctx->paths.home[0] && !getenv("LOCALMODEL_HOME"))
-		add(&env, &ne, lm_asprintf("LOCALMODEL_HOME=%s", w->ctx->paths.home));
-	for (int i = 0; unit_env[i]; i++)
-		if (getenv(unit_env[i]) && *getenv(unit_env[i]))
-			add(&env, &ne, lm_asprintf("%s=%s", unit_env[i], getenv(unit_env[i])));
+		unit_list_add(&argv, &na, lm_xstrdup(w->args->extra[i]));
 	snprintf(desc, sizeof(desc), "localmodel: RPC worker on %s:%ld", w->host, w->port);
+	snprintf(name, sizeof(name), "localmodel-rpc-worker-%ld", w->port);
 	snprintf(label, sizeof(label), "org.localmodel.rpc-worker.%ld", w->port);
-	if (!strcmp(kind, "systemd")) {
-		out = sup_unit_systemd(desc, argv, env);
-	} else {
-		char *lpath = lm_asprintf("%s/launchd-rpc-worker-%ld.log", w->ctx->paths.log_dir, w->port);
-		out = sup_unit_launchd(label, argv, env, lpath);
-		free(lpath);
-	}
-	fputs(out, stdout);
-	free(out);
-	rt_argv_free(argv);
-	rt_argv_free(env);
+	unit_print(w->ctx, kind, desc, name, label, argv, env);
 	return LM_OK;
 }
 
