@@ -107,7 +107,7 @@ int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_s
 	char key[17];
 	int rc;
 
-	if ((rc = speed_probe(p, 256u << 20, 256, hw->cores_logical, err)) ||
+	if ((rc = speed_probe(p, 256u << 20, 9, hw->cores_logical, err)) ||
 	    (rc = paths_ensure_dir(state_dir, err)))
 		return rc;
 	speed_machine_key(hw, key);

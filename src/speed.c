@@ -14,6 +14,7 @@
 #include <time.h>
 
 #define GB 1e9
+#define SPEED_PROBE_VERSION 2 /* 1: a scalar float matmul */
 
 /*
  * Data-sheet figures. Apple: memory bandwidth per chip from Apple's
@@ -242,9 +243,6 @@ static uint64_t read_pass(const uint64_t *w, size_t n)
 }
 
 #define PROBE_MAX_THREADS 64
-/* floats between the matrices: rows of B and C never 4 KiB apart (a
- * store and a later load at the same page offset stall some cores) */
-#define PROBE_SKEW 24
 
 static volatile uint64_t probe_sink;
 
@@ -288,53 +286,93 @@ static double read_threads(const uint64_t *w, size_t words, int threads, uint64_
 	return started == threads ? now_s() - t0 : -1;
 }
 
-/* C = A x B, n x n floats, i-k-j order, on scalar registers. The rate is
- * a measure of the core, compared with ggml's SIMD kernels through
- * LM_SPEED_CPU_FLOPS_EFF; a compiler that vectorised this loop (clang does
- * at -O2, gcc does not) would change the yardstick, so no compiler may. */
-#if defined(__clang__)
-#define SCALAR_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
-#define SCALAR_FN
-#elif defined(__GNUC__)
-#define SCALAR_LOOP
-#define SCALAR_FN __attribute__((optimize("no-tree-vectorize")))
-#else
-#define SCALAR_LOOP
-#define SCALAR_FN
-#endif
-SCALAR_FN static void matmul(const float *A, const float *B, float *C, int n)
+/* The compute probe works as ggml's Q8_0 kernels do: blocks of 32 signed
+ * bytes with a float scale, the byte products summed per block, then
+ * scaled. The block loop has a fixed trip count, which gcc and clang both
+ * vectorise at -O2 with the baseline ISA (SSE2, NEON). A scalar float
+ * loop was tried first: its rate swung between 2.6 and 4.7 GFLOP/s from
+ * one run to the next on a virtual machine whose llama-server prompt
+ * speed moved by 20% at most; this one moves about as little. */
+#define PROBE_QK 32
+#define PROBE_K 2048  /* values per row: 64 blocks */
+#define PROBE_ROWS 64 /* weight rows: 144 KiB, in the caches */
+#define PROBE_TOKENS 8
+#define PROBE_REPS 20 /* passes a timed round */
+
+struct probe_blk {
+	float d;
+	int8_t q[PROBE_QK];
+};
+
+static float dot_q8(const struct probe_blk *x, const struct probe_blk *y, int nb)
 {
-	memset(C, 0, sizeof(float) * (size_t)n * (size_t)n);
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < n; k++) {
-			float a = A[(size_t)i * n + k];
-			const float *b = B + (size_t)k * n;
-			float *c = C + (size_t)i * n;
-			SCALAR_LOOP
-			for (int j = 0; j < n; j++)
-				c[j] += a * b[j];
-		}
+	float sum = 0;
+
+	for (int b = 0; b < nb; b++) {
+		int s = 0;
+		for (int i = 0; i < PROBE_QK; i++)
+			s += x[b].q[i] * y[b].q[i];
+		sum += x[b].d * y[b].d * (float)s;
+	}
+	return sum;
 }
 
-int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, int threads, struct lm_err *err)
+/* The int8 multiply-add rate of one thread, as FLOP/s (two a product):
+ * best of rounds rounds; 0 when memory is short. */
+static double compute_rate(int rounds, uint64_t *sink)
+{
+	const int nb = PROBE_K / PROBE_QK;
+	struct probe_blk *W = NULL, *X = NULL;
+	double best = 0;
+	float acc = 0;
+
+	/* at the same place within a cache line in every run */
+	if (posix_memalign((void **)&W, 64, sizeof(*W) * (size_t)nb * PROBE_ROWS) ||
+	    posix_memalign((void **)&X, 64, sizeof(*X) * (size_t)nb * PROBE_TOKENS)) {
+		free(W);
+		free(X);
+		return 0;
+	}
+	for (int i = 0; i < nb * PROBE_ROWS; i++) {
+		W[i].d = 0.01f;
+		for (int j = 0; j < PROBE_QK; j++)
+			W[i].q[j] = (int8_t)((i * 7 + j * 3) % 255 - 127);
+	}
+	for (int i = 0; i < nb * PROBE_TOKENS; i++) {
+		X[i].d = 0.02f;
+		for (int j = 0; j < PROBE_QK; j++)
+			X[i].q[j] = (int8_t)((i * 5 + j) % 255 - 127);
+	}
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_s(), dt;
+		for (int rep = 0; rep < PROBE_REPS; rep++)
+			for (int t = 0; t < PROBE_TOKENS; t++)
+				for (int w = 0; w < PROBE_ROWS; w++)
+					acc += dot_q8(W + (size_t)w * nb, X + (size_t)t * nb, nb);
+		dt = now_s() - t0;
+		if (dt > 0 && 2.0 * PROBE_K * PROBE_ROWS * PROBE_TOKENS * PROBE_REPS / dt > best)
+			best = 2.0 * PROBE_K * PROBE_ROWS * PROBE_TOKENS * PROBE_REPS / dt;
+	}
+	*sink += (uint64_t)(acc != 0);
+	free(W);
+	free(X);
+	return best;
+}
+
+int speed_probe(struct lm_speed_probe *p, size_t bytes, int rounds, int threads,
+		struct lm_err *err)
 {
 	size_t words = bytes / 8;
 	uint64_t *w;
-	float *A, *B, *C;
 	uint64_t sink = 0;
 	double best = 0;
 
 	memset(p, 0, sizeof(*p));
 	threads = threads < 1 ? 1 : threads > PROBE_MAX_THREADS ? PROBE_MAX_THREADS : threads;
-	if (words < 1024 || n < 16)
+	if (words < 1024 || rounds < 1)
 		return lm_err_set(err, LM_EUSAGE, "probe sizes too small");
-	w = malloc(words * 8);
-	A = malloc(sizeof(float) * ((size_t)n * (size_t)n * 3 + 2 * PROBE_SKEW));
-	if (!w || !A) {
-		free(w);
-		free(A);
+	if (!(w = malloc(words * 8)))
 		return lm_err_set(err, LM_ERESOURCE, "cannot allocate %zu bytes for the probe", bytes);
-	}
 	for (size_t i = 0; i < words; i++)
 		w[i] = i; /* touch every page: no zero-page reads */
 	for (int r = 0; r < 8; r++) {
@@ -342,26 +380,12 @@ int speed_probe(struct lm_speed_probe *p, size_t bytes, int n, int threads, stru
 		if (r > 0 && dt > 0 && (double)(words * 8) / dt > best)
 			best = (double)(words * 8) / dt;
 	}
-	p->read_bw = best;
-	B = A + (size_t)n * n + PROBE_SKEW;
-	C = B + (size_t)n * n + PROBE_SKEW;
-	for (size_t i = 0; i < (size_t)n * n; i++) {
-		A[i] = (float)(i % 7) * 0.25f;
-		B[i] = (float)(i % 5) * 0.5f;
-	}
-	best = 0;
-	for (int r = 0; r < 9; r++) {
-		double t0 = now_s(), dt;
-		matmul(A, B, C, n);
-		dt = now_s() - t0;
-		sink += (uint64_t)C[(size_t)n * n - 1];
-		if (dt > 0 && 2.0 * n * n * n / dt > best)
-			best = 2.0 * n * n * n / dt;
-	}
-	p->flops = best;
-	probe_sink = sink; /* the reads have a use: not optimised away */
 	free(w);
-	free(A);
+	p->read_bw = best;
+	p->flops = compute_rate(rounds, &sink);
+	probe_sink = sink; /* the reads have a use: not optimised away */
+	if (p->flops <= 0)
+		return lm_err_set(err, LM_ERESOURCE, "cannot allocate the probe's matrices");
 	return LM_OK;
 }
 
@@ -394,6 +418,7 @@ int speed_cache_load(const char *dir, const char *key, struct lm_speed_probe *p,
 		     struct lm_err *err)
 {
 	char path[4096], line[256];
+	int version = 1;
 	FILE *f;
 
 	memset(p, 0, sizeof(*p));
@@ -403,14 +428,17 @@ int speed_cache_load(const char *dir, const char *key, struct lm_speed_probe *p,
 				  "cannot read '%s': %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		double v;
-		if (sscanf(line, " read_bw = %lf", &v) == 1 && v > 0)
+		int ver;
+		if (sscanf(line, " probe = %d", &ver) == 1)
+			version = ver;
+		else if (sscanf(line, " read_bw = %lf", &v) == 1 && v > 0)
 			p->read_bw = v;
 		else if (sscanf(line, " flops = %lf", &v) == 1 && v > 0)
 			p->flops = v;
 	}
 	fclose(f);
-	if (p->read_bw <= 0 || p->flops <= 0)
-		return lm_err_set(err, LM_ENOTFOUND, "'%s' holds no calibration", path);
+	if (p->read_bw <= 0 || p->flops <= 0 || version != SPEED_PROBE_VERSION)
+		return lm_err_set(err, LM_ENOTFOUND, "'%s' holds no calibration of this probe", path);
 	return LM_OK;
 }
 
@@ -426,7 +454,8 @@ int speed_cache_save(const char *dir, const char *key, const struct lm_speed_pro
 	if (!(f = fopen(tmp, "w")))
 		return lm_err_set(err, LM_EFAIL, "cannot write '%s': %s", tmp, strerror(errno));
 	fprintf(f, "# localmodel speed calibration (recommend --calibrate)\n"
-		   "read_bw = %.0f\nflops = %.0f\n", p->read_bw, p->flops);
+		   "probe = %d\nread_bw = %.0f\nflops = %.0f\n", SPEED_PROBE_VERSION, p->read_bw,
+		   p->flops);
 	ok = !ferror(f);
 	if (fclose(f) || !ok || rename(tmp, path)) {
 		int e = errno;

@@ -24,7 +24,8 @@ void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		     struct lm_store *store, int may_probe);
 
 /* Measure this machine (speed_probe: 256 MiB of reads on every logical
- * core, a 256 x 256 matmul) and cache the result under state_dir. */
+ * core, 9 rounds of int8 dot products) and cache the result under
+ * state_dir. */
 int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_speed_probe *p,
 		      struct lm_err *err);
 

@@ -95,7 +95,7 @@ test_expect_success '--calibrate measures, caches per machine, and is used next 
 
 test_expect_success 'a cached calibration sets the host figures (x 0.80 of its read rate)' '
 	f=$(ls "$LOCALMODEL_HOME"/speed-*.txt) &&
-	printf "read_bw = 100000000000\nflops = 50000000000\n" >"$f" &&
+	printf "probe = 2\nread_bw = 100000000000\nflops = 50000000000\n" >"$f" &&
 	localmodel recommend --json >out.json &&
 	test "$(json_get out.json "[\"speed\"][\"host_bandwidth_bytes\"]")" = 80000000000 &&
 	rm "$f"
