@@ -359,6 +359,47 @@ static double compute_rate(int rounds, uint64_t *sink)
 	return best;
 }
 
+struct compute_job {
+	int rounds;
+	double rate;
+	uint64_t sink;
+};
+
+static void *compute_thread(void *arg)
+{
+	struct compute_job *j = arg;
+
+	j->rate = compute_rate(j->rounds, &j->sink);
+	return NULL;
+}
+
+/* The compute rate a thread keeps while every thread computes, as
+ * llama-server's threads do while reading a prompt (one thread alone runs
+ * faster on some machines than any of them together): the mean of the
+ * threads' rates; 0 when a thread or its memory is missing. */
+static double compute_threads(int rounds, int threads, uint64_t *sink)
+{
+	pthread_t tid[PROBE_MAX_THREADS];
+	struct compute_job job[PROBE_MAX_THREADS];
+	double sum = 0;
+	int started = 1, ok = 1;
+
+	for (int i = 0; i < threads; i++)
+		job[i] = (struct compute_job){ rounds, 0, 0 };
+	for (int i = 1; i < threads; i++, started++)
+		if (pthread_create(&tid[i], NULL, compute_thread, &job[i]))
+			break;
+	compute_thread(&job[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(tid[i], NULL);
+	for (int i = 0; i < started; i++) {
+		sum += job[i].rate;
+		ok &= job[i].rate > 0;
+		*sink += job[i].sink;
+	}
+	return ok && started == threads ? sum / threads : 0;
+}
+
 int speed_probe(struct lm_speed_probe *p, size_t bytes, int rounds, int threads,
 		struct lm_err *err)
 {
@@ -382,10 +423,10 @@ int speed_probe(struct lm_speed_probe *p, size_t bytes, int rounds, int threads,
 	}
 	free(w);
 	p->read_bw = best;
-	p->flops = compute_rate(rounds, &sink);
+	p->flops = compute_threads(rounds, threads, &sink);
 	probe_sink = sink; /* the reads have a use: not optimised away */
 	if (p->flops <= 0)
-		return lm_err_set(err, LM_ERESOURCE, "cannot allocate the probe's matrices");
+		return lm_err_set(err, LM_ERESOURCE, "cannot run the probe's compute threads");
 	return LM_OK;
 }
 

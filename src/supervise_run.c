@@ -793,6 +793,12 @@ static void identify(struct run *r)
 	sup_file_path(r->state_path, sizeof(r->state_path), r->c->run_dir, st->port, "state");
 }
 
+/* What the child is, for the log and the restart notes. */
+static const char *child_name(const struct run *r)
+{
+	return r->c->st.rpc_worker ? "ggml-rpc-server" : "llama-server";
+}
+
 /* The loop over child lives; sets r->reason. */
 static int supervise(struct run *r, struct lm_err *err)
 {
@@ -817,21 +823,21 @@ static int supervise(struct run *r, struct lm_err *err)
 			snprintf(why, sizeof(why), "hung (no answer to /health %d times in a row) and was killed",
 				 r->health_fails);
 		if (r->stopping) {
-			log_note(r, "llama-server %s", why);
+			log_note(r, "%s %s", child_name(r), why);
 			snprintf(r->reason, sizeof(r->reason), "stopped");
 			return LM_OK;
 		}
 		if (!r->ever_ready) {
 			snprintf(r->reason, sizeof(r->reason),
-				 "llama-server %s before it was ready", why);
+				 "%s %s before it was ready", child_name(r), why);
 			log_note(r, "%s", r->reason);
 			event(r, SUP_EV_FAILED, r->reason);
 			return lm_err_set(err, LM_EFAIL, "%s", r->reason);
 		}
 		if (count_crash(r)) {
 			snprintf(r->reason, sizeof(r->reason),
-				 "gave up after %d crashes in %d min: llama-server %s", r->ncrash,
-				 r->c->window_s / 60, why);
+				 "gave up after %d crashes in %d min: %s %s", r->ncrash,
+				 r->c->window_s / 60, child_name(r), why);
 			log_note(r, "%s", r->reason);
 			event(r, SUP_EV_FAILED, r->reason);
 			return lm_err_set(err, LM_EFAIL, "%s", r->reason);
@@ -842,7 +848,7 @@ static int supervise(struct run *r, struct lm_err *err)
 		if (delay > 60000)
 			delay = 60000;
 		st->restarts++;
-		snprintf(st->last_restart, sizeof(st->last_restart), "llama-server %s", why);
+		snprintf(st->last_restart, sizeof(st->last_restart), "%s %s", child_name(r), why);
 		if (r->ul)
 			usagelog_child_restarted(r->ul);
 		st->child_pid = 0;
@@ -850,7 +856,7 @@ static int supervise(struct run *r, struct lm_err *err)
 		st->phase = SUP_RESTARTING;
 		state_save(r);
 		session_save(r, 0);
-		log_note(r, "llama-server %s; restarting in %d ms", why, delay);
+		log_note(r, "%s %s; restarting in %d ms", child_name(r), why, delay);
 		event(r, SUP_EV_RESTART, why);
 		if (backoff_wait(r, delay)) {
 			snprintf(r->reason, sizeof(r->reason), "stopped");

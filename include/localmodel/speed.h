@@ -32,17 +32,20 @@
  *      (vectorised by the compiler at the baseline ISA), cached per
  *      machine. The CPU decode reads weights at LM_SPEED_PROBE_BW_EFF of
  *      the probe's read rate, and prompt processing runs at
- *      LM_SPEED_CPU_FLOPS_EFF times the probe's rate per thread (ggml uses
- *      AVX2/NEON kernels and batches, the probe SSE2/NEON). Both were
- *      fitted with llama-server b10587 on a 2-core AMD EPYC (AVX2) VM,
- *      dense Q8_0 models reading 1.3 and 3.4 GB a token, q8_0 KV, flash
- *      attention, 512-token prompts, on a quiet machine: the probe read
- *      16-18 GB/s and 6.8-7.4 GOP/s a thread (5.6 and 10.5 in one run of
- *      eight each: the host's other tenants); decode ran at 0.79-0.81 of
- *      that read rate, prompt processing at 6-8x the probe's rate (the 3B shape
+ *      LM_SPEED_CPU_FLOPS_EFF times the probe's rate per thread with every
+ *      thread computing (ggml uses AVX2/NEON kernels and batches, the probe
+ *      SSE2/NEON). Both were fitted with llama-server b10587 on a 2-core
+ *      AMD EPYC (AVX2) VM, dense Q8_0 models reading 1.3 and 3.4 GB a
+ *      token, q8_0 KV, flash attention, 512-token prompts, with nothing
+ *      else running: the probe read 15-20 GB/s and 6.9-8.8 GOP/s a thread
+ *      (5.6 to 10.4 over a day); decode ran at 0.79-0.81 of that read
+ *      rate, prompt processing at 5.8-7.4x the probe's rate (the 3B shape
  *      lower: the 1B one spends more of its work in the large output
- *      matrix). A busy machine probes low (another process on the second
- *      core halves both figures); the history (1.) then corrects both;
+ *      matrix). That VM's own speed swung too: llama-server read the 1B
+ *      model's prompt at 38-47 tokens/s and generated 9.2-11.4 tokens/s in
+ *      runs of the same day. A busy machine probes low (another process on
+ *      the second core halves both figures); the history (1.) corrects
+ *      both;
  *   3. the chip table (speed_chip_find): data-sheet memory bandwidth and
  *      FP16 throughput of Apple M1-M4, common NVIDIA and AMD cards, and CPU
  *      memory by DDR generation and channel count; GPUs and Apple reach
@@ -68,7 +71,7 @@ struct lm_fit_model;
 
 #define LM_SPEED_CPU_BW_EFF 0.48     /* of a DDR data-sheet figure (table, --bandwidth) */
 #define LM_SPEED_PROBE_BW_EFF 0.80   /* of the probe's measured read rate */
-#define LM_SPEED_CPU_FLOPS_EFF 7.3   /* times the probe's int8 dot-product rate */
+#define LM_SPEED_CPU_FLOPS_EFF 6.6   /* times the probe's int8 dot-product rate */
 #define LM_SPEED_GPU_BW_EFF 0.9
 #define LM_SPEED_GPU_FLOPS_EFF 0.6
 #define LM_SPEED_CPU_TOKEN_S 0.010
@@ -164,13 +167,14 @@ void speed_machine_apply_factor(struct lm_speed_machine *sm, double factor);
 void speed_machine_apply_prompt_factor(struct lm_speed_machine *sm, double factor);
 
 /* The probe: a memory-read pass over `bytes` on `threads` threads (best of
- * 7, as decode reads with every core) and, on one thread, dot products of
- * int8 blocks as ggml's Q8_0 kernels compute them (best of rounds rounds
- * of ~3 MOP each). Plain C and POSIX threads; well under a second on a
- * quiet machine. */
+ * 7, as decode reads with every core) and, on `threads` threads at once
+ * (as the prompt is read), dot products of int8 blocks as ggml's Q8_0
+ * kernels compute them (each thread's best of rounds rounds of ~3 MOP;
+ * their mean). Plain C and POSIX threads; well under a second on a quiet
+ * machine. */
 struct lm_speed_probe {
 	double read_bw;  /* bytes/s */
-	double flops;    /* FLOP/s, one thread (an int8 product and its sum: 2) */
+	double flops;    /* FLOP/s a thread, all threads busy (a product and its sum: 2) */
 };
 int speed_probe(struct lm_speed_probe *p, size_t bytes, int rounds, int threads,
 		struct lm_err *err);
