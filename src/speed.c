@@ -262,25 +262,36 @@ static void *read_slice(void *arg)
 
 /* One read pass over w with `threads` threads (as decode uses every
  * core); seconds, or -1 when a thread cannot be started. */
-static double read_threads(const uint64_t *w, size_t words, int threads, uint64_t *sink)
+/* Run fn on each of n jobs (size bytes apart) at once: jobs 1.. on threads
+ * of their own, job 0 on the caller's. How many ran (fewer when a thread
+ * cannot be started: the jobs from there on did not run). */
+static int run_threads(void *(*fn)(void *), void *jobs, size_t size, int n)
 {
 	pthread_t tid[PROBE_MAX_THREADS];
+	int started = 1;
+
+	for (int i = 1; i < n; i++, started++)
+		if (pthread_create(&tid[i], NULL, fn, (char *)jobs + size * (size_t)i))
+			break;
+	fn(jobs);
+	for (int i = 1; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return started;
+}
+
+static double read_threads(const uint64_t *w, size_t words, int threads, uint64_t *sink)
+{
 	struct slice sl[PROBE_MAX_THREADS];
 	size_t per = words / (size_t)threads / 4 * 4;
 	double t0 = now_s();
-	int started = 0;
+	int started;
 
 	for (int i = 0; i < threads; i++) {
 		sl[i].w = w + per * (size_t)i;
 		sl[i].n = i == threads - 1 ? words - per * (size_t)i : per;
 		sl[i].sum = 0;
-		if (i > 0 && pthread_create(&tid[i], NULL, read_slice, &sl[i]))
-			break;
-		started = i + 1;
 	}
-	read_slice(&sl[0]);
-	for (int i = 1; i < started; i++)
-		pthread_join(tid[i], NULL);
+	started = run_threads(read_slice, sl, sizeof(sl[0]), threads);
 	for (int i = 0; i < started; i++)
 		*sink += sl[i].sum;
 	return started == threads ? now_s() - t0 : -1;
@@ -379,19 +390,13 @@ static void *compute_thread(void *arg)
  * threads' rates; 0 when a thread or its memory is missing. */
 static double compute_threads(int rounds, int threads, uint64_t *sink)
 {
-	pthread_t tid[PROBE_MAX_THREADS];
 	struct compute_job job[PROBE_MAX_THREADS];
 	double sum = 0;
-	int started = 1, ok = 1;
+	int started, ok = 1;
 
 	for (int i = 0; i < threads; i++)
 		job[i] = (struct compute_job){ rounds, 0, 0 };
-	for (int i = 1; i < threads; i++, started++)
-		if (pthread_create(&tid[i], NULL, compute_thread, &job[i]))
-			break;
-	compute_thread(&job[0]);
-	for (int i = 1; i < started; i++)
-		pthread_join(tid[i], NULL);
+	started = run_threads(compute_thread, job, sizeof(job[0]), threads);
 	for (int i = 0; i < started; i++) {
 		sum += job[i].rate;
 		ok &= job[i].rate > 0;
