@@ -80,26 +80,6 @@ static char *sys_read(const char *root, const char *path)
 
 /* A Mac's pressure level: <sysroot>/sysctl.txt when there is one, else the
  * OS's sysctl (none on Linux). */
-static long mac_level(const char *root)
-{
-	static const char key[] = "kern.memorystatus_vm_pressure_level";
-	char buf[64];
-	char *text = root[0] ? sys_read(root, "/sysctl.txt") : NULL;
-	long v = -1;
-
-	if (text) {
-		for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-			if (!strncmp(p, key, sizeof(key) - 1) &&
-			    (p[sizeof(key) - 1] == ':' || p[sizeof(key) - 1] == '='))
-				v = strtol(p + sizeof(key), NULL, 10);
-		free(text);
-		return v;
-	}
-	if (os_sysctl(key, buf, sizeof(buf)) == 0)
-		v = strtol(buf, NULL, 10);
-	return v;
-}
-
 int guard_sample(struct guard_sample *s, struct lm_err *err)
 {
 	struct lm_hw hw;
@@ -120,7 +100,7 @@ int guard_sample(struct guard_sample *s, struct lm_err *err)
 	s->swap_used = hw.swap_used;
 	if (!strcmp(hw.os, "darwin")) {
 		s->swap_dynamic = 1;
-		s->pressure = guard_mac_pressure(mac_level(root));
+		s->pressure = guard_mac_pressure(hw.mac_pressure_level);
 		return LM_OK;
 	}
 	char *psi = sys_read(root, "/proc/pressure/memory");

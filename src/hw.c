@@ -657,6 +657,7 @@ static void probe_apple(struct probe *p, struct sysctl_src *s)
 	hw->ram_total = sysctl_u64(s, "hw.memsize", 0);
 	hw->ram_available = apple_available(s, hw->ram_total);
 	apple_swap(s, hw);
+	hw->mac_pressure_level = (long)sysctl_u64(s, "kern.memorystatus_vm_pressure_level", 0);
 	if (sysctl_u64(s, "hw.optional.neon", 0) || sysctl_u64(s, "hw.optional.AdvSIMD", 0))
 		hw->cpu_flags |= LM_CPU_NEON;
 	if (sysctl_u64(s, "hw.optional.arm.FEAT_DotProd", 0))

@@ -7,8 +7,8 @@
  * Linux PSI's /proc/pressure/memory ("some avg10", percent of time tasks
  * stalled on memory) and the swap-in/out page counters of /proc/vmstat; on
  * a Mac kern.memorystatus_vm_pressure_level (1 normal, 2 warn, 4 critical,
- * read as pressure 0, 50 and 100) and vm.swapusage, from sysctl or from
- * <sysroot>/sysctl.txt.
+ * read as pressure 0, 50 and 100), which hw_probe reads with vm.swapusage
+ * from sysctl or from <sysroot>/sysctl.txt.
  *
  * Everything else here is pure and driven by the unit tests: the limits
  * and their defaults, the verdict on a sample, the hysteresis that decides

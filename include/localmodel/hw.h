@@ -63,6 +63,8 @@ struct lm_hw {
 	uint64_t ram_available; /* bytes (MemAvailable) */
 	uint64_t swap_total;
 	uint64_t swap_used;
+	long mac_pressure_level; /* Apple kern.memorystatus_vm_pressure_level
+				    (1 normal, 2 warn, 4 critical), 0 unknown */
 	uint64_t cgroup_limit;  /* container memory limit in bytes, 0 = none */
 	uint64_t cgroup_used;   /* memory the cgroup already uses (0 when unknown) */
 	uint64_t disk_free;     /* free bytes at the models directory (or its
