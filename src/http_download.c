@@ -754,11 +754,25 @@ static int steal(struct dl *x, struct conn *c)
 	return 1;
 }
 
+/* The trial can tell early that one connection is not enough: at
+ * DL_FAST_CONN the whole trial would have arrived by now. Then the others
+ * start at once instead of after the trial (on a 40 MB/s connection that
+ * wait was 26 ms of 15 idle connections). */
+static void trial_check(struct dl *x, long long now)
+{
+	const struct conn *c = &x->conns[0];
+
+	if (x->trial && c->busy && c->first_byte &&
+	    (double)(now - c->first_byte) > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN)
+		x->trial = 0;
+}
+
 /* Give idle connections the next chunks to fetch. */
 static int assign(struct dl *x, long long now)
 {
 	size_t next = 0;
 
+	trial_check(x, now);
 	for (int i = 0; i < x->nconns; i++) {
 		struct conn *c = &x->conns[i];
 		if (c->busy || c->not_before > now)
@@ -920,19 +934,6 @@ static void trial_end(struct dl *x, struct conn *c)
 	r = (double)c->req_got * 1000.0 / (double)(t > 0 ? t : 1);
 	if (r >= DL_FAST_CONN)
 		x->nconns = 1;
-}
-
-/* The trial can tell early that one connection is not enough: at
- * DL_FAST_CONN the whole trial would have arrived by now. Then the others
- * start at once instead of after the trial (on a 40 MB/s connection that
- * wait was 26 ms of 15 idle connections). */
-static void trial_check(struct dl *x, long long now)
-{
-	const struct conn *c = &x->conns[0];
-
-	if (x->trial && c->busy && c->first_byte &&
-	    (double)(now - c->first_byte) > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN)
-		x->trial = 0;
 }
 
 /* A 200/206 answer ended well: its span is done, or the rest is asked for;
@@ -1101,7 +1102,6 @@ static int run(struct dl *x)
 
 		if ((x->d->cancel && *x->d->cancel) || (x->h->cancel && *x->h->cancel))
 			return lm_err_set(x->err, LM_EFAIL, "download of '%s' interrupted", x->name);
-		trial_check(x, now);
 		if (assign(x, now) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;
 		lm_curl.multi_perform(x->multi, &running);
@@ -1118,7 +1118,6 @@ static int run(struct dl *x)
 		if (x->fatal)
 			return x->fatal;
 		/* idle connections take their next chunk before we wait */
-		trial_check(x, lm_mono_ms());
 		if (assign(x, lm_mono_ms()) != LM_OK || x->fatal)
 			return x->fatal ? x->fatal : x->err->code;
 		if (!all_done(x) && !busy_count(x) && !waiting_count(x))
