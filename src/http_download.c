@@ -83,7 +83,6 @@ struct conn {
 	long long req_t0;      /* when the request started (ms) */
 	long long first_byte;  /* when its first body byte came (ms), 0 = not yet */
 	double rate;           /* measured bytes/s of its requests, 0 = unknown */
-	long long ttfb;        /* measured ms from request to first byte */
 	long long not_before;  /* retry time (ms) */
 	long long last_data;   /* when bytes last arrived (ms), for stalls */
 	unsigned char *wbuf;   /* received bytes not yet written (DL_WBUF) */
@@ -130,6 +129,8 @@ struct dl {
 	long long last_state, last_progress, rate_t;
 	uint64_t rate_done;
 	double rate;
+	double wait;           /* ms a request waits for its first byte on a
+				  ready connection (moving average), 0 = unknown */
 };
 
 /* Chunk size for a file, a function of its size alone: about size/1024
@@ -703,7 +704,7 @@ static int span_len(const struct dl *x, const struct conn *c, size_t next)
 			todo += x->chunks[i].len;
 	/* one connection: all of it at once (in order, nothing to balance) */
 	want = x->nconns == 1 ? todo : todo / (DL_GUIDED * (uint64_t)x->nconns);
-	floor = (uint64_t)(c->rate * (double)c->ttfb / 1000.0 * DL_RTT_SPANS);
+	floor = (uint64_t)(c->rate * x->wait / 1000.0 * DL_RTT_SPANS);
 	if (floor > todo / (uint64_t)x->nconns)
 		floor = todo / (uint64_t)x->nconns; /* never more than a fair share */
 	if (want < floor)
@@ -745,8 +746,8 @@ static int steal(struct dl *x, struct conn *c)
 	if (!v)
 		return 0;
 	/* not worth it when the stolen bytes take less than two round trips */
-	if (v->rate > 0 && c->ttfb > 0 &&
-	    (double)(best - best / 2) * (double)x->chunk_size * 1000.0 / v->rate < 2.0 * (double)c->ttfb)
+	if (v->rate > 0 && x->wait > 0 &&
+	    (double)(best - best / 2) * (double)x->chunk_size * 1000.0 / v->rate < 2.0 * x->wait)
 		return 0;
 	c->chunk = (int)(vcur + 1 + best / 2);
 	c->chunk_end = v->chunk_end;
@@ -905,20 +906,37 @@ static void go_single(struct dl *x, struct conn *c)
 	x->conns[0].not_before = 0;
 }
 
-/* Fold the speed and the time to first byte of c's request that just
- * ended into its figures (requests too short to tell are skipped). */
-static void measure(const struct dl *x, struct conn *c)
+/* How long c's request that just ended waited for its first byte once
+ * its connection was ready, in ms. Connecting is left out (curl's
+ * pre-transfer time): the next request on this connection skips it, and
+ * 16 connections opened at once wait for each other, which once made the
+ * first request look 30 ms long on loopback and every span 10 MB. */
+static double request_wait(const struct conn *c)
+{
+	curl_off_t pre = 0, start = 0;
+
+	if (lm_curl.easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK &&
+	    lm_curl.easy_getinfo(c->easy, CURLINFO_STARTTRANSFER_TIME_T, &start) == CURLE_OK &&
+	    start >= pre && start > 0)
+		return (double)(start - pre) / 1000.0;
+	return (double)(c->first_byte - c->req_t0);
+}
+
+/* Fold the speed of c's request that just ended into its figure, and its
+ * wait into the download's (a property of the server and the path more
+ * than of one connection). Requests too short to tell are skipped. */
+static void measure(struct dl *x, struct conn *c)
 {
 	long long now = lm_mono_ms(), t;
-	double r;
+	double r, w;
 
 	t = now - c->first_byte;
 	if (!c->first_byte || c->req_got < DL_MEASURE_BYTES || t < 10)
 		return; /* too short: a server's first burst is no speed */
 	r = (double)c->req_got * 1000.0 / (double)(t > 0 ? t : 1);
 	c->rate = c->rate > 0 ? 0.5 * c->rate + 0.5 * r : r;
-	t = c->first_byte - c->req_t0;
-	c->ttfb = c->ttfb > 0 ? (c->ttfb + t) / 2 : t;
+	w = request_wait(c);
+	x->wait = x->wait > 0 ? 0.8 * x->wait + 0.2 * w : w;
 }
 
 /* The first request has ended: one connection that fast is enough (no
