@@ -38,6 +38,7 @@
 #define DL_MEASURE_BYTES (1ull << 20) /* requests shorter than this tell no speed */
 #define DL_TRIAL_BYTES (1ull << 20) /* the first request, alone, measures the link */
 #define DL_FAST_CONN 100e6     /* bytes/s: one such connection is enough */
+#define DL_WARM_MS 2           /* a trial still running after this warms the others */
 #define DL_BYTES_PER_CONN (8ull << 20) /* automatic: one connection per 8 MiB */
 #define DL_HASH_BUF (1u << 20)
 #define DL_MAP_WINDOW (8u << 20) /* what the hash maps at a time (bounded RSS) */
@@ -79,6 +80,7 @@ struct conn {
 	int writing;           /* body goes to the file */
 	int want_single;       /* the server ignored Range: restart on one connection */
 	int clipped;           /* its span was shortened by a steal and is complete */
+	int warmed;            /* took its one request of the trial */
 	uint64_t req_end;      /* end (exclusive) of the Range asked for */
 	long long req_t0;      /* when the request started (ms) */
 	long long first_byte;  /* when its first body byte came (ms), 0 = not yet */
@@ -103,9 +105,12 @@ struct dl {
 	size_t nchunks;
 	struct chunk *chunks;
 	struct conn conns[DL_MAX_CONNS];
-	int nconns;            /* connections to use */
+	int nconns;            /* connections that take new work */
+	int nlive;             /* connections set up: their transfers run to the
+				  end even once nconns has dropped to 1 */
 	int ranges;            /* -1 unknown (probing), 1 honoured, 0 single mode */
 	int trial;             /* connection 0 alone measures one connection's speed */
+	int warm;              /* the trial looks slow: the others may warm up */
 	char *cdn_url;         /* where ranges go once the probe has resolved it */
 	struct lm_sha256 sha;
 	int sha_ok;
@@ -688,7 +693,8 @@ static int span_len(const struct dl *x, const struct conn *c, size_t next)
 	uint64_t todo = 0, want, floor;
 	size_t n, run = 0;
 
-	if (x->trial) /* the first request: short, so that the others start soon */
+	if (x->trial) /* the first request and the warm-ups: short, so that the
+		       * others start soon and the warm-ups last about as long */
 		n = (size_t)((DL_TRIAL_BYTES + x->chunk_size - 1) / x->chunk_size);
 	else if (x->ranges < 0)
 		n = 1;
@@ -728,7 +734,7 @@ static int steal(struct dl *x, struct conn *c)
 	struct conn *v = NULL;
 	size_t best = 0, vcur = 0;
 
-	for (int i = 0; i < x->nconns; i++) {
+	for (int i = 0; i < x->nlive; i++) {
 		struct conn *o = &x->conns[i];
 		size_t cur, rem;
 		if (o == c || !o->busy || o->chunk < 0)
@@ -758,14 +764,50 @@ static int steal(struct dl *x, struct conn *c)
 /* The trial can tell early that one connection is not enough: at
  * DL_FAST_CONN the whole trial would have arrived by now. Then the others
  * start at once instead of after the trial (on a 40 MB/s connection that
- * wait was 26 ms of 15 idle connections). */
+ * wait was 26 ms of 15 idle connections).
+ * Before that, once the trial has run DL_WARM_MS (where a link that
+ * serves one connection at 500 MB/s has delivered all of it), the others
+ * warm up with a trial-sized range each: their connections (a TLS
+ * handshake on the Hub's CDN) and their first request's wait are behind
+ * them when the trial ends, and their data is kept whatever it decides.
+ * Only the verdict "one connection is enough" costs much when wrong (16
+ * times slower), and it still waits for the whole trial. */
 static void trial_check(struct dl *x, long long now)
 {
 	const struct conn *c = &x->conns[0];
+	long long t = now - c->first_byte;
 
-	if (x->trial && c->busy && c->first_byte &&
-	    (double)(now - c->first_byte) > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN)
+	if (!x->trial || !c->busy || !c->first_byte)
+		return;
+	if ((double)t > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN)
 		x->trial = 0;
+	else if (t >= DL_WARM_MS)
+		x->warm = 1;
+}
+
+/* How long the loop may wait for the network: no longer than the trial's
+ * next step (a slow link sends nothing for a while between its bursts, and
+ * the trial must not wait for the next one to end). */
+static int poll_ms(const struct dl *x, long long now)
+{
+	const struct conn *c = &x->conns[0];
+	long long due;
+
+	if (!x->trial || !c->busy || !c->first_byte)
+		return 100;
+	due = c->first_byte + (x->warm ? (long long)(DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN) + 1
+				      : DL_WARM_MS);
+	return due <= now ? 1 : due - now < 100 ? (int)(due - now) : 100;
+}
+
+/* 1 when c may start a request for new chunks now. */
+static int may_start(const struct dl *x, const struct conn *c, int i)
+{
+	if (i >= x->nconns || x->ranges < 0)
+		return i == 0;
+	if (x->trial && i > 0)
+		return x->warm && !c->warmed;
+	return 1;
 }
 
 /* Give idle connections the next chunks to fetch. */
@@ -774,7 +816,7 @@ static int assign(struct dl *x, long long now)
 	size_t next = 0;
 
 	trial_check(x, now);
-	for (int i = 0; i < x->nconns; i++) {
+	for (int i = 0; i < x->nlive; i++) {
 		struct conn *c = &x->conns[i];
 		if (c->busy || c->not_before > now)
 			continue;
@@ -795,7 +837,7 @@ static int assign(struct dl *x, long long now)
 			}
 			continue;
 		}
-		if ((x->ranges < 0 || x->trial) && i > 0)
+		if (!may_start(x, c, i))
 			continue; /* probing or measuring on connection 0 first */
 		while (next < x->nchunks && x->chunks[next].state != CH_TODO)
 			next++;
@@ -806,6 +848,7 @@ static int assign(struct dl *x, long long now)
 			c->chunk = -1;
 			continue; /* nothing left to start; others may still retry */
 		}
+		c->warmed = x->trial;
 		c->hops = 0;
 		conn_set_url(c, x->ranges > 0 && x->cdn_url ? x->cdn_url : x->d->url);
 		if (conn_start(x, c) != LM_OK)
@@ -894,7 +937,7 @@ static void conn_refused(struct dl *x, struct conn *c)
 static void go_single(struct dl *x, struct conn *c)
 {
 	x->ranges = 0;
-	for (int i = 0; i < x->nconns; i++) {
+	for (int i = 0; i < x->nlive; i++) {
 		x->conns[i].wlen = 0; /* starting over anyway */
 		if (x->conns[i].busy) {
 			lm_curl.multi_remove_handle(x->multi, x->conns[i].easy);
@@ -962,7 +1005,7 @@ static void conn_success(struct dl *x, struct conn *c)
 
 	if (c->chunk >= 0) {
 		measure(x, c);
-		if (x->trial)
+		if (x->trial && c == &x->conns[0])
 			trial_end(x, c);
 		if (!span_left(x, c)) {
 			c->chunk = -1;
@@ -1051,7 +1094,7 @@ static void check_stalls(struct dl *x, long long now)
 {
 	long long limit = (long long)x->h->low_speed_time_s * 1000;
 
-	for (int i = 0; i < x->nconns && !x->fatal; i++) {
+	for (int i = 0; i < x->nlive && !x->fatal; i++) {
 		struct conn *c = &x->conns[i];
 		if (!c->busy || now - c->last_data < limit)
 			continue;
@@ -1071,7 +1114,7 @@ static int all_done(struct dl *x)
 static int busy_count(struct dl *x)
 {
 	int n = 0;
-	for (int i = 0; i < x->nconns; i++)
+	for (int i = 0; i < x->nlive; i++)
 		n += x->conns[i].busy;
 	return n;
 }
@@ -1080,7 +1123,7 @@ static int busy_count(struct dl *x)
 static int waiting_count(struct dl *x)
 {
 	int n = 0;
-	for (int i = 0; i < x->nconns; i++)
+	for (int i = 0; i < x->nlive; i++)
 		n += !x->conns[i].busy && x->conns[i].not_before > lm_mono_ms();
 	return n;
 }
@@ -1149,7 +1192,7 @@ static int run(struct dl *x)
 		}
 		progress(x, now, 0);
 		if (!all_done(x))
-			lm_curl.multi_poll(x->multi, NULL, 0, 100, NULL);
+			lm_curl.multi_poll(x->multi, NULL, 0, poll_ms(x, lm_mono_ms()), NULL);
 	}
 	return LM_OK;
 }
@@ -1247,12 +1290,13 @@ static int dl_setup(struct dl *x)
 	}
 	if (x->nconns > DL_MAX_CONNS)
 		x->nconns = DL_MAX_CONNS;
+	x->nlive = x->nconns;
 	/* measure one connection first, unless a count was asked for */
 	x->trial = x->nconns > 1 && !d->connections && x->size >= 4 * DL_TRIAL_BYTES;
 	x->multi = lm_curl.multi_init();
 	if (!x->multi)
 		return lm_err_set(x->err, LM_EFAIL, "libcurl: cannot create a multi handle");
-	for (int i = 0; i < x->nconns; i++) {
+	for (int i = 0; i < x->nlive; i++) {
 		struct conn *c = &x->conns[i];
 		c->dl = x;
 		c->chunk = -1;
@@ -1323,7 +1367,7 @@ int http_download(struct lm_http *h, const struct lm_download *d, char sha256_ou
 		rc = finish(&x, sha256_out);
 	} else if (rc != LM_EINTEGRITY && x.fd >= 0 && x.chunks) {
 		struct lm_err keep = *x.err;
-		for (int i = 0; i < x.nconns; i++)
+		for (int i = 0; i < x.nlive; i++)
 			if (x.conns[i].wlen)
 				conn_flush(&x, &x.conns[i]);
 		state_save(&x); /* keep what arrived for the next run */

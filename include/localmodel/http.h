@@ -126,8 +126,10 @@ struct lm_download {
  * LM_ENET (network, refused, retries exhausted), LM_ENOTFOUND (404),
  * LM_ERESOURCE (disk full), LM_EFAIL (cancelled: "... interrupted", or
  * local I/O). Connections: automatic is one per 8 MiB, at most 16, after a
- * first 1 MiB range alone: at 100 MB/s or more, one connection does the
- * rest. A server that answers a range request with 200 gets one connection.
+ * first 1 MiB range measures one connection: at 100 MB/s or more, one
+ * connection does the rest. Should that range still run 2 ms after its
+ * first byte, the others start a range as long meanwhile (kept either way).
+ * A server that answers a range request with 200 gets one connection.
  * Range sizes follow each connection's measured speed and what is left;
  * at the end idle connections take over half of the longest remaining
  * range (work stealing). */

@@ -28,6 +28,8 @@ static pid_t hub_pid;
 static int hub_port, cdn_port;
 static char dir[PATH_MAX], logpath[PATH_MAX + 16], big_sha[65];
 static char *big_data;
+static char *wide_data;
+static char wide_sha[65];
 
 static long long now_ms(void)
 {
@@ -319,7 +321,7 @@ static void test_get(void)
 		pages++;
 	}
 	free(u);
-	CHECK_INT(entries, 5); /* README.md, big.gguf, sub, sub/small.gguf, tiny.gguf */
+	CHECK_INT(entries, 6); /* README.md, big.gguf, sub, sub/small.gguf, tiny.gguf, wide.gguf */
 	CHECK_INT(pages, 3);
 
 	/* LFS resolve without following: the 302 and its headers */
@@ -792,6 +794,66 @@ static void test_download_steal(void)
 	http_free(h);
 }
 
+/* A file big enough for automatic connections (two), so that the first
+ * range runs alone as a trial of one connection's speed. */
+#define WIDE_SIZE (16u << 20)
+
+static int download_wide(struct lm_http *h, const char *name, char sha[65], struct lm_err *err)
+{
+	char *u = url_of("/org/m-GGUF/resolve/main/wide.gguf"), *p = part_path(name, "");
+	struct lm_download d = { 0 };
+	int rc;
+
+	d.url = u;
+	d.partial = p;
+	d.size = WIDE_SIZE;
+	d.sha256 = wide_sha;
+	d.chunk_size = 256 << 10;
+	rc = http_download(h, &d, sha, err);
+	CHECK(file_equals(p, wide_data, WIDE_SIZE));
+	free(u);
+	free(p);
+	return rc;
+}
+
+static void test_download_trial(void)
+{
+	struct lm_http *h = new_http(0, 0);
+	struct lm_err err = { 0 };
+	char sha[65];
+	long mark;
+
+	/* the trial's range at 5 MB/s: it reads slow, and 2 ms into it the
+	 * other connection warms up with a trial-sized range of its own (the
+	 * mock sends 250 KB every 50 ms at this rate: the loop must wake for
+	 * the trial's steps, not wait for the next burst) */
+	fault("{\"action\":\"throttle\",\"rate\":5000000,\"count\":1,\"server\":\"cdn\"}");
+	mark = log_lines();
+	CHECK_INT(download_wide(h, "w1.part", sha, &err), LM_OK);
+	CHECK_STR(sha, wide_sha);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"", NULL), 1);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=1048576-2097151\"",
+			    NULL), 1);
+	CHECK(log_count(mark, "\"server\": \"cdn\"", "\"status\": 206", NULL) >= 4);
+	faults_clear();
+
+	/* unthrottled loopback: the trial is fast, one connection takes all
+	 * the rest in one range (a warm-up may have started before the trial
+	 * ended: then the rest begins after it). Under valgrind the client
+	 * itself is too slow for such a verdict. */
+	mark = log_lines();
+	CHECK_INT(download_wide(h, "w2.part", sha, &err), LM_OK);
+	CHECK_STR(sha, wide_sha);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"", NULL), 1);
+	if (!getenv("LOCALMODEL_VALGRIND"))
+		CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=1048576-16777215\"",
+				    NULL) +
+				  log_count(mark, "\"server\": \"cdn\"",
+					    "\"range\": \"bytes=2097152-16777215\"", NULL),
+			  1);
+	http_free(h);
+}
+
 static void test_disk_full(void)
 {
 	struct lm_http *h;
@@ -828,6 +890,15 @@ int main(void)
 	sha256_update(&s, big_data, BIG_SIZE);
 	sha256_final_hex(&s, big_sha);
 	write_file("repos/org/m-GGUF/big.gguf", big_data, BIG_SIZE);
+	wide_data = lm_xmalloc(WIDE_SIZE);
+	for (size_t i = 0; i < WIDE_SIZE; i++) {
+		seed = seed * 1103515245u + 12345u;
+		wide_data[i] = (char)(seed >> 16);
+	}
+	CHECK_INT(sha256_init(&s, &err), LM_OK);
+	sha256_update(&s, wide_data, WIDE_SIZE);
+	sha256_final_hex(&s, wide_sha);
+	write_file("repos/org/m-GGUF/wide.gguf", wide_data, WIDE_SIZE);
 	write_file("repos/org/m-GGUF/tiny.gguf", "GGUF", 4);
 	write_file("repos/org/m-GGUF/sub/small.gguf", "GGUF2", 5);
 	write_file("repos/org/m-GGUF/README.md", "hello\n", 6);
@@ -842,8 +913,10 @@ int main(void)
 	test_download_faults();
 	test_download_resume();
 	test_download_steal();
+	test_download_trial();
 	test_disk_full();
 	stop_hub();
 	free(big_data);
+	free(wide_data);
 	return T_DONE();
 }
