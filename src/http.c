@@ -160,6 +160,7 @@ void http_free(struct lm_http *h)
 		free(h->token);
 	}
 	free(h->token_host);
+	free(h->link_host);
 	for (size_t i = 0; h->extra && h->extra[i]; i++)
 		free(h->extra[i]);
 	free(h->extra);

@@ -761,6 +761,34 @@ static int steal(struct dl *x, struct conn *c)
 	return 1;
 }
 
+/* Keep the trial's verdict on the handle for the next file from the same
+ * host. */
+static void link_learn(struct dl *x, const struct conn *c, double rate)
+{
+	char *hp = http_url_hostport(c->url);
+
+	if (!hp)
+		return;
+	free(x->h->link_host);
+	x->h->link_host = hp;
+	x->h->link_rate = rate;
+}
+
+/* 1 when an earlier trial of this handle found one connection slow on the
+ * host this download's ranges go to first. */
+static int link_known_slow(const struct dl *x)
+{
+	char *hp;
+	int slow;
+
+	if (!x->h->link_host || x->h->link_rate >= DL_FAST_CONN)
+		return 0;
+	hp = http_url_hostport(x->cdn_url ? x->cdn_url : x->d->url);
+	slow = hp && !strcmp(hp, x->h->link_host);
+	free(hp);
+	return slow;
+}
+
 /* The trial can tell early that one connection is not enough: at
  * DL_FAST_CONN the whole trial would have arrived by now. Then the others
  * start at once instead of after the trial (on a 40 MB/s connection that
@@ -779,9 +807,10 @@ static void trial_check(struct dl *x, long long now)
 
 	if (!x->trial || !c->busy || !c->first_byte)
 		return;
-	if ((double)t > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN)
+	if ((double)t > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN) {
 		x->trial = 0;
-	else if (t >= DL_WARM_MS)
+		link_learn(x, c, (double)c->req_got * 1000.0 / (double)t);
+	} else if (t >= DL_WARM_MS)
 		x->warm = 1;
 }
 
@@ -993,6 +1022,7 @@ static void trial_end(struct dl *x, struct conn *c)
 	if (!c->first_byte || c->req_got < DL_TRIAL_BYTES / 2)
 		return;
 	r = (double)c->req_got * 1000.0 / (double)(t > 0 ? t : 1);
+	link_learn(x, c, r);
 	if (r >= DL_FAST_CONN)
 		x->nconns = 1;
 }
@@ -1291,8 +1321,10 @@ static int dl_setup(struct dl *x)
 	if (x->nconns > DL_MAX_CONNS)
 		x->nconns = DL_MAX_CONNS;
 	x->nlive = x->nconns;
-	/* measure one connection first, unless a count was asked for */
-	x->trial = x->nconns > 1 && !d->connections && x->size >= 4 * DL_TRIAL_BYTES;
+	/* measure one connection first, unless a count was asked for or this
+	 * host's connections are known to be slow */
+	x->trial = x->nconns > 1 && !d->connections && x->size >= 4 * DL_TRIAL_BYTES &&
+		   !link_known_slow(x);
 	x->multi = lm_curl.multi_init();
 	if (!x->multi)
 		return lm_err_set(x->err, LM_EFAIL, "libcurl: cannot create a multi handle");

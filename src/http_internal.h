@@ -20,6 +20,12 @@ struct lm_http {
 	char **extra;         /* owned copies of the extra headers, NULL-terminated */
 	volatile sig_atomic_t *cancel; /* borrowed, may be NULL */
 	char user_agent[64];
+	/* what the last trial of a download of this handle found: the host
+	 * (host:port) its ranges went to, and the bytes/s one connection got
+	 * there alone; the next file from that host starts all its connections
+	 * at once when that was slow (the parts of a split model, a list) */
+	char *link_host;
+	double link_rate;
 };
 
 /* Options shared by every transfer (timeouts, UA, TLS checks, no follow,

@@ -129,7 +129,10 @@ struct lm_download {
  * first 1 MiB range measures one connection: at 100 MB/s or more, one
  * connection does the rest. Should that range still run 2 ms after its
  * first byte, the others start a range as long meanwhile (kept either way).
- * A server that answers a range request with 200 gets one connection.
+ * The handle keeps the last trial's verdict: a later download whose ranges
+ * go to the same host (d->start_url) where one connection was slow starts
+ * all of them at once. A server that answers a range request with 200 gets
+ * one connection.
  * Range sizes follow each connection's measured speed and what is left;
  * at the end idle connections take over half of the longest remaining
  * range (work stealing). */

@@ -717,13 +717,16 @@ static void test_download_resume(void)
 	http_free(h);
 }
 
-/* The CDN URL of big.gguf, as the Hub's resolve answer gives it. */
-static char *cdn_url_of_big(struct lm_http *h)
+/* The CDN URL of a file of org/m-GGUF, as the Hub's resolve answer gives
+ * it. */
+static char *cdn_url_of(struct lm_http *h, const char *file)
 {
 	struct lm_http_response r;
 	struct lm_err err = { 0 };
-	char *u = url_of("/org/m-GGUF/resolve/main/big.gguf"), *loc = NULL;
+	char *path = lm_asprintf("/org/m-GGUF/resolve/main/%s", file);
+	char *u = url_of(path), *loc = NULL;
 
+	free(path);
 	if (http_get(h, u, HTTP_HEAD | HTTP_NO_REDIRECT, &r, &err) == LM_OK &&
 	    http_header(&r, "Location"))
 		loc = lm_xstrdup(http_header(&r, "Location"));
@@ -738,7 +741,7 @@ static void test_download_steal(void)
 	struct lm_err err = { 0 };
 	struct lm_download d = { 0 };
 	char sha[65], *p = part_path("steal.part", ""), *st = part_path("steal.part", ".state");
-	char *u = url_of("/org/m-GGUF/resolve/main/big.gguf"), *cdn = cdn_url_of_big(h);
+	char *u = url_of("/org/m-GGUF/resolve/main/big.gguf"), *cdn = cdn_url_of(h, "big.gguf");
 	long mark;
 	long long t0, bytes;
 
@@ -798,13 +801,15 @@ static void test_download_steal(void)
  * range runs alone as a trial of one connection's speed. */
 #define WIDE_SIZE (16u << 20)
 
-static int download_wide(struct lm_http *h, const char *name, char sha[65], struct lm_err *err)
+static int download_wide(struct lm_http *h, const char *name, const char *start_url, char sha[65],
+			 struct lm_err *err)
 {
 	char *u = url_of("/org/m-GGUF/resolve/main/wide.gguf"), *p = part_path(name, "");
 	struct lm_download d = { 0 };
 	int rc;
 
 	d.url = u;
+	d.start_url = start_url;
 	d.partial = p;
 	d.size = WIDE_SIZE;
 	d.sha256 = wide_sha;
@@ -820,7 +825,7 @@ static void test_download_trial(void)
 {
 	struct lm_http *h = new_http(0, 0);
 	struct lm_err err = { 0 };
-	char sha[65];
+	char sha[65], *cdn;
 	long mark;
 
 	/* the trial's range at 5 MB/s: it reads slow, and 2 ms into it the
@@ -829,7 +834,7 @@ static void test_download_trial(void)
 	 * the trial's steps, not wait for the next burst) */
 	fault("{\"action\":\"throttle\",\"rate\":5000000,\"count\":1,\"server\":\"cdn\"}");
 	mark = log_lines();
-	CHECK_INT(download_wide(h, "w1.part", sha, &err), LM_OK);
+	CHECK_INT(download_wide(h, "w1.part", NULL, sha, &err), LM_OK);
 	CHECK_STR(sha, wide_sha);
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"", NULL), 1);
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=1048576-2097151\"",
@@ -842,7 +847,7 @@ static void test_download_trial(void)
 	 * ended: then the rest begins after it). Under valgrind the client
 	 * itself is too slow for such a verdict. */
 	mark = log_lines();
-	CHECK_INT(download_wide(h, "w2.part", sha, &err), LM_OK);
+	CHECK_INT(download_wide(h, "w2.part", NULL, sha, &err), LM_OK);
 	CHECK_STR(sha, wide_sha);
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"", NULL), 1);
 	if (!getenv("LOCALMODEL_VALGRIND"))
@@ -851,6 +856,29 @@ static void test_download_trial(void)
 				  log_count(mark, "\"server\": \"cdn\"",
 					    "\"range\": \"bytes=2097152-16777215\"", NULL),
 			  1);
+
+	/* the handle keeps the last trial's verdict for the next file from the
+	 * same host (here the same file, resolved ahead): after a fast one the
+	 * next still has a trial, after a slow one all connections start at
+	 * once */
+	cdn = cdn_url_of(h, "wide.gguf");
+	CHECK(cdn != NULL);
+	fault("{\"action\":\"throttle\",\"rate\":20000000,\"server\":\"cdn\"}");
+	mark = log_lines();
+	CHECK_INT(download_wide(h, "w3.part", cdn, sha, &err), LM_OK);
+	CHECK_STR(sha, wide_sha);
+	if (!getenv("LOCALMODEL_VALGRIND"))
+		CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"",
+				    NULL), 1);
+	mark = log_lines();
+	CHECK_INT(download_wide(h, "w4.part", cdn, sha, &err), LM_OK);
+	CHECK_STR(sha, wide_sha);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"", NULL), 0);
+	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=1048576-2097151\"", NULL),
+		  0);
+	CHECK_INT(log_count(mark, "\"server\": \"hub\"", NULL, NULL), 0);
+	faults_clear();
+	free(cdn);
 	http_free(h);
 }
 
