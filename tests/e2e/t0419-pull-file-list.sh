@@ -137,6 +137,20 @@ test_expect_success 'the later files are resolved while the first one downloads'
 	test "$last_head" -lt "$first_cdn"
 '
 
+test_expect_success 'a later file whose resolved URL expired during the first is asked again' '
+	use expired && : >req.jsonl &&
+	curl -sf -X POST --data "{\"url_ttl\": 1}" "$HF_ENDPOINT/_mock/config" >/dev/null &&
+	fault "{\"action\": \"throttle\", \"rate\": 500000, \"server\": \"cdn\", \"match\": \"vis-Q4_K_M\"}" &&
+	{ rc=0 && localmodel pull org/vis --file $Q4 --file $MM --connections 1 >out 2>err || rc=$?; } &&
+	clear_faults &&
+	curl -sf -X POST --data "{\"url_ttl\": 3600}" "$HF_ENDPOINT/_mock/config" >/dev/null &&
+	test "$rc" = 0 &&
+	same $Q4 $MM &&
+	settle &&
+	test "$(count "$CDN" "$MM" "\"status\": 403")" -ge 1 &&
+	test "$(count "$HUB" "$GET" "/resolve/" "$MM")" -ge 1
+'
+
 test_expect_success 'QUANT with --file: the quant first; a file named twice, or the quant'\''s own, once' '
 	use quant && : >req.jsonl &&
 	localmodel pull org/vis:Q4_K_M --file $MM --file $Q4 --file $MM --json >out.json 2>err &&
