@@ -262,6 +262,28 @@ test_expect_success 'kill -9 in the middle of file 2, then the same pull resumes
 	test_cmp want got
 '
 
+test_expect_success 'Ctrl-C in file 2: exit 1, interrupted, file 1 recorded, the partial kept, file 3 not started' '
+	use int &&
+	fault "{\"action\": \"throttle\", \"rate\": 1000000, \"server\": \"cdn\", \"match\": \"vis-F16.gguf\"}" &&
+	{ localmodel pull org/vis --file $Q4 --file $BIG --file $MM --connections 1 >out 2>err & } &&
+	pid=$! &&
+	wait_until 20 "test -s \"$M/$BIG.part.state\"" &&
+	sleep 1 &&
+	kill -INT $pid &&
+	{ rc=0 && wait $pid || rc=$?; } &&
+	clear_faults &&
+	test "$rc" = 1 &&
+	test_grep "^localmodel: pull: $BIG: interrupted" err &&
+	same $Q4 &&
+	test ! -e "$M/$BIG" && test -e "$M/$BIG.part" && test -e "$M/$BIG.part.state" &&
+	test ! -e "$M/$MM" && test ! -e "$M/$MM.part" &&
+	rows >got &&
+	echo org/vis:Q4_K_M >want &&
+	test_cmp want got &&
+	localmodel pull org/vis --file $Q4 --file $BIG --file $MM >out 2>err &&
+	same $Q4 $BIG $MM
+'
+
 test_expect_success SCRIPT 'progress on a terminal says which file of how many' '
 	use tty &&
 	fault "{\"action\": \"throttle\", \"rate\": 400000, \"server\": \"cdn\"}" &&
