@@ -72,6 +72,10 @@ static void set_opt(struct lm_args *a, int i, const char *v)
 {
 	a->count[i]++;
 	a->value[i] = v;
+	if (opt_at(a, i)->kind == LM_OPT_LIST) {
+		a->listval[a->nlist] = v;
+		a->listopt[a->nlist++] = i;
+	}
 }
 
 int args_parse(struct lm_args *a, const struct lm_opt *opts, int argc, char **argv,
@@ -83,6 +87,8 @@ int args_parse(struct lm_args *a, const struct lm_opt *opts, int argc, char **ar
 	if (a->nopts > LM_MAX_OPTS)
 		return lm_err_set(err, LM_EFAIL, "too many options");
 	a->pos = lm_xcalloc((size_t)argc + 1, sizeof(char *));
+	a->listval = lm_xcalloc((size_t)argc + 1, sizeof(char *));
+	a->listopt = lm_xcalloc((size_t)argc + 1, sizeof(int));
 	for (int k = 1; k < argc; k++) {
 		char *arg = argv[k];
 		if (!strcmp(arg, "--")) {
@@ -140,7 +146,12 @@ int args_parse(struct lm_args *a, const struct lm_opt *opts, int argc, char **ar
 void args_release(struct lm_args *a)
 {
 	free(a->pos);
+	free(a->listval);
+	free(a->listopt);
 	a->pos = NULL;
+	a->listval = NULL;
+	a->listopt = NULL;
+	a->nlist = 0;
 }
 
 /* The slot of a declared option. A name the command never declared is a
@@ -168,6 +179,24 @@ const char *args_get(const struct lm_args *a, const char *name)
 {
 	int i = index_of(a, name);
 	return i >= 0 && a->count[i] ? a->value[i] : NULL;
+}
+
+const char **args_get_all(const struct lm_args *a, const char *name, int *n)
+{
+	int i = index_of(a, name), k = 0;
+	const char **out;
+
+	if (opt_at(a, i)->kind != LM_OPT_LIST) {
+		fprintf(stderr, "localmodel: internal error: option '--%s' is not repeatable\n", name);
+		abort();
+	}
+	out = lm_xcalloc((size_t)a->count[i] + 1, sizeof(*out));
+	for (int j = 0; j < a->nlist; j++)
+		if (a->listopt[j] == i)
+			out[k++] = a->listval[j];
+	if (n)
+		*n = k;
+	return out;
 }
 
 int args_get_long(const struct lm_args *a, const char *name, long min, long max, long *out,
@@ -212,7 +241,7 @@ static void print_opts(const struct lm_opt *o)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->metavar ? " " : "",
 				 o->metavar ? o->metavar : "");
-		printf("  %-28s %s\n", left, o->help);
+		printf("  %-28s %s%s\n", left, o->help, o->kind == LM_OPT_LIST ? " (repeatable)" : "");
 	}
 }
 

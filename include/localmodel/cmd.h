@@ -19,6 +19,8 @@ struct lm_store;
 enum lm_opt_kind {
 	LM_OPT_FLAG,  /* --name */
 	LM_OPT_VALUE, /* --name VALUE, --name=VALUE */
+	LM_OPT_LIST,  /* a value option that may be repeated: every value is kept, in
+			 order (args_get_all); args_get gives the last */
 };
 
 struct lm_opt {
@@ -38,6 +40,9 @@ struct lm_args {
 	int nopts;
 	int count[LM_MAX_OPTS];
 	const char *value[LM_MAX_OPTS];
+	const char **listval; /* every LM_OPT_LIST value, in order... */
+	int *listopt;         /* ...and the slot of its option */
+	int nlist;
 	char **pos;     /* positional arguments */
 	int npos;
 	char **extra;   /* arguments after "--" */
@@ -125,6 +130,9 @@ int args_parse(struct lm_args *a, const struct lm_opt *opts, int argc, char **ar
 void args_release(struct lm_args *a);
 int args_has(const struct lm_args *a, const char *name);
 const char *args_get(const struct lm_args *a, const char *name);
+/* Every value of an LM_OPT_LIST option, in the order given: a NULL-terminated
+ * array the caller frees (never NULL; *n may be NULL). */
+const char **args_get_all(const struct lm_args *a, const char *name, int *n);
 /* Integer option in [min,max]; *out untouched when absent. Usage error names it. */
 int args_get_long(const struct lm_args *a, const char *name, long min, long max, long *out,
 		  struct lm_err *err);

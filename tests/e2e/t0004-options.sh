@@ -2,7 +2,7 @@
 test_description='every option a command reads is declared in its table'
 . "$(dirname "$0")/lib.sh"
 
-# Each args_has/args_get/args_get_long/args_get_size("NAME") in a command
+# Each args_has/args_get/args_get_all/args_get_long/args_get_size("NAME") in a command
 # file must name an option of that file's table or a common one; a typo
 # would otherwise stop the program at run time. A helper file NAME_*.c of
 # command NAME.c (serve_rpc.c) reads the table of NAME.c.
@@ -16,7 +16,7 @@ undeclared() { # file -> the names used but not declared
 	    table = open(os.path.join(os.path.dirname(sys.argv[1]), base.split("_")[0] + ".c")).read()
 	declared = set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:\'.\'|0),\s*LM_OPT_', table))
 	declared |= {"json", "quiet", "help"}
-	used = set(re.findall(r'args_(?:has|get|get_long|get_size)\([^,]+,\s*"([a-z0-9-]+)"', src))
+	used = set(re.findall(r'args_(?:has|get|get_all|get_long|get_size)\([^,]+,\s*"([a-z0-9-]+)"', src))
 	for name in sorted(used - declared):
 	    print("%s: --%s" % (sys.argv[1], name))
 	PY

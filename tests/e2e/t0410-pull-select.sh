@@ -112,7 +112,6 @@ test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 localmodel pull 2>err &&
 	test_expect_code 2 localmodel pull notarepo 2>err &&
 	test_grep "ORG/REPO" err &&
-	test_expect_code 2 localmodel pull org/multi:Q4_K --file x.gguf 2>err &&
 	test_expect_code 2 localmodel pull "org/multi:" 2>err &&
 	test_expect_code 2 localmodel pull org/multi --connections 0 2>err
 '

@@ -13,6 +13,9 @@ sha() { sha256sum "$1" | cut -c1-64; }
 mk org/one/one-Q4_K_M.gguf --data-bytes 3000000
 mk org/split/split-Q4_K_M.gguf --split-count 3 --data-bytes 1500000
 mk org/old/old-Q4_K_M.gguf
+mk org/list/list-Q4_K_M.gguf --data-bytes 2000000
+mk org/list/mmproj-list-F16.gguf --file-type 1
+mk org/list/Q8_0/list-Q8_0.gguf --file-type 7 --split-count 2
 echo '{"no_blobs": true}' >repos/org/old/.mock.json
 echo readme >repos/org/old/README.md
 mk org/gated/g-Q4_K_M.gguf
@@ -73,6 +76,24 @@ test_expect_success 'a split model: parts 2 and 3 are resolved ahead and downloa
 	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
 	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "00001-of-00003")" = 1 &&
 	test "$(count "\"server\": \"cdn\"" "00003-of-00003" "\"status\": 206")" -ge 1
+'
+
+test_expect_success 'a list of files: one model request, one resolve GET, every later part resolved ahead' '
+	: >req.jsonl &&
+	localmodel pull org/list:Q4_K_M --file Q8_0/list-Q8_0-00001-of-00002.gguf \
+		--file mmproj-list-F16.gguf >out 2>err &&
+	for f in list-Q4_K_M.gguf Q8_0/list-Q8_0-00001-of-00002.gguf \
+		Q8_0/list-Q8_0-00002-of-00002.gguf mmproj-list-F16.gguf; do
+		test "$(sha "$M/org/list/$f")" = "$(sha "repos/org/list/$f")" || return 1
+	done &&
+	settle &&
+	test "$(count "\"server\": \"hub\"" "\"path\": \"/api/models/org/list\"" "blobs=true")" = 1 &&
+	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
+	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/" "list-Q4_K_M")" = 1 &&
+	test "$(count "\"method\": \"HEAD\"")" = 3 &&
+	test "$(count "\"method\": \"HEAD\"" "list-Q4_K_M")" = 0 &&
+	test "$(count "/tree/")" = 0 &&
+	test "$(count "\"server\": \"cdn\"" "mmproj-list-F16" "\"status\": 206")" -ge 1
 '
 
 test_expect_success 'a Hub that gives no file sizes with the model: the tree, page by page' '
