@@ -271,7 +271,7 @@ int sup_state_reap(const char *run_dir, struct lm_store *store, struct sup_state
 		/* a child left behind by a dead supervisor: only if it is still it */
 		if (all[i].child_pid > 0)
 			sup_proc_signal(all[i].child_pid, all[i].child_start, NULL, SIGKILL);
-		sup_state_remove(run_dir, all[i].port);
+		all[i].remove_errno = sup_state_remove(run_dir, all[i].port);
 		close_stale_session(store, &all[i]);
 		(*stale)[(*nstale)++] = all[i];
 	}
@@ -279,12 +279,14 @@ int sup_state_reap(const char *run_dir, struct lm_store *store, struct sup_state
 	return LM_OK;
 }
 
-void sup_state_remove(const char *run_dir, int port)
+int sup_state_remove(const char *run_dir, int port)
 {
 	char path[PATH_MAX];
+	int e = 0;
 
-	if (sup_file_path(path, sizeof(path), run_dir, port, "state") == 0)
-		unlink(path);
+	if (sup_file_path(path, sizeof(path), run_dir, port, "state") == 0 && unlink(path) < 0 &&
+	    errno != ENOENT)
+		e = errno;
 	if (sup_file_path(path, sizeof(path), run_dir, port, "ini") == 0)
 		unlink(path);
 	if (sup_file_path(path, sizeof(path), run_dir, port, "lock") == 0)
@@ -292,6 +294,7 @@ void sup_state_remove(const char *run_dir, int port)
 	/* a router's own (empty) model cache */
 	if (snprintf(path, sizeof(path), "%s/router-cache-%d", run_dir, port) < (int)sizeof(path))
 		rmdir(path);
+	return e;
 }
 
 int sup_lock_port(const char *run_dir, int port, int *fd, struct lm_err *err)

@@ -65,6 +65,8 @@ struct sup_state {
 	char rpc_version[32];        /* its RPC protocol version ("5.1.0") */
 	char devices[1024];          /* its devices, "NAME: DESC (T MiB, F MiB free)" joined by "; " */
 	enum sup_phase phase;
+	int remove_errno;            /* a stale record that could not be removed
+					(read-only run folder): why; else 0 */
 	uint64_t expected;           /* memory the server grows to (the fit's
 					estimate at its full context), 0 unknown */
 	char keep[1024];             /* models marked to stay (comma-separated;
@@ -83,11 +85,13 @@ int sup_state_read(const char *path, struct sup_state *st, struct lm_err *err);
 int sup_state_list(const char *run_dir, struct sup_state **out, size_t *n, struct lm_err *err);
 /* 1 when the recorded supervisor is still that process. */
 int sup_state_alive(const struct sup_state *st);
-/* Remove the state, preset and lock files of a port (the key file is kept). */
-void sup_state_remove(const char *run_dir, int port);
+/* Remove the state, preset and lock files of a port (the key file is kept).
+ * 0 when the state file is gone, else the errno that kept it. */
+int sup_state_remove(const char *run_dir, int port);
 /* Split the state files into live servers and stale records (dead or
- * recycled supervisor pid); stale ones are removed, and their session (when
- * store is not NULL) closed. Free both arrays with free(). */
+ * recycled supervisor pid); stale ones are removed (remove_errno says why
+ * one could not be), and their session (when store is not NULL) closed.
+ * Free both arrays with free(). */
 struct lm_store;
 int sup_state_reap(const char *run_dir, struct lm_store *store, struct sup_state **live,
 		   size_t *nlive, struct sup_state **stale, size_t *nstale, struct lm_err *err);

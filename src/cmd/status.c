@@ -310,6 +310,9 @@ static void print_json(const struct lm_ctx *ctx, const struct status_info *si)
 		cJSON_AddStringToObject(o, "model", si->stale[i].model);
 		cJSON_AddNumberToObject(o, "port", si->stale[i].port);
 		cJSON_AddNumberToObject(o, "pid", si->stale[i].sup_pid);
+		cJSON_AddBoolToObject(o, "removed", !si->stale[i].remove_errno);
+		if (si->stale[i].remove_errno)
+			cJSON_AddStringToObject(o, "error", strerror(si->stale[i].remove_errno));
 		cJSON_AddItemToArray(stale, o);
 	}
 	if (si->rt_ok) { /* the record's one JSON form, as install --json gives it */
@@ -451,9 +454,15 @@ static void print_text(const struct lm_ctx *ctx, const struct status_info *si)
 	}
 	print_servers(ctx, si);
 	status_memory_print(ctx);
-	for (size_t i = 0; i < si->nstale; i++)
-		printf("cleaned:  stale record of port %d (supervisor pid %d is gone)\n",
-		       si->stale[i].port, (int)si->stale[i].sup_pid);
+	for (size_t i = 0; i < si->nstale; i++) {
+		const struct sup_state *st = &si->stale[i];
+		if (st->remove_errno)
+			printf("stale:    record of port %d (supervisor pid %d is gone), not removed: %s\n",
+			       st->port, (int)st->sup_pid, strerror(st->remove_errno));
+		else
+			printf("cleaned:  stale record of port %d (supervisor pid %d is gone)\n",
+			       st->port, (int)st->sup_pid);
+	}
 	printf("config:   %s\n", ctx->paths.config_file);
 	printf("data:     %s\n", ctx->paths.data_dir);
 	printf("logs:     %s\n", ctx->paths.log_dir);

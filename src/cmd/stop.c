@@ -69,8 +69,13 @@ static int stop_run(struct lm_ctx *ctx, struct lm_args *args)
 				 &err)))
 		goto fail;
 	for (size_t i = 0; i < nstale; i++)
-		ui_info(ctx, "removed a stale record: port %d, supervisor pid %d is gone",
-			stale[i].port, (int)stale[i].sup_pid);
+		if (stale[i].remove_errno)
+			ui_warn(ctx, "a stale record of port %d (supervisor pid %d is gone) could not be"
+				" removed: %s", stale[i].port, (int)stale[i].sup_pid,
+				strerror(stale[i].remove_errno));
+		else
+			ui_info(ctx, "removed a stale record: port %d, supervisor pid %d is gone",
+				stale[i].port, (int)stale[i].sup_pid);
 	pick = lm_xcalloc(nlive + 1, sizeof(*pick));
 	if ((rc = select_servers(args, live, nlive, pick, &err)))
 		goto fail;

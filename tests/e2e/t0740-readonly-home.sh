@@ -28,7 +28,11 @@ test_expect_success 'setup: a model, a partial download and some usage' '
 		$(wc -c <"$M/org/repo/repo-Q4_K_M.gguf"), '\''2026-01-01T00:00:00Z'\'', '\''localmodel'\'');
 		INSERT INTO model_usage(model, timestamp, tokens_in, tokens_out)
 		VALUES ('\''org/repo:Q4_K_M'\'', '\''2026-04-09T10:00:00Z'\'', 10, 20)" &&
-	head -c 500 /dev/urandom >"$M/org/repo/big-Q8_0.gguf.part"
+	head -c 500 /dev/urandom >"$M/org/repo/big-Q8_0.gguf.part" &&
+	{ sh -c "exit 0" & } && dead=$! && wait $dead &&
+	mkdir -p "$H/run" &&
+	printf "%s\n" "supervisor_pid=$dead" "supervisor_start=1" "child_pid=0" "child_start=0" \
+		"host=127.0.0.1" "port=18999" "model=ghost" "phase=running" >"$H/run/server-18999.state"
 '
 
 if mount --bind "$H" "$H" 2>/dev/null; then
@@ -63,6 +67,16 @@ test_expect_success 'status' '
 	test "$(json_get st.json "[\"partials\"][0][\"name\"]")" = org/repo/big-Q8_0.gguf &&
 	localmodel status >out &&
 	test_grep "^models:   1" out
+'
+
+test_expect_success 'a dead server'"'"'s record that cannot be removed is not called cleaned' '
+	localmodel status >out &&
+	test_grep "^stale:    record of port 18999 (supervisor pid [0-9]* is gone), not removed: " out &&
+	! grep -q "cleaned" out &&
+	localmodel status --json >st.json &&
+	test "$(json_get st.json "[\"stale_cleaned\"][0][\"port\"]")" = 18999 &&
+	test "$(json_get st.json "[\"stale_cleaned\"][0][\"removed\"]")" = false &&
+	test -f "$H/run/server-18999.state"
 '
 
 test_expect_success 'usage' '

@@ -108,9 +108,12 @@ static void test_state(void)
 	unlink(path);
 	sup_file_path(path, sizeof(path), run, 9999, "state");
 	unlink(path);
-	sup_state_remove(run, 8081);
+	CHECK_INT(sup_state_remove(run, 8081), 0);
 	CHECK_INT(sup_state_list(run, &list, &n, &err), LM_OK);
 	CHECK_INT(n, 0);
+	/* gone already is no failure; a record that stays is */
+	CHECK_INT(sup_state_remove(run, 8081), 0);
+	CHECK_INT(sup_state_remove("/dev/null", 8081), ENOTDIR);
 	free(list);
 	/* a missing directory is an empty list */
 	CHECK_INT(sup_state_list("/nonexistent/dir", &list, &n, &err), LM_OK);
