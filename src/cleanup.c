@@ -584,6 +584,16 @@ static void journal_unlock(int fd)
 		close(fd);
 }
 
+int cleanup_lock(const char *models_dir)
+{
+	return journal_lock(models_dir, 1);
+}
+
+void cleanup_unlock(int fd)
+{
+	journal_unlock(fd);
+}
+
 /* Delete the rows of one file in one transaction. */
 static int delete_rows(struct lm_store *s, const char *model, const struct lm_model *rows,
 		       size_t n, struct lm_err *err)

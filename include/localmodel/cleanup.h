@@ -156,4 +156,12 @@ int cleanup_nudge_due(const char *stamp_path, time_t now);
 /* Record a nudge at now (creates the file's folder if needed). */
 int cleanup_nudge_mark(const char *stamp_path, time_t now, struct lm_err *err);
 
+/* The deletion lock of the models folder (the rename protocol above), for
+ * a writer whose step must not interleave with a deletion: a pull checks
+ * that its files are in place and writes their row under it. Waits for a
+ * deletion in progress. -1 when it cannot be opened (no folder, read-only);
+ * cleanup_unlock(-1) does nothing. */
+int cleanup_lock(const char *models_dir);
+void cleanup_unlock(int fd);
+
 #endif

@@ -510,7 +510,7 @@ static const char *file_owner(const struct job *j, const struct grp *gr)
 }
 
 /* Record the model in the inventory, with what its GGUF header says. */
-static int record(struct lm_ctx *ctx, struct job *j, struct grp *gr, struct lm_err *err)
+static int record_locked(struct lm_ctx *ctx, struct job *j, struct grp *gr, struct lm_err *err)
 {
 	struct lm_model m;
 	struct lm_gguf g;
@@ -547,6 +547,35 @@ static int record(struct lm_ctx *ctx, struct job *j, struct grp *gr, struct lm_e
 	rc = store_model_upsert(ctx->store, &m, err);
 	gguf_release(&g);
 	return rc ? record_failed(gr, rc, err) : LM_OK;
+}
+
+/* 1 when every part of gr is at its final path with its size. */
+static int parts_in_place(const struct grp *gr)
+{
+	struct stat st;
+
+	for (int i = 0; i < gr->nparts; i++)
+		if (stat(gr->parts[i].dest, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size != gr->parts[i].file->size)
+			return 0;
+	return 1;
+}
+
+/* Record gr under the models folder's deletion lock, its files checked
+ * first: a 'models rm' or cleanup of the same model that ran while the
+ * download finished would otherwise leave a row without its file, or drop
+ * the row just written and keep the new file without one. */
+static int record(struct lm_ctx *ctx, struct job *j, struct grp *gr, struct lm_err *err)
+{
+	int fd = cleanup_lock(ctx->paths.models_dir), rc;
+
+	if (parts_in_place(gr))
+		rc = record_locked(ctx, j, gr, err);
+	else
+		rc = lm_err_set(err, LM_ESTATE, "'%s' was removed while this pull finished; run the"
+			       " same pull again", gr->parts[0].dest);
+	cleanup_unlock(fd);
+	return rc;
 }
 
 /* The JSON object of one group (the whole document of a one-group pull). */

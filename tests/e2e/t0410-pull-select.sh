@@ -152,8 +152,10 @@ test_expect_success '--quiet prints nothing on success' '
 '
 
 test_expect_success 'no partial, state or lock files are left behind' '
-	find "$M" -name "*.part" -o -name "*.state" -o -name "*.lock" -o -name "*.link" >left &&
-	test ! -s left
+	find "$M" \( -name "*.part" -o -name "*.state" -o -name "*.lock" -o -name "*.link" \) \
+		! -path "$M/.lm-deleting.lock" >left &&
+	test ! -s left &&
+	test -f "$M/.lm-deleting.lock" # the folder'"'"'s deletion lock stays, as after a rm
 '
 
 test_expect_success 'the User-Agent is localmodel/<version>' '
