@@ -386,3 +386,12 @@ int os_sysctl(const char *key, char *out, size_t size)
 	}
 	return 0;
 }
+
+/* ---- load ------------------------------------------------------------ */
+
+double os_load_1min(void)
+{
+	double l[1];
+
+	return getloadavg(l, 1) == 1 ? l[0] : -1;
+}

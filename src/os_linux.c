@@ -303,3 +303,12 @@ int os_sysctl(const char *key, char *out, size_t size)
 	(void)size;
 	return -1;
 }
+
+/* ---- load ------------------------------------------------------------ */
+
+double os_load_1min(void)
+{
+	double l[1];
+
+	return getloadavg(l, 1) == 1 ? l[0] : -1;
+}

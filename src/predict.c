@@ -3,6 +3,7 @@
 #include "localmodel/catalog.h"
 #include "localmodel/gguf.h"
 #include "localmodel/hw.h"
+#include "localmodel/os.h"
 #include "localmodel/paths.h"
 #include "localmodel/store.h"
 #include "localmodel/usage_report.h"
@@ -114,6 +115,20 @@ int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_s
 	return speed_cache_save(state_dir, key, p, err);
 }
 
+/* The first prediction on this machine measures it; on a machine half busy
+ * or more (load average; LOCALMODEL_TEST_LOAD for tests) the figures are
+ * used now but not kept, since a busy probe reads low and would stand
+ * until 'recommend --calibrate': the next quiet run measures again. */
+static int first_use_probe(const struct lm_hw *hw, const char *state_dir, struct lm_speed_probe *p)
+{
+	const char *t = getenv("LOCALMODEL_TEST_LOAD");
+	double load = t && *t ? atof(t) : os_load_1min();
+
+	if (hw->cores_logical > 0 && load >= 0.5 * hw->cores_logical)
+		return speed_probe(p, 256u << 20, 9, hw->cores_logical, NULL);
+	return predict_calibrate(hw, state_dir, p, NULL);
+}
+
 void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		     const struct lm_fit_machine *mc, const char *state_dir,
 		     struct lm_store *store, int may_probe)
@@ -126,7 +141,7 @@ void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 	speed_machine_key(hw, key);
 	if (state_dir && (rc = speed_cache_load(state_dir, key, &p, NULL)) == LM_ENOTFOUND &&
 	    may_probe)
-		rc = predict_calibrate(hw, state_dir, &p, NULL);
+		rc = first_use_probe(hw, state_dir, &p);
 	if (state_dir && rc == LM_OK)
 		speed_machine_use_probe(sm, p.read_bw, p.flops);
 	if (store) {

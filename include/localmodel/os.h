@@ -116,4 +116,11 @@ int os_sysctl(const char *key, char *out, size_t size);
 /* Parse the vm.swapusage text above into bytes; 0 on success. Pure. */
 int os_swapusage_parse(const char *text, uint64_t *total, uint64_t *used);
 
+/* ---- load ------------------------------------------------------------ */
+
+/* The system's load average over the last minute (runnable tasks, and on
+ * Linux those in uninterruptible sleep), or -1 when unknown. getloadavg(3)
+ * on both OSes. */
+double os_load_1min(void);
+
 #endif

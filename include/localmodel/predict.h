@@ -18,7 +18,9 @@ struct lm_store;
 /* This machine's speed figures. state_dir may be NULL (no calibration),
  * store may be NULL (no history). With may_probe and no calibration cached
  * for this machine, the probe runs first (about a second) and its result
- * is cached (predict_calibrate). Never fails: a missing source is skipped. */
+ * is cached (predict_calibrate), unless the load average says half the
+ * machine is busy: then it is used and not kept. Never fails: a missing
+ * source is skipped. */
 void predict_machine(struct lm_speed_machine *sm, const struct lm_hw *hw,
 		     const struct lm_fit_machine *mc, const char *state_dir,
 		     struct lm_store *store, int may_probe);

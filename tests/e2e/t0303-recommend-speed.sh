@@ -60,7 +60,7 @@ test_expect_success '--bandwidth plans another machine: speeds follow the bandwi
 	test_grep "bad bandwidth .5X." err
 '
 
-test_expect_success 'the first prediction on this machine calibrates it once (calibrate = 1)' '
+test_expect_success 'the first prediction on this machine calibrates it once (calibrate = 1), not kept when busy' '
 	python3 "$FIXTURES/mkgguf.py" small.gguf --layers 2 --embd 128 --heads 2 --heads-kv 2 \
 		--ff 256 --vocab 300 --ctx 4096 --file-type 7 >/dev/null &&
 	LOCALMODEL_SYSROOT= localmodel models show "$TRASH/small.gguf" --json >off.json &&
@@ -69,8 +69,12 @@ test_expect_success 'the first prediction on this machine calibrates it once (ca
 	LOCALMODEL_CALIBRATE=1 localmodel models show "$TRASH/small.gguf" --json >described.json &&
 	test "$(json_get described.json "[\"fit\"][\"speed_source\"]")" = table &&
 	test -z "$(ls "$LOCALMODEL_HOME" | grep "^speed-")" &&
-	LOCALMODEL_CALIBRATE=1 LOCALMODEL_SYSROOT= localmodel models show "$TRASH/small.gguf" \
-		--json >on.json &&
+	LOCALMODEL_TEST_LOAD=64 LOCALMODEL_CALIBRATE=1 LOCALMODEL_SYSROOT= \
+		localmodel models show "$TRASH/small.gguf" --json >busy.json &&
+	test "$(json_get busy.json "[\"fit\"][\"speed_source\"]")" = calibration &&
+	test -z "$(ls "$LOCALMODEL_HOME" | grep "^speed-")" &&
+	LOCALMODEL_TEST_LOAD=0 LOCALMODEL_CALIBRATE=1 LOCALMODEL_SYSROOT= \
+		localmodel models show "$TRASH/small.gguf" --json >on.json &&
 	test "$(json_get on.json "[\"fit\"][\"speed_source\"]")" = calibration &&
 	f=$(ls "$LOCALMODEL_HOME"/speed-*.txt) &&
 	test_grep "^read_bw = [1-9][0-9]*$" "$f" &&
