@@ -837,8 +837,9 @@ static void test_download_trial(void)
 	CHECK_INT(download_wide(h, "w1.part", NULL, sha, &err), LM_OK);
 	CHECK_STR(sha, wide_sha);
 	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=0-1048575\"", NULL), 1);
-	CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=1048576-2097151\"",
-			    NULL), 1);
+	if (!getenv("LOCALMODEL_VALGRIND")) /* (where one turn of the loop may outlast the trial) */
+		CHECK_INT(log_count(mark, "\"server\": \"cdn\"", "\"range\": \"bytes=1048576-2097151\"",
+				    NULL), 1);
 	CHECK(log_count(mark, "\"server\": \"cdn\"", "\"status\": 206", NULL) >= 4);
 	faults_clear();
 
