@@ -358,6 +358,38 @@ alive() {
 	case "$_s" in Z*) return 1 ;; esac
 }
 
+# repo_gguf PATH [mkgguf options]: a small real GGUF file at repos/PATH, for
+# the mock Hub's --repos repos.
+repo_gguf() {
+	_p=$1
+	shift
+	mkdir -p "$(dirname "repos/$_p")"
+	python3 "$FIXTURES/mkgguf.py" "repos/$_p" "$@" >/dev/null
+}
+
+# req_count PATTERN...: lines of the mock's request log (req.jsonl) that
+# match every pattern.
+req_count() {
+	cp req.jsonl req.sel
+	for _p in "$@"; do
+		grep -e "$_p" req.sel >req.tmp || :
+		mv req.tmp req.sel
+	done
+	wc -l <req.sel | tr -d ' '
+}
+
+# req_settle: the mock logs a request once its handler returns; wait until
+# its log has stopped growing (at most 4 s).
+req_settle() {
+	_n=-1
+	_i=0
+	while [ "$_n" != "$(wc -l <req.jsonl)" ] && [ $_i -lt 40 ]; do
+		_n=$(wc -l <req.jsonl)
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 # sha FILE: the SHA-256 of FILE in hex.
 sha() {
 	if command -v sha256sum >/dev/null; then

@@ -2,29 +2,23 @@
 test_description='pull: which files a model name means, where they go, what is recorded'
 . "$(dirname "$0")/lib.sh"
 
-mk() { # path [mkgguf options]: a small real GGUF file under repos/
-	p=$1
-	shift
-	mkdir -p "$(dirname "repos/$p")"
-	python3 "$FIXTURES/mkgguf.py" "repos/$p" "$@" >/dev/null
-}
 
 # org/multi: several quants, a folder, a split model, an mmproj
-mk org/multi/multi-Q4_K.gguf --file-type 14
-mk org/multi/multi-Q4_K_M.gguf --file-type 15 --arch qwen3 --ctx 8192
-mk org/multi/mmproj-multi-Q4_K_M.gguf --file-type 15
-mk org/multi/Q8_0/multi-Q8_0.gguf --file-type 7
-mk org/multi/BF16/multi-BF16.gguf --file-type 32 --split-count 3
+repo_gguf org/multi/multi-Q4_K.gguf --file-type 14
+repo_gguf org/multi/multi-Q4_K_M.gguf --file-type 15 --arch qwen3 --ctx 8192
+repo_gguf org/multi/mmproj-multi-Q4_K_M.gguf --file-type 15
+repo_gguf org/multi/Q8_0/multi-Q8_0.gguf --file-type 7
+repo_gguf org/multi/BF16/multi-BF16.gguf --file-type 32 --split-count 3
 echo readme >repos/org/multi/README.md
 # org/noq4: no Q4_K_M at all: Q5_K_M is preferred over Q8_0 and F16
-mk org/noq4/m-Q8_0.gguf --file-type 7
-mk org/noq4/m-Q5_K_M.gguf --file-type 17
-mk org/noq4/m-F16.gguf --file-type 1
+repo_gguf org/noq4/m-Q8_0.gguf --file-type 7
+repo_gguf org/noq4/m-Q5_K_M.gguf --file-type 17
+repo_gguf org/noq4/m-F16.gguf --file-type 1
 # org/ud: quant labels of several tokens
-mk org/ud/m-UD-Q4_K_XL.gguf --name ud
-mk org/ud/m-Q4_K_XL.gguf --name plain
+repo_gguf org/ud/m-UD-Q4_K_XL.gguf --name ud
+repo_gguf org/ud/m-Q4_K_XL.gguf --name plain
 # org/onlyproj: nothing but an mmproj
-mk org/onlyproj/mmproj-f16.gguf --file-type 1
+repo_gguf org/onlyproj/mmproj-f16.gguf --file-type 1
 
 # not in $(...): the fixture pid must reach test_pids, to be killed at exit
 start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file hub.port \

@@ -2,23 +2,16 @@
 test_description='pull: the requests a pull makes (one file list, no resolve before the data, later parts resolved ahead)'
 . "$(dirname "$0")/lib.sh"
 
-mk() { # path [mkgguf options]: a small real GGUF file under repos/
-	p=$1
-	shift
-	mkdir -p "$(dirname "repos/$p")"
-	python3 "$FIXTURES/mkgguf.py" "repos/$p" "$@" >/dev/null
-}
-sha() { sha256sum "$1" | cut -c1-64; }
 
-mk org/one/one-Q4_K_M.gguf --data-bytes 3000000
-mk org/split/split-Q4_K_M.gguf --split-count 3 --data-bytes 1500000
-mk org/old/old-Q4_K_M.gguf
-mk org/list/list-Q4_K_M.gguf --data-bytes 2000000
-mk org/list/mmproj-list-F16.gguf --file-type 1
-mk org/list/Q8_0/list-Q8_0.gguf --file-type 7 --split-count 2
+repo_gguf org/one/one-Q4_K_M.gguf --data-bytes 3000000
+repo_gguf org/split/split-Q4_K_M.gguf --split-count 3 --data-bytes 1500000
+repo_gguf org/old/old-Q4_K_M.gguf
+repo_gguf org/list/list-Q4_K_M.gguf --data-bytes 2000000
+repo_gguf org/list/mmproj-list-F16.gguf --file-type 1
+repo_gguf org/list/Q8_0/list-Q8_0.gguf --file-type 7 --split-count 2
 echo '{"no_blobs": true}' >repos/org/old/.mock.json
 echo readme >repos/org/old/README.md
-mk org/gated/g-Q4_K_M.gguf
+repo_gguf org/gated/g-Q4_K_M.gguf
 echo '{"gated": "auto", "approved": true}' >repos/org/gated/.mock.json
 TOKEN=hf_abcdefghijklmnopqrstuvwxyz01234567
 
@@ -28,38 +21,18 @@ start_fixture hub.port python3 "$FIXTURES/mockhub.py" --repos repos --port-file 
 export HF_ENDPOINT=http://127.0.0.1:$(cat hub.port)
 M=$LOCALMODEL_HOME/models
 
-# count PATTERN...: lines of the request log matching every pattern
-count() {
-	cp req.jsonl req.sel
-	for p in "$@"; do
-		grep -e "$p" req.sel >req.tmp || :
-		mv req.tmp req.sel
-	done
-	wc -l <req.sel | tr -d ' '
-}
-# settle: the mock logs a request once its handler returns; wait until the
-# log has stopped growing (at most 4 s)
-settle() {
-	n=-1
-	i=0
-	while [ "$n" != "$(wc -l <req.jsonl)" ] && [ $i -lt 40 ]; do
-		n=$(wc -l <req.jsonl)
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 
 test_expect_success 'one file: one model request, one resolve GET, no HEAD, no tree' '
 	: >req.jsonl &&
 	localmodel pull org/one:Q4_K_M >out 2>err &&
 	test "$(sha "$M/org/one/one-Q4_K_M.gguf")" = "$(sha repos/org/one/one-Q4_K_M.gguf)" &&
-	settle &&
-	test "$(count "\"server\": \"hub\"" "\"path\": \"/api/models/org/one\"" "blobs=true")" = 1 &&
-	test "$(count "\"server\": \"hub\"")" = 2 &&
-	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
-	test "$(count "\"method\": \"HEAD\"")" = 0 &&
-	test "$(count "/tree/")" = 0 &&
-	test "$(count "\"server\": \"cdn\"" "\"status\": 206")" -ge 1
+	req_settle &&
+	test "$(req_count "\"server\": \"hub\"" "\"path\": \"/api/models/org/one\"" "blobs=true")" = 1 &&
+	test "$(req_count "\"server\": \"hub\"")" = 2 &&
+	test "$(req_count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
+	test "$(req_count "\"method\": \"HEAD\"")" = 0 &&
+	test "$(req_count "/tree/")" = 0 &&
+	test "$(req_count "\"server\": \"cdn\"" "\"status\": 206")" -ge 1
 '
 
 test_expect_success 'a split model: parts 2 and 3 are resolved ahead and downloaded from the CDN directly' '
@@ -69,13 +42,13 @@ test_expect_success 'a split model: parts 2 and 3 are resolved ahead and downloa
 		f=split-Q4_K_M-0000$i-of-00003.gguf &&
 		test "$(sha "$M/org/split/$f")" = "$(sha "repos/org/split/$f")" || return 1
 	done &&
-	settle &&
-	test "$(count "\"method\": \"HEAD\"" "00002-of-00003")" = 1 &&
-	test "$(count "\"method\": \"HEAD\"" "00003-of-00003")" = 1 &&
-	test "$(count "\"method\": \"HEAD\"" "00001-of-00003")" = 0 &&
-	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
-	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "00001-of-00003")" = 1 &&
-	test "$(count "\"server\": \"cdn\"" "00003-of-00003" "\"status\": 206")" -ge 1
+	req_settle &&
+	test "$(req_count "\"method\": \"HEAD\"" "00002-of-00003")" = 1 &&
+	test "$(req_count "\"method\": \"HEAD\"" "00003-of-00003")" = 1 &&
+	test "$(req_count "\"method\": \"HEAD\"" "00001-of-00003")" = 0 &&
+	test "$(req_count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
+	test "$(req_count "\"server\": \"hub\"" "\"method\": \"GET\"" "00001-of-00003")" = 1 &&
+	test "$(req_count "\"server\": \"cdn\"" "00003-of-00003" "\"status\": 206")" -ge 1
 '
 
 test_expect_success 'a list of files: one model request, one resolve GET, every later part resolved ahead' '
@@ -86,33 +59,33 @@ test_expect_success 'a list of files: one model request, one resolve GET, every 
 		Q8_0/list-Q8_0-00002-of-00002.gguf mmproj-list-F16.gguf; do
 		test "$(sha "$M/org/list/$f")" = "$(sha "repos/org/list/$f")" || return 1
 	done &&
-	settle &&
-	test "$(count "\"server\": \"hub\"" "\"path\": \"/api/models/org/list\"" "blobs=true")" = 1 &&
-	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
-	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/" "list-Q4_K_M")" = 1 &&
-	test "$(count "\"method\": \"HEAD\"")" = 3 &&
-	test "$(count "\"method\": \"HEAD\"" "list-Q4_K_M")" = 0 &&
-	test "$(count "/tree/")" = 0 &&
-	test "$(count "\"server\": \"cdn\"" "mmproj-list-F16" "\"status\": 206")" -ge 1
+	req_settle &&
+	test "$(req_count "\"server\": \"hub\"" "\"path\": \"/api/models/org/list\"" "blobs=true")" = 1 &&
+	test "$(req_count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 1 &&
+	test "$(req_count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/" "list-Q4_K_M")" = 1 &&
+	test "$(req_count "\"method\": \"HEAD\"")" = 3 &&
+	test "$(req_count "\"method\": \"HEAD\"" "list-Q4_K_M")" = 0 &&
+	test "$(req_count "/tree/")" = 0 &&
+	test "$(req_count "\"server\": \"cdn\"" "mmproj-list-F16" "\"status\": 206")" -ge 1
 '
 
 test_expect_success 'a Hub that gives no file sizes with the model: the tree, page by page' '
 	: >req.jsonl &&
 	localmodel pull org/old:Q4_K_M >out 2>err &&
 	test "$(sha "$M/org/old/old-Q4_K_M.gguf")" = "$(sha repos/org/old/old-Q4_K_M.gguf)" &&
-	settle &&
-	test "$(count "/api/models/org/old/tree/")" -ge 2 &&
-	test "$(count "/api/models/org/old/tree/" "cursor")" -ge 1
+	req_settle &&
+	test "$(req_count "/api/models/org/old/tree/")" -ge 2 &&
+	test "$(req_count "/api/models/org/old/tree/" "cursor")" -ge 1
 '
 
 test_expect_success 'a gated repo: its file is resolved first (access errors before anything)' '
 	: >req.jsonl &&
 	HF_TOKEN=$TOKEN localmodel pull org/gated:Q4_K_M >out 2>err &&
 	test "$(sha "$M/org/gated/g-Q4_K_M.gguf")" = "$(sha repos/org/gated/g-Q4_K_M.gguf)" &&
-	settle &&
-	test "$(count "\"method\": \"HEAD\"" "/org/gated/resolve/")" = 1 &&
-	test "$(count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 0 &&
-	test "$(count "\"server\": \"cdn\"" "\"auth\": true")" = 0
+	req_settle &&
+	test "$(req_count "\"method\": \"HEAD\"" "/org/gated/resolve/")" = 1 &&
+	test "$(req_count "\"server\": \"hub\"" "\"method\": \"GET\"" "/resolve/")" = 0 &&
+	test "$(req_count "\"server\": \"cdn\"" "\"auth\": true")" = 0
 '
 
 test_done

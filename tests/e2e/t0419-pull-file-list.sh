@@ -2,18 +2,12 @@
 test_description='pull: a list of files (--file repeated, QUANT with --file) in one pull'
 . "$(dirname "$0")/lib.sh"
 
-mk() { # path [mkgguf options]: a small real GGUF file under repos/
-	p=$1
-	shift
-	mkdir -p "$(dirname "repos/$p")"
-	python3 "$FIXTURES/mkgguf.py" "repos/$p" "$@" >/dev/null
-}
 
 # org/vis: a model, its mmproj, a split Q8_0 in a folder, a bigger F16, a README
-mk org/vis/vis-Q4_K_M.gguf --data-bytes 1500000
-mk org/vis/mmproj-vis-F16.gguf --file-type 1 --data-bytes 400000
-mk org/vis/Q8_0/vis-Q8_0.gguf --file-type 7 --split-count 2 --data-bytes 1000000
-mk org/vis/big/vis-F16.gguf --file-type 1 --data-bytes 4000000
+repo_gguf org/vis/vis-Q4_K_M.gguf --data-bytes 1500000
+repo_gguf org/vis/mmproj-vis-F16.gguf --file-type 1 --data-bytes 400000
+repo_gguf org/vis/Q8_0/vis-Q8_0.gguf --file-type 7 --split-count 2 --data-bytes 1000000
+repo_gguf org/vis/big/vis-F16.gguf --file-type 1 --data-bytes 4000000
 echo readme >repos/org/vis/README.md
 # real bytes: a misplaced range cannot hide among zeros
 random_fill repos/org/vis/vis-Q4_K_M.gguf repos/org/vis/mmproj-vis-F16.gguf \
@@ -61,26 +55,6 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print(" ".join(m["model"] for m in d["models"]))' "$1"
 }
-# count PATTERN...: lines of the request log matching every pattern
-count() {
-	cp req.jsonl req.sel
-	for p in "$@"; do
-		grep -e "$p" req.sel >req.tmp || :
-		mv req.tmp req.sel
-	done
-	wc -l <req.sel | tr -d ' '
-}
-# settle: the mock logs a request once its handler returns; wait until the
-# log has stopped growing (at most 4 s)
-settle() {
-	n=-1
-	i=0
-	while [ "$n" != "$(wc -l <req.jsonl)" ] && [ $i -lt 40 ]; do
-		n=$(wc -l <req.jsonl)
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 HUB='"server": "hub"'
 CDN='"server": "cdn"'
 GET='"method": "GET"'
@@ -105,18 +79,18 @@ test_expect_success 'three files, one split: one model request, one resolve GET,
 	same $Q8A $Q8B $Q4 $MM &&
 	test "$(names out.json)" = "org/vis:Q8_0 org/vis:Q4_K_M org/vis:mmproj-vis-F16" &&
 	test "$(json_get out.json "[\"models\"][0][\"parts\"]")" = 2 &&
-	settle &&
-	test "$(count "$HUB" "/api/models/org/vis" "blobs=true")" = 1 &&
-	test "$(count "$HUB" "$GET" "/resolve/")" = 1 &&
-	test "$(count "$HUB" "$GET" "/resolve/" "00001-of-00002")" = 1 &&
-	test "$(count "$HEAD")" = 3 &&
-	test "$(count "$HEAD" "00002-of-00002")" = 1 &&
-	test "$(count "$HEAD" "$Q4")" = 1 &&
-	test "$(count "$HEAD" "$MM")" = 1 &&
-	test "$(count "$HUB")" = 5 &&
-	test "$(count "/tree/")" = 0 &&
-	test "$(count "$CDN" "$GET" "$Q4" "\"status\": 206")" -ge 1 &&
-	test "$(count "$CDN" "$GET" "$MM" "\"status\": 206")" -ge 1 &&
+	req_settle &&
+	test "$(req_count "$HUB" "/api/models/org/vis" "blobs=true")" = 1 &&
+	test "$(req_count "$HUB" "$GET" "/resolve/")" = 1 &&
+	test "$(req_count "$HUB" "$GET" "/resolve/" "00001-of-00002")" = 1 &&
+	test "$(req_count "$HEAD")" = 3 &&
+	test "$(req_count "$HEAD" "00002-of-00002")" = 1 &&
+	test "$(req_count "$HEAD" "$Q4")" = 1 &&
+	test "$(req_count "$HEAD" "$MM")" = 1 &&
+	test "$(req_count "$HUB")" = 5 &&
+	test "$(req_count "/tree/")" = 0 &&
+	test "$(req_count "$CDN" "$GET" "$Q4" "\"status\": 206")" -ge 1 &&
+	test "$(req_count "$CDN" "$GET" "$MM" "\"status\": 206")" -ge 1 &&
 	rows >got &&
 	printf "org/vis:Q4_K_M\norg/vis:Q8_0\norg/vis:mmproj-vis-F16\n" >want &&
 	test_cmp want got
@@ -128,12 +102,12 @@ test_expect_success 'the later files are resolved while the first one downloads'
 	localmodel pull org/vis --file $Q4 --file $MM --file $Q8A --connections 1 >out 2>err &&
 	clear_faults &&
 	same $Q4 $MM $Q8A $Q8B &&
-	settle &&
+	req_settle &&
 	# every HEAD was answered before the first file'\''s CDN download ended
 	last_head=$(grep -n "$HEAD" req.jsonl | tail -1 | cut -d: -f1) &&
 	first_cdn=$(grep -n "$CDN" req.jsonl | head -1 | cut -d: -f1) &&
 	echo "last HEAD at line $last_head, first CDN answer at line $first_cdn" &&
-	test "$(count "$HEAD")" = 3 &&
+	test "$(req_count "$HEAD")" = 3 &&
 	test "$last_head" -lt "$first_cdn"
 '
 
@@ -146,9 +120,9 @@ test_expect_success 'a later file whose resolved URL expired during the first is
 	curl -sf -X POST --data "{\"url_ttl\": 3600}" "$HF_ENDPOINT/_mock/config" >/dev/null &&
 	test "$rc" = 0 &&
 	same $Q4 $MM &&
-	settle &&
-	test "$(count "$CDN" "$MM" "\"status\": 403")" -ge 1 &&
-	test "$(count "$HUB" "$GET" "/resolve/" "$MM")" -ge 1
+	req_settle &&
+	test "$(req_count "$CDN" "$MM" "\"status\": 403")" -ge 1 &&
+	test "$(req_count "$HUB" "$GET" "/resolve/" "$MM")" -ge 1
 '
 
 test_expect_success 'QUANT with --file: the quant first; a file named twice, or the quant'\''s own, once' '
@@ -156,12 +130,12 @@ test_expect_success 'QUANT with --file: the quant first; a file named twice, or 
 	localmodel pull org/vis:Q4_K_M --file $MM --file $Q4 --file $MM --json >out.json 2>err &&
 	same $Q4 $MM &&
 	test "$(names out.json)" = "org/vis:Q4_K_M org/vis:mmproj-vis-F16" &&
-	settle &&
-	test "$(count "$HUB" "$GET" "/resolve/")" = 1 &&
-	test "$(count "$HUB" "$GET" "/resolve/" "$Q4")" = 1 &&
-	test "$(count "$HEAD")" = 1 &&
-	test "$(count "$HEAD" "$MM")" = 1 &&
-	test "$(count "$CDN" "$GET" "$MM")" = 1 &&
+	req_settle &&
+	test "$(req_count "$HUB" "$GET" "/resolve/")" = 1 &&
+	test "$(req_count "$HUB" "$GET" "/resolve/" "$Q4")" = 1 &&
+	test "$(req_count "$HEAD")" = 1 &&
+	test "$(req_count "$HEAD" "$MM")" = 1 &&
+	test "$(req_count "$CDN" "$GET" "$MM")" = 1 &&
 	rows >got &&
 	printf "org/vis:Q4_K_M\norg/vis:mmproj-vis-F16\n" >want &&
 	test_cmp want got
@@ -192,9 +166,9 @@ test_expect_success 'a bad name fails before anything: nothing downloaded, no ro
 	test_expect_code 3 localmodel pull org/vis:Q9_9 --file $Q4 2>err &&
 	test_grep "no .Q9_9. file" err &&
 	test_expect_code 3 localmodel pull org/vis --file $Q4 --file Q8_0/vis-Q8_0-00003-of-00002.gguf 2>err &&
-	settle &&
-	test "$(count "/resolve/")" = 0 &&
-	test "$(count "$CDN")" = 0 &&
+	req_settle &&
+	test "$(req_count "/resolve/")" = 0 &&
+	test "$(req_count "$CDN")" = 0 &&
 	test ! -e "$M" &&
 	rows >got &&
 	test_must_be_empty got
