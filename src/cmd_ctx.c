@@ -2,7 +2,10 @@
  * (see cmd.h): the machine, probed once. */
 #include "localmodel/cmd.h"
 #include "localmodel/predict.h"
+#include "localmodel/supervise.h"
+#include "localmodel/ui.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +30,44 @@ void cmd_catch_signals(volatile sig_atomic_t *flag, int hup)
 	sigaction(SIGTERM, &sa, NULL);
 	if (hup)
 		sigaction(SIGHUP, &sa, NULL);
+}
+
+static volatile sig_atomic_t wait_interrupted;
+
+static void on_wait_signal(int sig)
+{
+	(void)sig;
+	wait_interrupted = 1;
+}
+
+int cmd_wait_supervisor(pid_t pid, int fd, long timeout_s, char *why, size_t why_size)
+{
+	struct sigaction sa, old_int, old_term;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wait_signal; /* no SA_RESTART: poll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = sup_wait_ready(pid, fd, timeout_s * 1000, &wait_interrupted, why, why_size);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}
+
+void cmd_fail_with_log(struct lm_ctx *ctx, const char *why, const char *log_path, int lines)
+{
+	char *tail = sup_log_tail(log_path, lines);
+
+	ui_error(ctx, "%s", why);
+	if (*tail) {
+		fprintf(stderr, "last lines of %s:\n", log_path);
+		fputs(tail, stderr);
+		if (tail[strlen(tail) - 1] != '\n')
+			fputc('\n', stderr);
+	}
+	free(tail);
 }
 
 const struct lm_machine *ctx_machine(struct lm_ctx *ctx)

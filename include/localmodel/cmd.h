@@ -8,6 +8,7 @@
 #define LOCALMODEL_CMD_H
 
 #include <signal.h>
+#include <sys/types.h>
 #include "base.h"
 #include "paths.h"
 #include "config.h"
@@ -97,6 +98,13 @@ void ctx_speed(struct lm_ctx *ctx, const struct lm_hw *hw, const struct lm_fit_m
  * command, which then stops at a safe point (no SA_RESTART: a blocking call
  * returns with EINTR). One flag per process. */
 void cmd_catch_signals(volatile sig_atomic_t *flag, int hup);
+
+/* sup_wait_ready for a supervisor just started detached, with SIGINT and
+ * SIGTERM ending the wait meanwhile (the supervisor is then stopped); the
+ * handlers from before are put back. */
+int cmd_wait_supervisor(pid_t pid, int fd, long timeout_s, char *why, size_t why_size);
+/* The error why on stderr, then the last lines of the log that tells more. */
+void cmd_fail_with_log(struct lm_ctx *ctx, const char *why, const char *log_path, int lines);
 
 /* A subcommand ("models rm NAME"): its name and how many arguments follow
  * it. The dispatcher refuses an unknown one or a wrong count, and

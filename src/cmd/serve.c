@@ -982,16 +982,7 @@ static int run_foreground(struct serve *s)
 /* After a failure: the log's last lines and why the child ended. */
 static void print_failure(struct serve *s, const char *why)
 {
-	char *tail = sup_log_tail(s->log_path, 20);
-
-	ui_error(s->ctx, "%s", why);
-	if (*tail) {
-		fprintf(stderr, "last lines of %s:\n", s->log_path);
-		fputs(tail, stderr);
-		if (tail[strlen(tail) - 1] != '\n')
-			fputc('\n', stderr);
-	}
-	free(tail);
+	cmd_fail_with_log(s->ctx, why, s->log_path, 20);
 }
 
 /* Default wait for /health: a minute plus 30 s per GB of weights. */
@@ -1004,21 +995,12 @@ static long default_timeout(const struct serve *s)
 	return t > 1800 ? 1800 : t;
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 /* Start the detached supervisor and wait for its word; Ctrl-C or SIGTERM
  * meanwhile stops it. */
 static int run_detached(struct serve *s)
 {
 	struct lm_err err = { 0 };
 	struct sup_config c;
-	struct sigaction sa, old_int, old_term;
 	char why[600];
 	pid_t pid;
 	int fd, rc;
@@ -1027,14 +1009,7 @@ static int run_detached(struct serve *s)
 	fill_config(s, &c);
 	if ((rc = sup_start_detached(&c, &pid, &fd, &err)))
 		return ui_fail(s->ctx, &err);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt; /* no SA_RESTART: poll returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	rc = sup_wait_ready(pid, fd, timeout * 1000, &interrupted, why, sizeof(why));
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	rc = cmd_wait_supervisor(pid, fd, timeout, why, sizeof(why));
 	if (rc == LM_OK)
 		print_ready(s, pid);
 	else

@@ -204,18 +204,9 @@ static void worker_event(void *data, enum sup_event ev, const char *msg)
 		ui_warn(w->ctx, "the RPC server %s; restarting", msg);
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 static int worker_run(struct worker *w, struct sup_config *c)
 {
 	struct lm_err err = { 0 };
-	struct sigaction sa, old_int, old_term;
 	char why[600];
 	long timeout = 60;
 	pid_t pid;
@@ -231,24 +222,12 @@ static int worker_run(struct worker *w, struct sup_config *c)
 	if ((rc = args_get_long(w->args, "timeout", 1, 86400, &timeout, &err)) ||
 	    (rc = sup_start_detached(c, &pid, &fd, &err)))
 		return ui_fail(w->ctx, &err);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	rc = sup_wait_ready(pid, fd, timeout * 1000, &interrupted, why, sizeof(why));
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	rc = cmd_wait_supervisor(pid, fd, timeout, why, sizeof(why));
 	if (rc == LM_OK) {
 		worker_ready(w, pid);
 		return LM_OK;
 	}
-	char *tail = sup_log_tail(w->log_path, 15);
-	ui_error(w->ctx, "%s", why);
-	if (*tail)
-		fprintf(stderr, "last lines of %s:\n%s%s", w->log_path, tail,
-			tail[strlen(tail) - 1] == '\n' ? "" : "\n");
-	free(tail);
+	cmd_fail_with_log(w->ctx, why, w->log_path, 15);
 	return rc;
 }
 
