@@ -90,6 +90,17 @@ char *lm_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+int lm_bytes_append(char **buf, size_t *len, const char *p, size_t n, size_t max)
+{
+	if (*len + n > max)
+		return -1;
+	*buf = lm_xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
 char *lm_asprintf(const char *fmt, ...)
 {
 	va_list ap, ap2;

@@ -257,12 +257,8 @@ static size_t body_cb(char *buf, size_t size, size_t n, void *arg)
 	struct lm_http_response *r = arg;
 	size_t len = size * n;
 
-	if (r->body_len + len > HTTP_MAX_BODY)
+	if (lm_bytes_append(&r->body, &r->body_len, buf, len, HTTP_MAX_BODY) < 0)
 		return 0;
-	r->body = lm_xrealloc(r->body, r->body_len + len + 1);
-	memcpy(r->body + r->body_len, buf, len);
-	r->body_len += len;
-	r->body[r->body_len] = '\0';
 	return len;
 }
 

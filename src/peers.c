@@ -305,12 +305,8 @@ static size_t body_cb(char *buf, size_t size, size_t n, void *arg)
 	struct req *q = arg;
 	size_t len = size * n;
 
-	if (q->len + len > BODY_MAX)
+	if (lm_bytes_append(&q->ans.body, &q->len, buf, len, BODY_MAX) < 0)
 		return 0;
-	q->ans.body = lm_xrealloc(q->ans.body, q->len + len + 1);
-	memcpy(q->ans.body + q->len, buf, len);
-	q->len += len;
-	q->ans.body[q->len] = '\0';
 	return len;
 }
 

@@ -441,14 +441,9 @@ size_t usagelog_feed(struct lm_usagelog *u, const char *buf, size_t len)
 		const char *nl = memchr(buf, '\n', len);
 		size_t n = nl ? (size_t)(nl - buf) : len;
 		if (!u->skipping) {
-			if (u->npartial + n >= LINE_MAX_BYTES) {
+			if (lm_bytes_append(&u->partial, &u->npartial, buf, n, LINE_MAX_BYTES - 1) < 0) {
 				u->skipping = 1;
 				u->npartial = 0;
-			} else {
-				u->partial = lm_xrealloc(u->partial, u->npartial + n + 1);
-				memcpy(u->partial + u->npartial, buf, n);
-				u->npartial += n;
-				u->partial[u->npartial] = '\0';
 			}
 		}
 		if (!nl)

@@ -48,6 +48,9 @@ void *lm_xrealloc(void *p, size_t n);
 char *lm_xstrdup(const char *s);
 char *lm_xstrndup(const char *s, size_t n);
 char *lm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append n bytes of p to the heap buffer *buf of *len bytes, keeping it
+ * NUL-terminated; -1 (nothing appended) when it would pass max bytes. */
+int lm_bytes_append(char **buf, size_t *len, const char *p, size_t n, size_t max);
 
 /* Bounded copy; returns strlen(src). */
 size_t lm_strlcpy(char *dst, const char *src, size_t size);

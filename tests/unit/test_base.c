@@ -60,6 +60,15 @@ static void test_strings(void)
 	CHECK(lm_parse_long("420", 0, 100, &v) < 0);
 	CHECK(lm_parse_long("4x", 0, 100, &v) < 0);
 	CHECK(lm_ends_with_ci("model.GGUF", ".gguf"));
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		CHECK_INT(lm_bytes_append(&buf, &len, "abc", 3, 5), 0);
+		CHECK_INT(lm_bytes_append(&buf, &len, "de", 2, 5), 0); /* exactly the bound */
+		CHECK_INT(lm_bytes_append(&buf, &len, "f", 1, 5), -1);
+		CHECK(len == 5 && !strcmp(buf, "abcde"));
+		free(buf);
+	}
 }
 
 static void test_paths(void)
