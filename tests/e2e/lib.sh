@@ -390,6 +390,21 @@ req_settle() {
 	done
 }
 
+# chat_status PORT MODEL: the HTTP status of a chat completion asking MODEL
+# of the server on 127.0.0.1:PORT.
+chat_status() {
+	python3 - "$@" <<'PY'
+import json, sys, urllib.request, urllib.error
+body = json.dumps({"model": sys.argv[2], "messages": [{"role": "user", "content": "hi"}]}).encode()
+req = urllib.request.Request("http://127.0.0.1:%s/v1/chat/completions" % sys.argv[1], data=body,
+                             headers={"Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(req, timeout=5).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+}
+
 # sha FILE: the SHA-256 of FILE in hex.
 sha() {
 	if command -v sha256sum >/dev/null; then

@@ -5,18 +5,6 @@ test_description='serve --all (router mode with a generated preset), --idle-unlo
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server" FAKE_LLAMA_ARGS_FILE="$TRASH/args"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
 # chat PORT MODEL: the HTTP status of a chat request for MODEL
-chat() {
-	python3 - "$@" <<'PY'
-import json, sys, urllib.request, urllib.error
-body = json.dumps({"model": sys.argv[2], "messages": [{"role": "user", "content": "hi"}]}).encode()
-req = urllib.request.Request("http://127.0.0.1:%s/v1/chat/completions" % sys.argv[1], data=body,
-                             headers={"Content-Type": "application/json"})
-try:
-    print(urllib.request.urlopen(req, timeout=5).status)
-except urllib.error.HTTPError as e:
-    print(e.code)
-PY
-}
 PORT=$(free_port)
 for n in a b; do
 	python3 "$FIXTURES/mkgguf.py" "$TRASH/$n.gguf" >/dev/null
@@ -62,9 +50,9 @@ assert set(c.sections()) == {\"*\", \"org/a-GGUF:Q4_K_M\", \"org/b-GGUF:Q8_0\"},
 '
 
 test_expect_success 'requests are routed by model name' '
-	test "$(chat $PORT org/a-GGUF:Q4_K_M)" = 200 &&
-	test "$(chat $PORT org/b-GGUF:Q8_0)" = 200 &&
-	test "$(chat $PORT org/none)" = 400
+	test "$(chat_status $PORT org/a-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/b-GGUF:Q8_0)" = 200 &&
+	test "$(chat_status $PORT org/none)" = 400
 '
 
 test_expect_success 'usage rows name the model each request went to' '

@@ -4,15 +4,6 @@ test_description='serve models of other stores by the name models --all gives th
 
 export LOCALMODEL_LLAMA_SERVER="$FIXTURES/fake-llama-server"
 trap 'localmodel stop --all --timeout 2 >/dev/null 2>&1; test_cleanup' EXIT
-chat() {
-	python3 - "$@" <<'PY'
-import json, sys, urllib.request
-body = json.dumps({"model": sys.argv[2], "messages": [{"role": "user", "content": "hi"}]}).encode()
-req = urllib.request.Request("http://127.0.0.1:%s/v1/chat/completions" % sys.argv[1], data=body,
-                             headers={"Content-Type": "application/json"})
-print(urllib.request.urlopen(req, timeout=5).status)
-PY
-}
 PORT=$(free_port)
 # a model llama.cpp's own -hf downloader put in the HF cache
 commit=0123456789abcdef0123456789abcdef01234567
@@ -33,7 +24,7 @@ test_expect_success 'models --all lists it' '
 test_expect_success 'serve NAME serves it, under that name' '
 	localmodel serve "$NAME" --port $PORT >out &&
 	test_grep "serving $NAME at http://127.0.0.1:$PORT/v1 as \"$NAME\"" out &&
-	test "$(chat $PORT "$NAME")" = 200
+	test "$(chat_status $PORT "$NAME")" = 200
 '
 
 test_expect_success 'its usage and last use are recorded against that name, read-only' '

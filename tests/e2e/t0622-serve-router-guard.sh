@@ -18,19 +18,6 @@ swap() {
 	sed "s/^SwapFree:.*/SwapFree: $1 kB/" "$TRASH/sys/proc/meminfo" >"$TRASH/m" &&
 	mv "$TRASH/m" "$TRASH/sys/proc/meminfo"
 }
-# chat MODEL: the HTTP status of a chat request for MODEL
-chat() {
-	python3 - "$PORT" "$1" <<-\PY
-	import json, sys, urllib.request, urllib.error
-	body = json.dumps({"model": sys.argv[2], "messages": [{"role": "user", "content": "hi"}]}).encode()
-	req = urllib.request.Request("http://127.0.0.1:%s/v1/chat/completions" % sys.argv[1], data=body,
-	                             headers={"Content-Type": "application/json"})
-	try:
-	    print(urllib.request.urlopen(req, timeout=5).status)
-	except urllib.error.HTTPError as e:
-	    print(e.code)
-	PY
-}
 # loaded: the router's loaded models, sorted, one a line
 loaded() {
 	python3 -c '
@@ -57,11 +44,11 @@ test_expect_success 'setup: three installed models' '
 
 test_expect_success 'a load that does not fit unloads the least recently used idle model first' '
 	localmodel serve --all --max-loaded 3 --ctx 4096 --port $PORT >/dev/null &&
-	test "$(chat org/x-GGUF:Q4_K_M)" = 200 &&
-	test "$(chat org/z-GGUF:Q4_K_M)" = 200 &&
-	test "$(chat org/x-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/x-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/z-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/x-GGUF:Q4_K_M)" = 200 &&
 	available 2621440 &&
-	test "$(chat org/y-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/y-GGUF:Q4_K_M)" = 200 &&
 	log=$(eval echo "$LOG") &&
 	wait_until 10 "grep -q \"memory guard: unloaded .org/z-GGUF:Q4_K_M.\" \"$log\"" &&
 	test_grep "unloaded .org/z-GGUF:Q4_K_M. on port $PORT: to make room for .org/y-GGUF:Q4_K_M. (needs 1.[0-9] GB, 512.0 MB available)" "$log" &&
@@ -77,10 +64,10 @@ test_expect_success 'a load that does not fit unloads the least recently used id
 test_expect_success 'a model marked to stay is passed over' '
 	available 4194304 &&
 	localmodel serve --all --max-loaded 3 --ctx 4096 --port $PORT --keep org/x-GGUF:Q4_K_M >/dev/null &&
-	test "$(chat org/z-GGUF:Q4_K_M)" = 200 &&
-	test "$(chat org/x-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/z-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/x-GGUF:Q4_K_M)" = 200 &&
 	available 2621440 &&
-	test "$(chat org/y-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/y-GGUF:Q4_K_M)" = 200 &&
 	log=$(eval echo "$LOG") &&
 	wait_until 10 "grep -q \"memory guard: unloaded .org/z-GGUF:Q4_K_M.\" \"$log\"" &&
 	loaded >l &&
@@ -108,12 +95,12 @@ test_expect_success 'a load counts what the other servers will still grow to' '
 	log=$(eval echo "$LOG") &&
 	n=$(($(wc -l <"$log") + 1)) &&
 	localmodel serve --all --max-loaded 3 --ctx 4096 --port $PORT >/dev/null &&
-	test "$(chat org/x-GGUF:Q4_K_M)" = 200 &&
-	test "$(chat org/z-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/x-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/z-GGUF:Q4_K_M)" = 200 &&
 	tail -n +$n "$log" >new &&
 	test_grep -v "to make room" new &&
 	localmodel serve ./y.gguf --port $P2 --ctx 4096 >/dev/null &&
-	test "$(chat org/y-GGUF:Q4_K_M)" = 200 &&
+	test "$(chat_status $PORT org/y-GGUF:Q4_K_M)" = 200 &&
 	wait_until 10 "tail -n +$n \"$log\" | grep -q \"memory guard: unloaded .org/x-GGUF:Q4_K_M.\"" &&
 	tail -n +$n "$log" >new &&
 	test_grep "to make room for .org/y-GGUF:Q4_K_M. (needs 1.[0-9] GB, [0-9.]* MB available)" new &&
