@@ -102,13 +102,20 @@ static void history_factors(struct lm_store *store, const struct lm_fit_machine 
 	usagedb_report_release(&rep);
 }
 
+/* The probe as every calibration runs it: 256 MiB read, 9 rounds, every
+ * thread. */
+static int probe_machine(const struct lm_hw *hw, struct lm_speed_probe *p, struct lm_err *err)
+{
+	return speed_probe(p, 256u << 20, 9, hw->cores_logical, err);
+}
+
 int predict_calibrate(const struct lm_hw *hw, const char *state_dir, struct lm_speed_probe *p,
 		      struct lm_err *err)
 {
 	char key[17];
 	int rc;
 
-	if ((rc = speed_probe(p, 256u << 20, 9, hw->cores_logical, err)) ||
+	if ((rc = probe_machine(hw, p, err)) ||
 	    (rc = paths_ensure_dir(state_dir, err)))
 		return rc;
 	speed_machine_key(hw, key);
@@ -125,7 +132,7 @@ static int first_use_probe(const struct lm_hw *hw, const char *state_dir, struct
 	double load = t && *t ? atof(t) : os_load_1min();
 
 	if (hw->cores_logical > 0 && load >= 0.5 * hw->cores_logical)
-		return speed_probe(p, 256u << 20, 9, hw->cores_logical, NULL);
+		return probe_machine(hw, p, NULL);
 	return predict_calibrate(hw, state_dir, p, NULL);
 }
 
