@@ -38,6 +38,7 @@
 #define DL_MEASURE_BYTES (1ull << 20) /* requests shorter than this tell no speed */
 #define DL_TRIAL_BYTES (1ull << 20) /* the first request, alone, measures the link */
 #define DL_FAST_CONN 100e6     /* bytes/s: one such connection is enough */
+#define DL_TRIAL_MS ((double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN) /* its length at that speed */
 #define DL_WARM_MS 2           /* a trial still running after this warms the others */
 #define DL_BYTES_PER_CONN (8ull << 20) /* automatic: one connection per 8 MiB */
 #define DL_HASH_BUF (1u << 20)
@@ -807,7 +808,7 @@ static void trial_check(struct dl *x, long long now)
 
 	if (!x->trial || !c->busy || !c->first_byte)
 		return;
-	if ((double)t > (double)DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN) {
+	if ((double)t > DL_TRIAL_MS) {
 		x->trial = 0;
 		link_learn(x, c, (double)c->req_got * 1000.0 / (double)t);
 	} else if (t >= DL_WARM_MS)
@@ -824,8 +825,7 @@ static int poll_ms(const struct dl *x, long long now)
 
 	if (!x->trial || !c->busy || !c->first_byte)
 		return 100;
-	due = c->first_byte + (x->warm ? (long long)(DL_TRIAL_BYTES * 1000.0 / DL_FAST_CONN) + 1
-				      : DL_WARM_MS);
+	due = c->first_byte + (x->warm ? (long long)DL_TRIAL_MS + 1 : DL_WARM_MS);
 	return due <= now ? 1 : due - now < 100 ? (int)(due - now) : 100;
 }
 
